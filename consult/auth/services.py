@@ -1,0 +1,241 @@
+"""Accounts: passwords, sign-in records, invitations, password resets, deactivation.
+
+Services change state, flush and record the audit event; they never commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from consult import audit
+from consult.extensions import db
+from consult.mail import send_email
+from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+
+# Verified against when the email is unknown, so both cases cost the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+USER_FIELDS = ("email", "name", "organisation_id", "role", "active")
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message is for the user."""
+
+
+def user_by_email(email: str) -> User | None:
+    """The account with this email address, ignoring case and surrounding spaces."""
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """True if password is user's. Costs the same whether or not the user exists."""
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return ok and user is not None and user.password_hash is not None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (for any reason)."""
+    user = user_by_email(email)
+    if not check_password(user, password):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def record_sign_in(user: User) -> None:
+    user.last_login_at = utcnow()
+    audit.record(user, "user.sign_in", user)
+
+
+def record_sign_out(user: User) -> None:
+    """Rotate the session token so that every cookie issued so far stops working."""
+    user.rotate_session()
+    audit.record(user, "user.sign_out", user)
+
+
+def change_password(*, user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.rotate_session()
+    db.session.flush()
+    audit.record(user, "user.change_password", user)
+
+
+# Single-use links -----------------------------------------------------------------------
+
+def _issue_token(user: User, purpose: TokenPurpose, lifetime: timedelta,
+                 created_by: User | None) -> str:
+    """Revoke the user's earlier unused links of this purpose and issue a new one."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+               AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    db.session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=hash_token(raw),
+                                expires_at=now + lifetime, created_by_id=getattr(created_by, "id", None)))
+    db.session.flush()
+    return raw
+
+
+def find_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
+    """The usable (unused, unexpired) token for this raw value, or None."""
+    token = db.session.scalar(
+        select(AccountToken).where(AccountToken.token_hash == hash_token(raw),
+                                   AccountToken.purpose == purpose)
+    )
+    if token is None or not token.is_usable():
+        return None
+    return token
+
+
+def _use_token(token: AccountToken) -> None:
+    """Mark the token used, refusing if a concurrent request used it first."""
+    result = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise AccountError("This link has already been used.")
+    db.session.refresh(token)
+
+
+# Invitations -------------------------------------------------------------------------------
+
+def _send_invitation(user: User, raw: str, inviter: User) -> None:
+    link = url_for("auth.accept_invitation", token=raw, _external=True)
+    days = current_app.config["INVITATION_DAYS"]
+    send_email(
+        to=user.email,
+        subject="You are invited to Consult",
+        body=(
+            f"{inviter.name} has invited you to join Consult for {user.organisation.name}.\n\n"
+            f"Open this link to set your name and password:\n{link}\n\n"
+            f"The link works once and expires in {days} days.\n"
+            "If you were not expecting this email, you can ignore it.\n"
+        ),
+    )
+
+
+def invite(*, actor: User, email: str, name: str, organisation: Organisation, role: Role) -> User:
+    """Create a person who has not yet set a password, and email them a single-use link."""
+    email = email.strip().lower()
+    if user_by_email(email) is not None:
+        raise AccountError("A person with this email address already has an account.")
+    if not organisation.active:
+        raise AccountError("You cannot invite people to a deactivated organisation.")
+    user = User(email=email, name=name.strip(), organisation=organisation, role=role)
+    db.session.add(user)
+    db.session.flush()
+    raw = _issue_token(user, TokenPurpose.INVITATION,
+                       timedelta(days=current_app.config["INVITATION_DAYS"]), actor)
+    audit.record(actor, "user.invite", user, after=audit.snapshot(user, *USER_FIELDS))
+    _send_invitation(user, raw, actor)
+    return user
+
+
+def resend_invitation(*, actor: User, user: User) -> None:
+    """Send a new invitation link; earlier links stop working."""
+    if user.has_accepted_invitation:
+        raise AccountError("This person has already accepted their invitation.")
+    if not user.active:
+        raise AccountError("This person has been deactivated. Reactivate them first.")
+    raw = _issue_token(user, TokenPurpose.INVITATION,
+                       timedelta(days=current_app.config["INVITATION_DAYS"]), actor)
+    audit.record(actor, "user.resend_invitation", user)
+    _send_invitation(user, raw, actor)
+
+
+def accept_invitation(*, token: AccountToken, name: str, password: str) -> User:
+    """Use the invitation: set the person's name and password."""
+    _use_token(token)
+    user = token.user
+    before = audit.snapshot(user, "name")
+    user.name = name.strip()
+    user.password_hash = hash_password(password)
+    user.rotate_session()
+    db.session.flush()
+    audit.record(user, "user.accept_invitation", user, before=before,
+                 after=audit.snapshot(user, "name"))
+    return user
+
+
+# Password reset ---------------------------------------------------------------------------
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if an active account has this address; say nothing either way."""
+    user = user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
+    audit.record(None, "user.request_password_reset", user)
+    link = url_for("auth.reset_password", token=raw, _external=True)
+    send_email(
+        to=user.email,
+        subject="Reset your Consult password",
+        body=(
+            "Someone asked to reset the password for your Consult account.\n\n"
+            f"Open this link to choose a new password:\n{link}\n\n"
+            f"The link works once and expires in {hours} hours.\n"
+            "If you did not ask for this, you can ignore this email: your password has not changed.\n"
+        ),
+    )
+
+
+def reset_password(*, token: AccountToken, password: str) -> User:
+    """Use the reset link: set a new password and sign the person out everywhere."""
+    _use_token(token)
+    user = token.user
+    user.password_hash = hash_password(password)
+    user.rotate_session()
+    db.session.flush()
+    audit.record(user, "user.reset_password", user)
+    return user
+
+
+# Administration of people -----------------------------------------------------------------
+
+def change_role(*, actor: User, user: User, role: Role) -> None:
+    if user.id == actor.id and role != Role.SECRETARIAT:
+        raise AccountError("You cannot remove your own secretariat role.")
+    before = audit.snapshot(user, "role")
+    user.role = role
+    user.rotate_session()
+    db.session.flush()
+    audit.record(actor, "user.change_role", user, before=before, after=audit.snapshot(user, "role"))
+
+
+def set_user_active(*, actor: User, user: User, active: bool) -> None:
+    """Deactivate (signing them out everywhere) or reactivate a person."""
+    if user.id == actor.id and not active:
+        raise AccountError("You cannot deactivate your own account.")
+    before = audit.snapshot(user, "active")
+    user.active = active
+    user.rotate_session()
+    db.session.flush()
+    audit.record(actor, "user.deactivate" if not active else "user.reactivate", user,
+                 before=before, after=audit.snapshot(user, "active"))

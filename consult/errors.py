@@ -1,0 +1,66 @@
+"""Error pages: a full page normally, a small fragment into the message region for htmx."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from consult.extensions import db
+from consult.htmx import is_htmx, render
+
+MESSAGES = {
+    400: ("There is a problem with your request", "Go back, check what you entered and try again."),
+    401: ("Sign in to continue", "You need to sign in to see this page."),
+    403: ("You cannot do that", "Your account does not have permission to see this page or do this."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("That cannot be done here", "This page does not accept that kind of request."),
+    413: ("That is too large", "What you sent is larger than Consult accepts."),
+    422: ("There is a problem", "Check what you entered and try again."),
+    429: ("Too many attempts", "You have tried too many times. Wait a few minutes, then try again."),
+    500: ("Sorry, there is a problem with Consult", "Try again later. What you entered may not have been saved."),
+}
+
+
+def _page(code: int, description: str | None = None) -> Response:
+    title, default = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
+    response = render(
+        "errors/error.html",
+        block="message" if is_htmx() else None,
+        status=code,
+        code=code,
+        fragment=is_htmx(),
+        title=title,
+        description=description or default,
+    )
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    code = error.code or 500
+    description = None
+    if isinstance(error, CSRFError):
+        description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
+    elif code == 429:
+        description = MESSAGES[429][1]
+    response = _page(code, description)
+    if code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429:
+        retry = getattr(error, "retry_after", None)
+        response.headers.setdefault("Retry-After", str(retry or 60))
+    return response
+
+
+def handle_server_error(error: InternalServerError) -> Response:
+    """Roll back whatever the failed request had done, then show the 500 page."""
+    db.session.rollback()
+    return _page(500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_server_error)

@@ -1,0 +1,54 @@
+"""Email over SMTP when MAIL_SERVER is set, otherwise into the outbox folder. Never dropped."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+from consult.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _write_to_outbox(message: EmailMessage) -> Path:
+    outbox = Path(current_app.config["MAIL_OUTBOX"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}-{message['Message-ID'].strip('<>').split('@')[0]}.eml"
+    path.write_bytes(bytes(message))
+    return path
+
+
+def send_email(*, to: str, subject: str, body: str) -> None:
+    """Send a plain-text email; if it cannot go over SMTP, keep it in the outbox and log it."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="consult.local")
+    message.set_content(body)
+
+    server = config["MAIL_SERVER"]
+    if server:
+        try:
+            smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+            with smtp_class(server, config["MAIL_PORT"], timeout=10) as smtp:
+                if config["MAIL_USE_TLS"]:
+                    smtp.starttls()
+                if config["MAIL_USERNAME"]:
+                    smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+                smtp.send_message(message)
+            log.info("Sent email %r to %s over SMTP", subject, to)
+            return
+        except (OSError, smtplib.SMTPException):
+            path = _write_to_outbox(message)
+            log.exception("SMTP failed; email %r to %s kept in %s", subject, to, path)
+            return
+    path = _write_to_outbox(message)
+    log.warning("No MAIL_SERVER: email %r to %s written to %s\n%s", subject, to, path, body)

@@ -1,0 +1,26 @@
+"""All models, split by domain; import them from here."""
+
+from consult.models.accounts import (
+    AccountToken,
+    Organisation,
+    OrganisationKind,
+    Role,
+    TokenPurpose,
+    User,
+    hash_token,
+)
+from consult.models.audit import AuditEvent
+from consult.models.base import Base, ImmutableError, utcnow
+from consult.models.consultations import (
+    Ask,
+    AskState,
+    Consultation,
+    ConsultationState,
+    DraftVersion,
+)
+
+__all__ = [
+    "AccountToken", "Ask", "AskState", "AuditEvent", "Base", "Consultation",
+    "ConsultationState", "DraftVersion", "ImmutableError", "Organisation",
+    "OrganisationKind", "Role", "TokenPurpose", "User", "hash_token", "utcnow",
+]

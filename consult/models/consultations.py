@@ -1,0 +1,142 @@
+"""Consultation rounds, their asks, and the immutable draft versions of each ask."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.models.accounts import User
+from consult.models.base import Base, ImmutableError, utcnow
+
+
+class ConsultationState(StrEnum):
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Consultation(Base):
+    __tablename__ = "consultation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    # Consensus rule: percentages of organisations.
+    quorum_percent: Mapped[int] = mapped_column(default=50)
+    threshold_percent: Mapped[int] = mapped_column(default=75)
+    objection_blocks: Mapped[bool] = mapped_column(default=False)
+    # Explicit steps by the secretariat, on top of the dates.
+    closed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    asks: Mapped[list[Ask]] = relationship(
+        back_populates="consultation", order_by="Ask.position, Ask.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent"),
+        CheckConstraint("threshold_percent BETWEEN 0 AND 100", name="threshold_percent"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Consultation {self.id} {self.title!r}>"
+
+    def state_at(self, now: datetime) -> ConsultationState:
+        if self.published_at is not None:
+            return ConsultationState.PUBLISHED
+        if self.closed_at is not None or now >= self.closes_at:
+            return ConsultationState.CLOSED
+        if now < self.opens_at:
+            return ConsultationState.UPCOMING
+        return ConsultationState.OPEN
+
+    @property
+    def state(self) -> ConsultationState:
+        return self.state_at(utcnow())
+
+
+class AskState(StrEnum):
+    DRAFTING = "drafting"
+    IN_REVIEW = "in_review"
+    AGREED = "agreed"
+    PUBLISHED = "published"
+
+    @property
+    def label(self) -> str:
+        return {"drafting": "Drafting", "in_review": "In review",
+                "agreed": "Agreed", "published": "Published"}[self.value]
+
+
+class Ask(Base):
+    __tablename__ = "ask"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    theme: Mapped[str] = mapped_column(String(100), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    state: Mapped[AskState] = mapped_column(String(20), default=AskState.DRAFTING)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="asks")
+    versions: Mapped[list[DraftVersion]] = relationship(
+        back_populates="ask", order_by="DraftVersion.number"
+    )
+
+    __table_args__ = (CheckConstraint(state.in_([s.value for s in AskState]), name="state"),)
+
+    def __repr__(self) -> str:
+        return f"<Ask {self.id} {self.title!r}>"
+
+    @property
+    def current_version(self) -> DraftVersion | None:
+        """The latest published version, or None before the first is published."""
+        return self.versions[-1] if self.versions else None
+
+
+class DraftVersion(Base):
+    """Published wording of an ask. Immutable: editing means publishing the next number."""
+
+    __tablename__ = "draft_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ask_id: Mapped[int] = mapped_column(ForeignKey("ask.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    change_note: Mapped[str] = mapped_column(String(500), default="")
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ask: Mapped[Ask] = relationship(back_populates="versions")
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("ask_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<DraftVersion ask={self.ask_id} v{self.number}>"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+
+@event.listens_for(DraftVersion, "before_update")
+def _refuse_version_update(mapper, connection, target) -> None:
+    raise ImmutableError("A published draft version never changes; publish a new version.")
