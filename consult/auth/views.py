@@ -16,10 +16,15 @@ bp = Blueprint("auth", __name__)
 
 
 def load_user(session_token: str) -> User | None:
-    """Flask-Login's loader: the session cookie holds the person's current session token."""
-    return db.session.scalar(
+    """Flask-Login's loader: the session cookie holds the person's current session token.
+
+    A deactivated person, or one whose organisation is deactivated, is not loaded: their
+    cookie stops working at once.
+    """
+    user = db.session.scalar(
         select(User).options(joinedload(User.organisation)).where(User.session_token == session_token)
     )
+    return user if user is not None and user.is_active else None
 
 
 def safe_next(target: str | None) -> str | None:
