@@ -36,6 +36,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def database_url(name: str) -> str:
+    """SQLAlchemy's URL (psycopg 3 driver) for a database on the test PostgreSQL server."""
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
 def postgres_available() -> bool:
     import psycopg
 
@@ -75,7 +81,7 @@ def postgres_database(backend: str) -> Iterator[str | None]:
     name = f"consult_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = database_url(name)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         db.create_all()

@@ -1,0 +1,81 @@
+"""Browser journeys: a live, threaded Consult server and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from werkzeug.serving import make_server
+
+from consult import create_app
+from consult.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Extend pytest-playwright's own launch options with Debian's Chromium."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}: "
+                    "apt-get install -y chromium", pytrace=False)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+
+@pytest.fixture
+def live_server(app_config: dict, smtp_server) -> Iterator[LiveServer]:
+    """Consult served on a free port of 127.0.0.1 by a threaded server, CSRF on, real SMTP."""
+    config = {
+        **app_config,
+        "WTF_CSRF_ENABLED": True,
+        "SERVER_NAME": None,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+    }
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+_axe = Axe()
+
+
+def assert_accessible(page) -> None:
+    """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page."""
+    results = _axe.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}},
+    )
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
