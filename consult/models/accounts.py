@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult.models.base import Base, utcnow
+from consult.models.base import Base, enum_type, utcnow
 
 
 class OrganisationKind(StrEnum):
@@ -47,7 +47,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrganisationKind] = mapped_column(String(30))
+    kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind))
     website: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -75,7 +75,7 @@ class User(UserMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    role: Mapped[Role] = mapped_column(String(20), default=Role.MEMBER)
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     # get_id() returns this token: rotating it signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
@@ -128,7 +128,7 @@ class AccountToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(String(20))
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose, 20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

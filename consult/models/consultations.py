@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.accounts import User
-from consult.models.base import Base, ImmutableError, utcnow
+from consult.models.base import Base, ImmutableError, enum_type, utcnow
 
 
 class ConsultationState(StrEnum):
@@ -89,7 +89,7 @@ class Ask(Base):
     title: Mapped[str] = mapped_column(String(200))
     theme: Mapped[str] = mapped_column(String(100), default="")
     position: Mapped[int] = mapped_column(default=0)
-    state: Mapped[AskState] = mapped_column(String(20), default=AskState.DRAFTING)
+    state: Mapped[AskState] = mapped_column(enum_type(AskState, 20), default=AskState.DRAFTING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="asks")
