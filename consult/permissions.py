@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consult.models import Consultation, ConsultationState, Role
+from consult.models import Ask, AskState, Consultation, ConsultationState, Role
 
 
 def _signed_in(user: Any) -> bool:
@@ -37,3 +37,8 @@ def can_read_consultation(user: Any, consultation: Consultation) -> bool:
 def can_edit_drafts(user: Any) -> bool:
     """Write and publish draft versions, and create or reorder asks."""
     return is_secretariat(user)
+
+
+def can_publish_version(user: Any, ask: Ask) -> bool:
+    """Publish a new version of this ask: the secretariat, until its wording is agreed."""
+    return can_edit_drafts(user) and ask.state not in (AskState.AGREED, AskState.PUBLISHED)

@@ -92,10 +92,21 @@ def paragraphs(source: str) -> list[Paragraph]:
 
 
 _WORDS = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
+_IS_WORD = re.compile(r"\w")
 
 
-def word_diff(old: str, new: str) -> Markup:
-    """Compare two texts word by word; deletions in <del>, insertions in <ins>, all escaped."""
+# Words a screen reader announces around a change, since <ins>/<del> are not read out.
+_SPOKEN = {"del": "removed", "ins": "added"}
+
+
+def _marked(tag: str, text: str, labelled: bool) -> str:
+    if not labelled:
+        return f"<{tag}>{escape(text)}</{tag}>"
+    return (f'<{tag}><span class="govuk-visually-hidden">[{_SPOKEN[tag]}: </span>'
+            f'{escape(text)}<span class="govuk-visually-hidden">]</span></{tag}>')
+
+
+def _word_diff(old: str, new: str, labelled: bool) -> str:
     a = _WORDS.findall(old)
     b = _WORDS.findall(new)
     parts: list[str] = []
@@ -105,10 +116,15 @@ def word_diff(old: str, new: str) -> Markup:
             parts.append(str(escape("".join(a[a0:a1]))))
             continue
         if op in ("delete", "replace"):
-            parts.append(f"<del>{escape(''.join(a[a0:a1]))}</del>")
+            parts.append(_marked("del", "".join(a[a0:a1]), labelled))
         if op in ("insert", "replace"):
-            parts.append(f"<ins>{escape(''.join(b[b0:b1]))}</ins>")
-    return Markup("".join(parts))
+            parts.append(_marked("ins", "".join(b[b0:b1]), labelled))
+    return "".join(parts)
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """Compare two texts word by word; deletions in <del>, insertions in <ins>, all escaped."""
+    return Markup(_word_diff(old, new, labelled=False))
 
 
 def diff_counts(old: str, new: str) -> tuple[int, int]:
@@ -117,8 +133,55 @@ def diff_counts(old: str, new: str) -> tuple[int, int]:
     b = [w for w in _WORDS.findall(new) if not w.isspace()]
     removed = added = 0
     for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        # Punctuation is compared, but only words are counted.
         if op in ("delete", "replace"):
-            removed += a1 - a0
+            removed += sum(1 for w in a[a0:a1] if _IS_WORD.match(w))
         if op in ("insert", "replace"):
-            added += b1 - b0
+            added += sum(1 for w in b[b0:b1] if _IS_WORD.match(w))
     return removed, added
+
+
+@dataclass(frozen=True)
+class DiffBlock:
+    """One stretch of a paragraph-by-paragraph comparison."""
+
+    html: Markup  # escaped source text, changes in <ins>/<del>, line breaks as <br>
+    changed: bool
+    removed: int
+    added: int
+
+
+def _with_breaks(html: str) -> Markup:
+    # Only our own tags are unescaped in html, so a newline is always source text.
+    return Markup(html.replace("\n", "<br>\n"))
+
+
+def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
+    """Compare two Markdown texts paragraph by paragraph, then word by word within changes.
+
+    Unchanged top-level blocks are matched whole, so an edit in one paragraph never
+    spills into its neighbours. Changes are wrapped in <ins>/<del> with visually hidden
+    "[added: …]" / "[removed: …]" words for screen readers; all text is escaped.
+    """
+    a = [p.source for p in paragraphs(old)]
+    b = [p.source for p in paragraphs(new)]
+    blocks: list[DiffBlock] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            blocks.extend(DiffBlock(_with_breaks(str(escape(text))), False, 0, 0)
+                          for text in a[a0:a1])
+        elif op == "delete":
+            for text in a[a0:a1]:
+                removed, _ = diff_counts(text, "")
+                blocks.append(DiffBlock(_with_breaks(_marked("del", text, True)), True, removed, 0))
+        elif op == "insert":
+            for text in b[b0:b1]:
+                _, added = diff_counts("", text)
+                blocks.append(DiffBlock(_with_breaks(_marked("ins", text, True)), True, 0, added))
+        else:
+            before, after = "\n\n".join(a[a0:a1]), "\n\n".join(b[b0:b1])
+            removed, added = diff_counts(before, after)
+            blocks.append(DiffBlock(_with_breaks(_word_diff(before, after, labelled=True)),
+                                    True, removed, added))
+    return blocks

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 
 from consult import create_app
-from consult.extensions import db
+from consult.extensions import db, limiter
 from consult.models import User
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -36,7 +37,7 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def database_url(name: str) -> str:
+def postgres_url(name: str) -> str:
     """SQLAlchemy's URL (psycopg 3 driver) for a database on the test PostgreSQL server."""
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     return f"{base}/{name}"
@@ -81,11 +82,7 @@ def postgres_database(backend: str) -> Iterator[str | None]:
     name = f"consult_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(name)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
+    url = postgres_url(name)
     try:
         yield url
     finally:
@@ -93,19 +90,27 @@ def postgres_database(backend: str) -> Iterator[str | None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def database_url(postgres_database, tmp_path_factory) -> str:
+    """The database every test of this run uses, emptied before each test."""
+    return postgres_database or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
 @pytest.fixture
-def app_config(tmp_path, postgres_database) -> dict:
+def app_config(tmp_path, database_url, postgres_database) -> dict:
     """The test configuration; a test may change it before asking for `app`."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
-        "SQLALCHEMY_DATABASE_URI": postgres_database or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_SERVER": None,
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
         "SERVER_NAME": "consult.test",
+        # argon2 at the library's strength costs ~0.6 s a hash on these machines.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_KEY_PREFIX": f"consult-test-{uuid.uuid4().hex[:8]}",
     }
     if postgres_database:
         config["REDIS_URL"] = REDIS_URL
@@ -113,19 +118,77 @@ def app_config(tmp_path, postgres_database) -> dict:
     return config
 
 
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app the tests make."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = _MemoryBytecodeCache()
+
+
+def make_app(config: dict) -> Flask:
+    """create_app() for tests, sharing compiled templates between apps."""
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    return app
+
+
+# Settings read when the app is built; every other setting is read per request, so one app
+# serves every test that agrees on these, with that test's own configuration laid over it.
+# (Building an app costs ~0.1 s: compiling its URL rules and templates.)
+_BUILD_KEYS = ("SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
+               "REDIS_URL", "SECRET_KEY")
+_apps: dict[tuple, tuple[Flask, dict]] = {}
+
+
+def _empty_database() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_apps() -> Iterator[None]:
+    """Close the shared apps' database connections at the end of the run."""
+    yield
+    for built, _ in _apps.values():
+        with built.app_context():
+            db.engine.dispose()
+    _apps.clear()
+
+
 @pytest.fixture
 def app(app_config: dict) -> Iterator[Flask]:
-    app = create_app(app_config)
-    with app.app_context():
-        if app_config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    key = tuple(repr(app_config.get(k)) for k in _BUILD_KEYS)
+    if key not in _apps:
+        built = make_app(app_config)
+        with built.app_context():
             db.create_all()
-        else:
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+        _apps[key] = (built, dict(built.config))
+    app, pristine = _apps[key]
+    app.config.clear()
+    app.config.update(pristine)
+    app.config.update(app_config)
+    limiter.reset()
+    with app.app_context():
+        _empty_database()
         yield app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from consult.models import (
 )
 
 PASSWORD = "correct horse battery staple"
-_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
 _seq = itertools.count(1)
 
 
@@ -39,7 +38,7 @@ def user(role: Role = Role.MEMBER, org: Organisation | None = None, email: str |
         name=name or f"Person {n}",
         role=role,
         organisation=org or organisation(),
-        password_hash=(_PASSWORD_HASH if password == PASSWORD else hash_password(password)) if password else None,
+        password_hash=hash_password(password) if password else None,
         **fields,
     )
     db.session.add(person)

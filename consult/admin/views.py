@@ -1,23 +1,408 @@
-"""Secretariat pages: organisations, people and the audit log."""
+"""Secretariat pages: organisations, people and the audit log.
 
-from flask import Blueprint
+Every route here is for the secretariat only: anonymous visitors are sent to sign in, and
+anyone else gets 403 (checked once, before every request to this blueprint).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from consult import permissions
+from consult.admin import services
+from consult.admin.forms import (
+    ROLE_HINTS,
+    AuditFilterForm,
+    ChangeRoleForm,
+    InviteForm,
+    OrganisationFilterForm,
+    OrganisationForm,
+    PeopleFilterForm,
+)
+from consult.auth import services as accounts
+from consult.auth.services import AccountError
+from consult.extensions import db
+from consult.htmx import redirect_to, render
+from consult.models import AuditEvent, Organisation, OrganisationKind, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+ORGANISATIONS_PER_PAGE = 25
+PEOPLE_PER_PAGE = 25
+EVENTS_PER_PAGE = 50
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; larger ids cannot exist (and would be a DB error)
+MAX_PAGE = 100_000
+
+
+@bp.before_request
+@login_required
+def require_secretariat() -> None:
+    """Sign-in first (login_required), then the secretariat only."""
+    if not permissions.can_administer(current_user):
+        abort(403)
+
+
+@bp.context_processor
+def admin_helpers() -> dict[str, Any]:
+    """Labels and small helpers for the admin templates."""
+    return {
+        "kind_label": lambda kind: OrganisationKind(kind).label,
+        "role_label": lambda role: Role(role).label,
+        "role_items": [{"hint": {"text": ROLE_HINTS[role]}} for role in Role],
+        "person_status": services.person_status,
+        "audit_object_url": audit_object_url,
+        "audit_keys": audit_keys,
+        "audit_value": audit_value,
+    }
+
+
+def audit_object_url(event: AuditEvent) -> str | None:
+    """The admin page of an audit event's object, when there is one."""
+    if event.object_id is None:
+        return None
+    if event.object_type == Organisation.__tablename__:
+        return url_for("admin.organisation", organisation_id=event.object_id)
+    if event.object_type == User.__tablename__:
+        return url_for("admin.person", user_id=event.object_id)
+    return None
+
+
+def audit_keys(event: AuditEvent) -> list[str]:
+    """The fields named in an event's before or after values, in order of first mention."""
+    keys: dict[str, None] = {}
+    for values in (event.before, event.after):
+        if isinstance(values, dict):
+            keys.update(dict.fromkeys(str(key) for key in values))
+    return list(keys)
+
+
+def audit_value(values: dict[str, Any] | None, key: str) -> str:
+    """One before or after value as plain text (Jinja escapes it)."""
+    if not isinstance(values, dict) or key not in values:
+        return ""
+    value = values[key]
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def get_or_404(model, ident: int):
+    """db.get_or_404, but a 404 (not a database error) for an id too large to exist."""
+    if not 0 < ident <= MAX_ID:
+        abort(404)
+    return db.get_or_404(model, ident)
+
+
+def paginate(stmt, per_page: int):
+    """db.paginate for the ?page= of this request: 404 for a page that cannot exist."""
+    page = request.args.get("page", "1")
+    if not re.fullmatch(r"[0-9]{1,6}", page) or not 1 <= int(page) <= MAX_PAGE:
+        abort(404)
+    return db.paginate(stmt, page=int(page), per_page=per_page)
+
+
+def pagination_params(pagination) -> dict[str, Any] | None:
+    """govukPagination parameters for a page of results, keeping the current filters."""
+    if pagination.pages <= 1:
+        return None
+    args = {key: values for key, values in request.args.lists()
+            if key != "page" and any(value.strip() for value in values)}
+
+    def href(number: int) -> str:
+        return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
+
+    items: list[dict[str, Any]] = []
+    for number in pagination.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
+        if number is None:
+            items.append({"ellipsis": True})
+        else:
+            items.append({"number": number, "href": href(number),
+                          "current": number == pagination.page})
+    params: dict[str, Any] = {"items": items}
+    if pagination.has_prev:
+        params["previous"] = {"href": href(pagination.prev_num)}
+    if pagination.has_next:
+        params["next"] = {"href": href(pagination.next_num)}
+    return params
+
+
+# Organisations ----------------------------------------------------------------------------
 
 @bp.get("/organisations")
 def organisations():
-    """Placeholder replaced by the admin helper."""
-    return "organisations"
+    """List organisations with how many people each has, filtered by status."""
+    filters = OrganisationFilterForm(formdata=request.args)
+    if not filters.validate():
+        return render("admin/organisations.html", filters=filters, page=None, counts={},
+                      pagination=None, status=400)
+    status = None if filters.status.data == "all" else filters.status.data
+    page = paginate(services.organisations_statement(status), per_page=ORGANISATIONS_PER_PAGE)
+    counts = services.people_counts([org.id for org in page.items])
+    return render("admin/organisations.html", filters=filters, page=page, counts=counts,
+                  pagination=pagination_params(page))
 
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def create_organisation():
+    """Add an organisation."""
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = services.create_organisation(
+                actor=current_user, name=form.name.data, kind=form.kind.data,
+                website=form.website.data)
+            db.session.commit()
+        except services.AdminError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error))
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(services.DUPLICATE_NAME)
+        else:
+            flash(f"{organisation.name} added", "success")
+            return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
+    return render("admin/organisation_form.html", form=form, organisation=None,
+                  status=422 if form.errors else 200)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int):
+    """An organisation's details and its people."""
+    organisation = get_or_404(Organisation, organisation_id)
+    return render("admin/organisation.html", organisation=organisation,
+                  people=services.organisation_people(organisation))
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def edit_organisation(organisation_id: int):
+    """Change an organisation's name, kind or website."""
+    organisation = get_or_404(Organisation, organisation_id)
+    # On POST only what was sent counts: a missing field is an error, not "unchanged".
+    form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_organisation(
+                actor=current_user, organisation=organisation, name=form.name.data,
+                kind=form.kind.data, website=form.website.data)
+            db.session.commit()
+        except services.AdminError as error:
+            db.session.rollback()
+            form.name.errors.append(str(error))
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(services.DUPLICATE_NAME)
+        else:
+            flash("Organisation details saved" if changed else "Nothing was changed",
+                  "success" if changed else "info")
+            return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
+    return render("admin/organisation_form.html", form=form, organisation=organisation,
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/organisations/<int:organisation_id>/deactivate", methods=["GET", "POST"])
+def deactivate_organisation(organisation_id: int):
+    """Confirm, then deactivate an organisation, signing all its people out."""
+    organisation = get_or_404(Organisation, organisation_id)
+    if request.method == "POST":
+        try:
+            signed_out = services.set_organisation_active(
+                actor=current_user, organisation=organisation, active=False)
+            db.session.commit()
+        except services.AdminError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"{organisation.name} deactivated. "
+                  f"{_people(signed_out).capitalize()} signed out.", "success")
+        return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
+    return render("admin/deactivate_organisation.html", organisation=organisation,
+                  active_people=services.active_people_count(organisation),
+                  own=organisation.id == current_user.organisation_id)
+
+
+@bp.post("/organisations/<int:organisation_id>/reactivate")
+def reactivate_organisation(organisation_id: int):
+    """Reactivate an organisation; its people can sign in again."""
+    organisation = get_or_404(Organisation, organisation_id)
+    try:
+        services.set_organisation_active(actor=current_user, organisation=organisation,
+                                         active=True)
+        db.session.commit()
+    except services.AdminError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{organisation.name} reactivated", "success")
+    return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
+
+
+def _people(count: int) -> str:
+    """'1 person' or 'N people'."""
+    return "1 person" if count == 1 else f"{count} people"
+
+
+# People -----------------------------------------------------------------------------------
 
 @bp.get("/people")
 def people():
-    """Placeholder replaced by the admin helper."""
-    return "people"
+    """List people, filtered by organisation, role and status."""
+    filters = PeopleFilterForm(formdata=request.args)
+    filters.set_organisations(services.all_organisations())
+    if not filters.validate():
+        return render("admin/people.html", filters=filters, page=None, pagination=None,
+                      status=400)
+    organisation_id = int(filters.organisation_id.data) if filters.organisation_id.data else None
+    page = paginate(
+        services.people_statement(organisation_id=organisation_id,
+                                  role=filters.role.data or None,
+                                  status=filters.status.data or None),
+        per_page=PEOPLE_PER_PAGE,
+    )
+    return render("admin/people.html", filters=filters, page=page,
+                  pagination=pagination_params(page))
 
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+def invite_person():
+    """Invite a person to an organisation: they get an email with a single-use link."""
+    form = InviteForm()
+    if request.method == "GET":
+        form.organisation_id.data = request.args.get("organisation_id", "")
+        form.role.data = Role.MEMBER.value
+    form.set_organisations(services.active_organisations())
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, int(form.organisation_id.data))
+        try:
+            person = accounts.invite(actor=current_user, email=form.email.data,
+                                     name=form.name.data, organisation=organisation,
+                                     role=Role(form.role.data))
+            db.session.commit()
+        except AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append("A person with this email address already has an account.")
+        else:
+            flash(f"Invitation sent to {person.email}", "success")
+            return redirect_to(url_for("admin.person", user_id=person.id))
+    return render("admin/invite_person.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/people/<int:user_id>")
+def person(user_id: int):
+    """A person's account: details, actions, and recent audit events."""
+    person = get_or_404(User, user_id)
+    return render("admin/person.html", person=person,
+                  invitation=services.latest_invitation(person),
+                  accepted_at=services.invitation_accepted_at(person),
+                  events=services.events_about_or_by(person))
+
+
+@bp.post("/people/<int:user_id>/resend-invitation")
+def resend_invitation(user_id: int):
+    """Send a new invitation link; earlier links stop working."""
+    person = get_or_404(User, user_id)
+    try:
+        accounts.resend_invitation(actor=current_user, user=person)
+        db.session.commit()
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"A new invitation was sent to {person.email}", "success")
+    return redirect_to(url_for("admin.person", user_id=person.id))
+
+
+@bp.route("/people/<int:user_id>/role", methods=["GET", "POST"])
+def change_role(user_id: int):
+    """Give a person a different role; they are signed out so it takes effect at once."""
+    person = get_or_404(User, user_id)
+    form = ChangeRoleForm(data={"role": Role(person.role).value}
+                          if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if form.role.data == Role(person.role).value:
+            flash("Nothing was changed", "info")
+            return redirect_to(url_for("admin.person", user_id=person.id))
+        try:
+            accounts.change_role(actor=current_user, user=person, role=Role(form.role.data))
+            db.session.commit()
+        except AccountError as error:
+            db.session.rollback()
+            form.role.errors.append(str(error))
+        else:
+            flash(f"{person.name} is now {Role(person.role).label.lower()}", "success")
+            return redirect_to(url_for("admin.person", user_id=person.id))
+    return render("admin/change_role.html", form=form, person=person,
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])
+def deactivate_person(user_id: int):
+    """Confirm, then deactivate a person, signing them out everywhere."""
+    person = get_or_404(User, user_id)
+    if request.method == "POST":
+        try:
+            if not person.active:
+                raise AccountError("This person is already deactivated.")
+            accounts.set_user_active(actor=current_user, user=person, active=False)
+            db.session.commit()
+        except AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"{person.name} deactivated and signed out", "success")
+        return redirect_to(url_for("admin.person", user_id=person.id))
+    return render("admin/deactivate_person.html", person=person,
+                  own=person.id == current_user.id)
+
+
+@bp.post("/people/<int:user_id>/reactivate")
+def reactivate_person(user_id: int):
+    """Reactivate a person's account."""
+    person = get_or_404(User, user_id)
+    try:
+        if person.active:
+            raise AccountError("This person's account is already active.")
+        accounts.set_user_active(actor=current_user, user=person, active=True)
+        db.session.commit()
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(f"{person.name} reactivated", "success")
+    return redirect_to(url_for("admin.person", user_id=person.id))
+
+
+# Audit log --------------------------------------------------------------------------------
 
 @bp.get("/audit")
 def audit_log():
-    """Placeholder replaced by the admin helper."""
-    return "audit"
+    """The audit log, newest first, filtered by action, object, actor and dates."""
+    filters = AuditFilterForm(formdata=request.args)
+    filters.set_choices(services.distinct_actions(), services.distinct_object_types())
+    if not filters.validate():
+        return render("admin/audit_log.html", filters=filters, page=None, pagination=None,
+                      status=400)
+    page = paginate(
+        services.audit_statement(
+            action=filters.action.data or None,
+            object_type=filters.object_type.data or None,
+            actor_email=filters.actor.data or None,
+            date_from=filters.date_from.data,
+            date_to=filters.date_to.data,
+        ),
+        per_page=EVENTS_PER_PAGE,
+    )
+    return render("admin/audit_log.html", filters=filters, page=page,
+                  pagination=pagination_params(page))

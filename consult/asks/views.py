@@ -1,5 +1,254 @@
 """Ask pages: the current wording, version history and comparisons; writing new versions."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from consult import permissions, text
+from consult.asks import services
+from consult.asks.forms import AskForm, VersionForm
+from consult.extensions import db
+from consult.htmx import is_htmx, redirect_to, render
+from consult.models import Ask, AskState, Consultation, DraftVersion
 
 bp = Blueprint("asks", __name__)
+
+VERSIONS_PER_PAGE = 50
+CONFLICT = ("Someone else published a version at the same time. "
+            "Check the latest version and try again.")
+_NUMBER = re.compile(r"[0-9]{1,9}")
+# Ids and numbers are 32-bit integers in PostgreSQL: a larger one in a URL is a 404, not a 500.
+ID = "int(max=2147483647)"
+
+
+# Loading and permission checks ------------------------------------------------------------
+
+def _refuse() -> NoReturn:
+    """Send an anonymous visitor to sign in; tell a signed-in one they may not."""
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    abort(403)
+
+
+def _readable_ask(ask_id: int) -> Ask:
+    ask = db.get_or_404(Ask, ask_id)
+    if not permissions.can_read_consultation(current_user, ask.consultation):
+        _refuse()
+    return ask
+
+
+def _editable_ask(ask_id: int) -> Ask:
+    ask = db.get_or_404(Ask, ask_id)
+    if not permissions.can_edit_drafts(current_user):
+        _refuse()
+    return ask
+
+
+def _version_or_404(ask: Ask, number: int) -> DraftVersion:
+    return db.first_or_404(
+        select(DraftVersion).options(joinedload(DraftVersion.author))
+        .where(DraftVersion.ask_id == ask.id, DraftVersion.number == number)
+    )
+
+
+def _version_numbers(ask: Ask) -> list[int]:
+    return list(db.session.scalars(
+        select(DraftVersion.number).where(DraftVersion.ask_id == ask.id)
+        .order_by(DraftVersion.number.desc())
+    ))
+
+
+def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None) -> Response:
+    return render("asks/problem.html", status=status, title=title, message=message, ask=ask)
+
+
+def _ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
+    current = ask.current_version
+    return {"ask": ask, "consultation": ask.consultation, "ask_state": AskState(ask.state),
+            "current": current, "version": version,
+            "is_current": version is not None and current is not None
+            and version.number == current.number}
+
+
+# Secretariat: asks ------------------------------------------------------------------------
+
+@bp.route(f"/consultations/<{ID}:consultation_id>/asks/new", methods=["GET", "POST"])
+def create(consultation_id: int):
+    """Add an ask to a consultation (secretariat)."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    if not permissions.can_edit_drafts(current_user):
+        _refuse()
+    form = AskForm()
+    if form.validate_on_submit():
+        ask = services.create_ask(actor=current_user, consultation=consultation,
+                                  title=form.title.data, theme=form.theme.data or "")
+        db.session.commit()
+        flash(f"Ask added: {ask.title}", "success")
+        return redirect_to(url_for("asks.show", ask_id=ask.id))
+    return render("asks/form.html", status=422 if form.errors else 200, form=form,
+                  consultation=consultation, ask=None)
+
+
+@bp.route(f"/asks/<{ID}:ask_id>/edit", methods=["GET", "POST"])
+def edit(ask_id: int):
+    """Change an ask's title and theme (secretariat)."""
+    ask = _editable_ask(ask_id)
+    form = AskForm(obj=ask)
+    if form.validate_on_submit():
+        changed = services.update_ask(actor=current_user, ask=ask, title=form.title.data,
+                                      theme=form.theme.data or "")
+        db.session.commit()
+        flash("Ask updated" if changed else "Nothing was changed", "success" if changed else "info")
+        return redirect_to(url_for("asks.show", ask_id=ask.id))
+    return render("asks/form.html", status=422 if form.errors else 200, form=form,
+                  consultation=ask.consultation, ask=ask)
+
+
+@bp.post(f"/asks/<{ID}:ask_id>/move")
+def move(ask_id: int):
+    """Move an ask one place up or down in its consultation (secretariat)."""
+    ask = _editable_ask(ask_id)
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        return _problem("The ask was not moved",
+                        "Choose whether to move the ask up or down.", 400, ask)
+    moved = services.move_ask(actor=current_user, ask=ask, direction=direction)
+    db.session.commit()
+    if moved:
+        flash(f"Moved “{ask.title}” {direction}", "success")
+    else:
+        flash(f"“{ask.title}” is already {'first' if direction == 'up' else 'last'}", "info")
+    return redirect_to(url_for("consultations.show", consultation_id=ask.consultation_id))
+
+
+# Reading ----------------------------------------------------------------------------------
+
+@bp.get(f"/asks/<{ID}:ask_id>")
+def show(ask_id: int):
+    """An ask and its current wording, paragraph by paragraph (the wording alone for htmx)."""
+    ask = _readable_ask(ask_id)
+    current = ask.current_version
+    return render("asks/show.html", block="wording",
+                  paragraphs=text.paragraphs(current.body) if current else [],
+                  **_ask_context(ask, current))
+
+
+@bp.get(f"/asks/<{ID}:ask_id>/versions/<{ID}:number>")
+def version(ask_id: int, number: int):
+    """One version of an ask's wording, current or earlier."""
+    ask = _readable_ask(ask_id)
+    shown = _version_or_404(ask, number)
+    return render("asks/show.html", block="wording", paragraphs=text.paragraphs(shown.body),
+                  **_ask_context(ask, shown))
+
+
+@bp.get(f"/asks/<{ID}:ask_id>/versions")
+def versions(ask_id: int):
+    """Every version of an ask, newest first, with a form to compare two of them."""
+    ask = _readable_ask(ask_id)
+    page = db.paginate(
+        select(DraftVersion).options(joinedload(DraftVersion.author))
+        .where(DraftVersion.ask_id == ask.id).order_by(DraftVersion.number.desc()),
+        per_page=VERSIONS_PER_PAGE, max_per_page=VERSIONS_PER_PAGE,
+    )
+    numbers = _version_numbers(ask)
+    return render("asks/versions.html", page=page, numbers=numbers,
+                  compare_from=numbers[1] if len(numbers) > 1 else None,
+                  compare_to=numbers[0] if numbers else None, **_ask_context(ask))
+
+
+@bp.get(f"/asks/<{ID}:ask_id>/compare")
+def compare(ask_id: int):
+    """Two versions of an ask compared word by word, paragraph by paragraph."""
+    ask = _readable_ask(ask_id)
+    numbers = _version_numbers(ask)
+    raw_from, raw_to = request.args.get("from", ""), request.args.get("to", "")
+    context = dict(numbers=numbers, **_ask_context(ask))
+
+    def refuse(message: str) -> Response:
+        return render("asks/compare.html", status=400, problem=message, blocks=None,
+                      compare_from=numbers[1] if len(numbers) > 1 else None,
+                      compare_to=numbers[0] if numbers else None, **context)
+
+    if len(numbers) < 2:
+        return refuse("This ask has fewer than two versions, so there is nothing to compare yet.")
+    if not _NUMBER.fullmatch(raw_from) or not _NUMBER.fullmatch(raw_to):
+        return refuse("Choose the two versions to compare.")
+    from_number, to_number = int(raw_from), int(raw_to)
+    if from_number == to_number:
+        return refuse("Choose two different versions to compare.")
+    old = _version_or_404(ask, from_number)
+    new = _version_or_404(ask, to_number)
+    blocks = text.paragraph_diff(old.body, new.body)
+    return render("asks/compare.html", old=old, new=new, blocks=blocks, problem=None,
+                  removed=sum(b.removed for b in blocks), added=sum(b.added for b in blocks),
+                  compare_from=from_number, compare_to=to_number, **context)
+
+
+# Secretariat: new versions ----------------------------------------------------------------
+
+def _preview(ask: Ask, body: str) -> dict[str, Any]:
+    """What a new version would look like, and how it differs from the latest."""
+    body = services.normalise_wording(body)
+    current = ask.current_version
+    blocks = text.paragraph_diff(current.body, body) if current is not None else None
+    return {
+        "paragraphs": text.paragraphs(body),
+        "blocks": blocks,
+        "removed": sum(b.removed for b in blocks or []),
+        "added": sum(b.added for b in blocks or []),
+    }
+
+
+@bp.route(f"/asks/<{ID}:ask_id>/versions/new", methods=["GET", "POST"])
+def new_version(ask_id: int):
+    """Write, preview and publish the next version of an ask's wording (secretariat)."""
+    ask = _editable_ask(ask_id)
+    current = ask.current_version
+    publishing = request.method == "POST" and request.form.get("action") == "publish"
+    # A preview needs only the wording; publishing v2 onwards also needs a change note.
+    form = VersionForm(note_required=publishing and current is not None)
+
+    def page(status: int = 200, preview: dict[str, Any] | None = None,
+             conflict: str | None = None, fragment: bool = False) -> Response:
+        return render("asks/new_version.html", block="preview" if fragment else None,
+                      status=status, form=form, preview=preview, conflict=conflict,
+                      fragment=fragment, next_number=services.latest_number(ask) + 1,
+                      can_publish=permissions.can_publish_version(current_user, ask),
+                      **_ask_context(ask))
+
+    if request.method == "GET":
+        form.body.data = current.body if current is not None else ""
+        form.based_on.data = str(current.number if current is not None else 0)
+        return page()
+
+    fragment = is_htmx() and not publishing
+    if not form.validate_on_submit():
+        return page(422, fragment=fragment)
+    if not publishing:
+        return page(200, preview=_preview(ask, form.body.data), fragment=fragment)
+
+    latest = services.latest_number(ask)
+    if form.based_on_number is not None and form.based_on_number != latest:
+        form.based_on.data = str(latest)
+        return page(409, preview=_preview(ask, form.body.data), conflict=CONFLICT)
+    try:
+        published = services.publish_version(actor=current_user, ask=ask, body=form.body.data,
+                                             change_note=form.change_note.data or "")
+    except services.AskError as error:
+        form.body.errors.append(str(error))
+        return page(422)
+    except IntegrityError:
+        db.session.rollback()
+        form.based_on.data = str(services.latest_number(ask))
+        return page(409, preview=_preview(ask, form.body.data), conflict=CONFLICT)
+    db.session.commit()
+    flash(f"{published.label} published", "success")
+    return redirect_to(url_for("asks.show", ask_id=ask.id))

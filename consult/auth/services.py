@@ -5,13 +5,13 @@ Services change state, flush and record the audit event; they never commit.
 
 from __future__ import annotations
 
+import functools
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app, has_app_context, url_for
 from sqlalchemy import select, update
 
 from consult import audit
@@ -19,10 +19,23 @@ from consult.extensions import db
 from consult.mail import send_email
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+_DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
 
-# Verified against when the email is unknown, so both cases cost the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+@functools.cache
+def _hasher_with(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    """A hasher, and a hash of a random password verified against when the email is
+    unknown, so that both cases cost the same time."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The app's hasher: the library's parameters unless ARGON2_TIME_COST/ARGON2_MEMORY_COST
+    lower them (the test suite does; production never should)."""
+    config = current_app.config if has_app_context() else {}
+    return _hasher_with(config.get("ARGON2_TIME_COST", _DEFAULT.time_cost),
+                        config.get("ARGON2_MEMORY_COST", _DEFAULT.memory_cost))
 
 USER_FIELDS = ("email", "name", "organisation_id", "role", "active")
 
@@ -37,14 +50,16 @@ def user_by_email(email: str) -> User | None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """An argon2id hash of password."""
+    return _hasher()[0].hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
     """True if password is user's. Costs the same whether or not the user exists."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher, dummy = _hasher()
+    stored = user.password_hash if user is not None and user.password_hash else dummy
     try:
-        ok = _hasher.verify(stored, password)
+        ok = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return ok and user is not None and user.password_hash is not None
@@ -57,12 +72,13 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if user is None or not user.is_active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher()[0].check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
 
 def record_sign_in(user: User) -> None:
+    """Note when the person signed in, in their record and the audit log."""
     user.last_login_at = utcnow()
     audit.record(user, "user.sign_in", user)
 
@@ -74,6 +90,7 @@ def record_sign_out(user: User) -> None:
 
 
 def change_password(*, user: User, new_password: str) -> None:
+    """Set a new password and sign the person out of every other session."""
     user.password_hash = hash_password(new_password)
     user.rotate_session()
     db.session.flush()
@@ -100,12 +117,18 @@ def _issue_token(user: User, purpose: TokenPurpose, lifetime: timedelta,
 
 
 def find_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
-    """The usable (unused, unexpired) token for this raw value, or None."""
+    """The usable token for this raw value, or None.
+
+    Usable: unused, unexpired, and for a person (and organisation) who has not been
+    deactivated since the link was sent.
+    """
     token = db.session.scalar(
         select(AccountToken).where(AccountToken.token_hash == hash_token(raw),
                                    AccountToken.purpose == purpose)
     )
     if token is None or not token.is_usable():
+        return None
+    if not token.user.active or not token.user.organisation.active:
         return None
     return token
 
@@ -220,6 +243,7 @@ def reset_password(*, token: AccountToken, password: str) -> User:
 # Administration of people -----------------------------------------------------------------
 
 def change_role(*, actor: User, user: User, role: Role) -> None:
+    """Give a person another role; their sessions end so the new role applies at once."""
     if user.id == actor.id and role != Role.SECRETARIAT:
         raise AccountError("You cannot remove your own secretariat role.")
     before = audit.snapshot(user, "role")

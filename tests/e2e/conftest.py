@@ -11,8 +11,9 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from werkzeug.serving import make_server
 
-from consult import create_app
 from consult.extensions import db
+from tests.conftest import make_app
+from tests.smtp import smtp_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,16 +46,18 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app_config: dict, smtp_server) -> Iterator[LiveServer]:
-    """Consult served on a free port of 127.0.0.1 by a threaded server, CSRF on, real SMTP."""
+def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]:
+    """Consult served on a free port of 127.0.0.1 by a threaded server, with a database of
+    its own, CSRF on and a real SMTP server."""
     config = {
         **app_config,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}",
         "WTF_CSRF_ENABLED": True,
         "SERVER_NAME": None,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_server.port,
     }
-    app = create_app(config)
+    app = make_app(config)
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -79,3 +82,14 @@ def assert_accessible(page) -> None:
         options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}},
     )
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+@pytest.fixture
+def demo_server(live_server: LiveServer) -> LiveServer:
+    """The live server with the demo (organisations, people, the manifesto consultation)."""
+    from consult.demo import load_demo
+
+    with live_server.app.app_context():
+        load_demo()
+        db.session.commit()
+    return live_server

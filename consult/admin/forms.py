@@ -1,0 +1,258 @@
+"""Forms for the secretariat's pages: organisations, people, and the list filters."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import Field, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from consult.admin.services import OrganisationStatus, PersonStatus
+from consult.models import OrganisationKind, Role
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def plain_text(what: str):
+    """Refuse control characters and the angle brackets of HTML in a one-line text field."""
+
+    def check(form, field) -> None:
+        value = field.data or ""
+        if _CONTROL.search(value):
+            raise ValidationError(f"{what} must not include control characters")
+        if "<" in value or ">" in value:
+            raise ValidationError(f"{what} must not include the characters < or >")
+
+    return check
+
+
+def web_address(form, field) -> None:
+    """An absolute http or https address, without spaces, quotes or angle brackets."""
+    value = field.data or ""
+    if not value:
+        return
+    parts = urlsplit(value)
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or re.search(r"[\s<>\"'`\\]", value) or _CONTROL.search(value)):
+        raise ValidationError("Enter a website address starting with https:// or http://, "
+                              "like https://www.example.org")
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+KIND_CHOICES = _choices((kind.value, kind.label) for kind in OrganisationKind)
+ROLE_HINTS = {
+    Role.MEMBER: "Reads, comments, proposes amendments; may be named a delegate",
+    Role.OBSERVER: "Reads only",
+    Role.SECRETARIAT: "Runs consultations and manages people, organisations and the audit log",
+}
+ROLE_CHOICES = _choices((role.value, role.label) for role in Role)
+
+
+class Choice(SelectField):
+    """A select whose missing or unknown value gets a plain message (no DataRequired needed)."""
+
+    widget = GovSelect()
+
+
+class Radios(RadioField):
+    """Radios whose missing or unknown value gets a plain message."""
+
+    widget = GovRadioInput()
+
+
+class OrganisationForm(FlaskForm):
+    """Create or edit an organisation."""
+
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the organisation's name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+            plain_text("Name"),
+        ],
+    )
+    kind = Radios(
+        "Kind of organisation",
+        choices=KIND_CHOICES,
+        invalid_choice_message="Select the kind of organisation",
+    )
+    website = StringField(
+        "Website (optional)",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=500, message="Website must be 500 characters or fewer"),
+            web_address,
+        ],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    """Invite a person: the organisation choices are set by the view (active ones only)."""
+
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.org"),
+        ],
+    )
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter their full name"),
+            Length(max=200, message="Full name must be 200 characters or fewer"),
+            plain_text("Full name"),
+        ],
+    )
+    organisation_id = Choice(
+        "Organisation",
+        choices=[],
+        invalid_choice_message="Select an organisation",
+        validators=[DataRequired("Select an organisation")],
+    )
+    role = Radios("Role", choices=ROLE_CHOICES, invalid_choice_message="Select a role")
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+    def set_organisations(self, organisations) -> None:
+        """Offer these organisations, after a blank first option."""
+        self.organisation_id.choices = [SelectChoice(value="", label="Select an organisation")] + [
+            SelectChoice(value=str(org.id), label=org.name) for org in organisations
+        ]
+
+
+class ChangeRoleForm(FlaskForm):
+    """Give a person a different role."""
+
+    role = Radios("Role", choices=ROLE_CHOICES, invalid_choice_message="Select a role")
+    submit = SubmitField("Change role", widget=GovSubmitInput())
+
+
+# Filters (GET forms, no CSRF) -------------------------------------------------------------
+
+class FilterForm(FlaskForm):
+    """A form read from the query string: nothing changes, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class OrganisationFilterForm(FilterForm):
+    status = Choice(
+        "Show",
+        choices=_choices([("all", "All organisations"),
+                          (OrganisationStatus.ACTIVE.value, "Active organisations"),
+                          (OrganisationStatus.DEACTIVATED.value, "Deactivated organisations")]),
+        default="all",
+        invalid_choice_message="Select which organisations to show from the list",
+    )
+
+
+class PeopleFilterForm(FilterForm):
+    """Filter people; the organisation choices are set by the view."""
+
+    organisation_id = Choice("Organisation", choices=[], default="",
+                             invalid_choice_message="Select an organisation from the list")
+    role = Choice("Role", choices=_choices([("", "Any role")] + [(r.value, r.label) for r in Role]),
+                  default="", invalid_choice_message="Select a role from the list")
+    status = Choice("Status",
+                    choices=_choices([("", "Any status")]
+                                     + [(s.value, s.label) for s in PersonStatus]),
+                    default="", invalid_choice_message="Select a status from the list")
+
+    def set_organisations(self, organisations) -> None:
+        self.organisation_id.choices = [SelectChoice(value="", label="All organisations")] + [
+            SelectChoice(value=str(org.id), label=org.name) for org in organisations
+        ]
+
+
+class DateField(Field):
+    """A GOV.UK date input (day, month, year) that also accepts one YYYY-MM-DD value."""
+
+    widget = GovDateInput()
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+    def process_formdata(self, valuelist) -> None:
+        parts = [str(value).strip() for value in valuelist]
+        invalid = f"{self.label.text} must be a real date, like 27 3 2026"
+        self.data = None
+        if not any(parts):
+            self.raw_data = None
+            return
+        if len(parts) == 1:
+            self.raw_data = None
+            try:
+                self.data = datetime.strptime(parts[0], "%Y-%m-%d").date()
+            except ValueError:
+                raise ValueError(invalid) from None
+            return
+        if len(parts) != 3:
+            self.raw_data = None
+            raise ValueError(invalid)
+        day, month, year = parts
+        if not all(parts):
+            missing = [name for name, value in zip(("day", "month", "year"), parts) if not value]
+            raise ValueError(f"{self.label.text} must include a {' and a '.join(missing)}")
+        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+            raise ValueError(invalid)
+        try:
+            self.data = date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(invalid) from None
+
+
+class AuditFilterForm(FilterForm):
+    """Filter the audit log; the action and object type choices are set by the view."""
+
+    action = Choice("Action", choices=[], default="",
+                    invalid_choice_message="Select an action from the list")
+    object_type = Choice("Object type", choices=[], default="",
+                         invalid_choice_message="Select an object type from the list")
+    actor = StringField(
+        "Done by (email contains)",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[Length(max=254, message="Email must be 254 characters or fewer"),
+                    plain_text("Email")],
+    )
+    date_from = DateField("Date from")
+    date_to = DateField("Date to")
+
+    def set_choices(self, actions: list[str], object_types: list[str]) -> None:
+        self.action.choices = [SelectChoice(value="", label="Any action")] + _choices(
+            (a, a) for a in actions)
+        self.object_type.choices = [SelectChoice(value="", label="Any object")] + _choices(
+            (t, t) for t in object_types)
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("Date to must be the same as or after date from")

@@ -1,0 +1,283 @@
+"""Organisations: create, edit, deactivate and reactivate; the queries behind the admin pages.
+
+Services change state, flush and record the audit event; they never commit. People are
+managed through consult.auth.services (invite, resend_invitation, change_role,
+set_user_active).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import Select, false, func, select, true
+from sqlalchemy.orm import joinedload
+
+from consult import audit
+from consult.extensions import db
+from consult.filters import LONDON
+from consult.models import (
+    AccountToken,
+    AuditEvent,
+    Organisation,
+    OrganisationKind,
+    Role,
+    TokenPurpose,
+    User,
+)
+
+ORGANISATION_FIELDS = ("name", "kind", "website", "active")
+DUPLICATE_NAME = "An organisation with this name already exists"
+
+
+class AdminError(ValueError):
+    """An administrative change that cannot be carried out; the message is for the user."""
+
+
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+    INVITED = "invited"
+    DEACTIVATED = "deactivated"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class OrganisationStatus(StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# Organisations ----------------------------------------------------------------------------
+
+def organisation_name_taken(name: str, *, exclude: Organisation | None = None) -> bool:
+    """True if another organisation already has this name, ignoring case and spaces."""
+    stmt = select(Organisation.id).where(func.lower(Organisation.name) == name.strip().lower())
+    if exclude is not None and exclude.id is not None:
+        stmt = stmt.where(Organisation.id != exclude.id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def create_organisation(*, actor: User, name: str, kind: OrganisationKind | str,
+                        website: str | None = None) -> Organisation:
+    """Add an organisation, refusing a name that is already taken."""
+    name = name.strip()
+    if organisation_name_taken(name):
+        raise AdminError(DUPLICATE_NAME)
+    organisation = Organisation(name=name, kind=OrganisationKind(kind),
+                                website=(website or "").strip() or None, active=True)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(actor, "organisation.create", organisation,
+                 after=audit.snapshot(organisation, *ORGANISATION_FIELDS))
+    return organisation
+
+
+def update_organisation(*, actor: User, organisation: Organisation, name: str,
+                        kind: OrganisationKind | str, website: str | None) -> bool:
+    """Change an organisation's details; returns False (and records nothing) if none changed."""
+    name = name.strip()
+    if organisation_name_taken(name, exclude=organisation):
+        raise AdminError(DUPLICATE_NAME)
+    wanted = {"name": name, "kind": OrganisationKind(kind).value,
+              "website": (website or "").strip() or None}
+    current = audit.snapshot(organisation, *wanted)
+    changed = [field for field, value in wanted.items() if current[field] != value]
+    if not changed:
+        return False
+    before = {field: current[field] for field in changed}
+    organisation.name = wanted["name"]
+    organisation.kind = OrganisationKind(wanted["kind"])
+    organisation.website = wanted["website"]
+    db.session.flush()
+    audit.record(actor, "organisation.update", organisation, before=before,
+                 after=audit.snapshot(organisation, *changed))
+    return True
+
+
+def set_organisation_active(*, actor: User, organisation: Organisation, active: bool) -> int:
+    """Deactivate (signing all its people out everywhere) or reactivate an organisation.
+
+    Returns how many people were signed out.
+    """
+    if not active and actor.organisation_id == organisation.id:
+        raise AdminError("You cannot deactivate your own organisation.")
+    if organisation.active == active:
+        raise AdminError("This organisation is already "
+                         + ("active." if active else "deactivated."))
+    before = audit.snapshot(organisation, "active")
+    organisation.active = active
+    signed_out = 0
+    if not active:
+        people = db.session.scalars(select(User).where(User.organisation_id == organisation.id))
+        for person in people:
+            person.rotate_session()
+            signed_out += 1
+    db.session.flush()
+    audit.record(actor, "organisation.reactivate" if active else "organisation.deactivate",
+                 organisation, before=before, after=audit.snapshot(organisation, "active"))
+    return signed_out
+
+
+def organisations_statement(status: str | None = None) -> Select:
+    """Organisations by name, optionally only the active or the deactivated ones."""
+    stmt = select(Organisation).order_by(func.lower(Organisation.name), Organisation.id)
+    if status == OrganisationStatus.ACTIVE:
+        stmt = stmt.where(Organisation.active == true())
+    elif status == OrganisationStatus.DEACTIVATED:
+        stmt = stmt.where(Organisation.active == false())
+    return stmt
+
+
+def people_counts(organisation_ids: list[int]) -> dict[int, int]:
+    """How many people belong to each of these organisations."""
+    if not organisation_ids:
+        return {}
+    rows = db.session.execute(
+        select(User.organisation_id, func.count(User.id))
+        .where(User.organisation_id.in_(organisation_ids))
+        .group_by(User.organisation_id)
+    )
+    return {organisation_id: count for organisation_id, count in rows}
+
+
+def active_people_count(organisation: Organisation) -> int:
+    """How many of the organisation's people have an active account (would be signed out)."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(User.organisation_id == organisation.id,
+                                          User.active == true())
+    ) or 0
+
+
+def active_organisations() -> list[Organisation]:
+    """Active organisations by name: the ones people may be invited to."""
+    return list(db.session.scalars(
+        organisations_statement(OrganisationStatus.ACTIVE)
+    ))
+
+
+def all_organisations() -> list[Organisation]:
+    """Every organisation by name."""
+    return list(db.session.scalars(organisations_statement()))
+
+
+# People -----------------------------------------------------------------------------------
+
+def person_status(user: User) -> PersonStatus:
+    """Deactivated, invited (has not yet set a password) or active."""
+    if not user.active:
+        return PersonStatus.DEACTIVATED
+    if not user.has_accepted_invitation:
+        return PersonStatus.INVITED
+    return PersonStatus.ACTIVE
+
+
+def people_statement(*, organisation_id: int | None = None, role: Role | str | None = None,
+                     status: PersonStatus | str | None = None) -> Select:
+    """People by name, filtered by organisation, role and status."""
+    stmt = select(User).order_by(func.lower(User.name), User.id)
+    if organisation_id is not None:
+        stmt = stmt.where(User.organisation_id == organisation_id)
+    if role:
+        stmt = stmt.where(User.role == Role(role).value)
+    if status == PersonStatus.DEACTIVATED:
+        stmt = stmt.where(User.active == false())
+    elif status == PersonStatus.INVITED:
+        stmt = stmt.where(User.active == true(), User.password_hash.is_(None))
+    elif status == PersonStatus.ACTIVE:
+        stmt = stmt.where(User.active == true(), User.password_hash.is_not(None))
+    return stmt
+
+
+def organisation_people(organisation: Organisation) -> list[User]:
+    """The organisation's people, by name."""
+    return list(db.session.scalars(people_statement(organisation_id=organisation.id)))
+
+
+def latest_invitation(user: User) -> AccountToken | None:
+    """The most recent invitation link issued to this person, used or not."""
+    return db.session.scalar(
+        select(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.INVITATION)
+        .order_by(AccountToken.created_at.desc(), AccountToken.id.desc())
+        .limit(1)
+    )
+
+
+def invitation_accepted_at(user: User) -> datetime | None:
+    """When the person accepted their invitation, from the audit log."""
+    return db.session.scalar(
+        select(AuditEvent.created_at)
+        .where(AuditEvent.object_type == User.__tablename__, AuditEvent.object_id == user.id,
+               AuditEvent.action == "user.accept_invitation")
+        .order_by(AuditEvent.created_at.desc())
+        .limit(1)
+    )
+
+
+# Audit log --------------------------------------------------------------------------------
+
+def distinct_actions() -> list[str]:
+    """Every action that appears in the audit log, sorted."""
+    return list(db.session.scalars(
+        select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ))
+
+
+def distinct_object_types() -> list[str]:
+    """Every object type that appears in the audit log, sorted."""
+    return list(db.session.scalars(
+        select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+    ))
+
+
+def _london_midnight(day: date) -> datetime:
+    """The UTC instant at which this day starts in the UK."""
+    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
+
+
+def audit_statement(*, action: str | None = None, object_type: str | None = None,
+                    object_id: int | None = None, actor_email: str | None = None,
+                    date_from: date | None = None, date_to: date | None = None) -> Select:
+    """Audit events, newest first, filtered; dates are whole UK days, both inclusive."""
+    stmt = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id is not None:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if actor_email:
+        actor_ids = select(User.id).where(
+            User.email.contains(actor_email.strip().lower(), autoescape=True)
+        )
+        stmt = stmt.where(AuditEvent.actor_id.in_(actor_ids))
+    if date_from is not None:
+        stmt = stmt.where(AuditEvent.created_at >= _london_midnight(date_from))
+    if date_to is not None:
+        stmt = stmt.where(AuditEvent.created_at < _london_midnight(date_to + timedelta(days=1)))
+    return stmt
+
+
+def events_about_or_by(user: User, limit: int = 20) -> list[AuditEvent]:
+    """The most recent events about this person or done by them."""
+    stmt = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(
+            ((AuditEvent.object_type == User.__tablename__) & (AuditEvent.object_id == user.id))
+            | (AuditEvent.actor_id == user.id)
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,133 @@
+"""Asks and their draft versions: creating, editing and ordering asks, publishing wording.
+
+Services change state, flush and record the audit event; they never commit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from consult import audit
+from consult.extensions import db
+from consult.models import Ask, AskState, Consultation, DraftVersion, User
+
+ASK_FIELDS = ("consultation_id", "title", "theme", "position")
+LOCKED_STATES = {AskState.AGREED: "agreed", AskState.PUBLISHED: "published"}
+
+
+class AskError(ValueError):
+    """A change to an ask that cannot be made; the message is for the user."""
+
+
+def normalise_wording(body: str) -> str:
+    """Wording as stored: Unix line ends, no trailing spaces on lines, no blank edges."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def create_ask(*, actor: User, consultation: Consultation, title: str, theme: str = "") -> Ask:
+    """Add an ask at the end of the consultation's list."""
+    last = db.session.scalar(
+        select(func.max(Ask.position)).where(Ask.consultation_id == consultation.id)
+    )
+    ask = Ask(consultation=consultation, title=title.strip(), theme=theme.strip(),
+              position=(last or 0) + 1, state=AskState.DRAFTING)
+    db.session.add(ask)
+    db.session.flush()
+    audit.record(actor, "ask.create", ask, after=audit.snapshot(ask, *ASK_FIELDS))
+    return ask
+
+
+def update_ask(*, actor: User, ask: Ask, title: str, theme: str = "") -> bool:
+    """Change an ask's title and theme; True if anything changed."""
+    before = audit.snapshot(ask, "title", "theme")
+    ask.title = title.strip()
+    ask.theme = theme.strip()
+    after = audit.snapshot(ask, "title", "theme")
+    if after == before:
+        return False
+    db.session.flush()
+    audit.record(actor, "ask.update", ask, before=before, after=after)
+    return True
+
+
+def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
+    """Swap the ask with its neighbour above ("up") or below ("down"); False at the edge.
+
+    Positions are renumbered 1..n in the current order first, so asks that share a
+    position (or have gaps) still move exactly one place.
+    """
+    if direction not in ("up", "down"):
+        raise AskError("Choose whether to move the ask up or down.")
+    siblings = list(db.session.scalars(
+        select(Ask).where(Ask.consultation_id == ask.consultation_id)
+        .order_by(Ask.position, Ask.id)
+    ))
+    index = siblings.index(ask)
+    other = index - 1 if direction == "up" else index + 1
+    if other < 0 or other >= len(siblings):
+        return False
+    neighbour = siblings[other]
+    before = {"position": ask.position, "neighbour_id": neighbour.id,
+              "neighbour_position": neighbour.position}
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    for number, sibling in enumerate(siblings, start=1):
+        if sibling.position != number:
+            sibling.position = number
+    db.session.flush()
+    audit.record(actor, "ask.move", ask, before=before,
+                 after={"position": ask.position, "neighbour_id": neighbour.id,
+                        "neighbour_position": neighbour.position, "direction": direction})
+    return True
+
+
+def latest_number(ask: Ask) -> int:
+    """The number of the ask's latest version in the database (0 if none)."""
+    return db.session.scalar(
+        select(func.coalesce(func.max(DraftVersion.number), 0))
+        .where(DraftVersion.ask_id == ask.id)
+    ) or 0
+
+
+def check_can_publish(ask: Ask) -> None:
+    """Refuse a new version once the ask's wording is agreed or published."""
+    if ask.state in LOCKED_STATES:
+        raise AskError(f"The wording of this ask has been {LOCKED_STATES[ask.state]}, "
+                       "so you cannot publish a new version.")
+
+
+def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> DraftVersion:
+    """Publish wording as the ask's next version (v1 moves the ask into review).
+
+    The number is the latest plus one; if another request takes the same number first,
+    the unique constraint on (ask_id, number) makes the flush raise IntegrityError,
+    which the caller turns into "try again".
+    """
+    check_can_publish(ask)
+    body = normalise_wording(body)
+    if not body.strip():
+        raise AskError("Enter the wording")
+    number = latest_number(ask)
+    if number:
+        current = db.session.scalar(
+            select(DraftVersion).where(DraftVersion.ask_id == ask.id,
+                                       DraftVersion.number == number)
+        )
+        if current is not None and normalise_wording(current.body) == body:
+            raise AskError(f"This wording is the same as {current.label}. "
+                           "Change the wording before publishing a new version.")
+    version = DraftVersion(ask_id=ask.id, number=number + 1, body=body,
+                           change_note=change_note.strip(), author_id=actor.id)
+    db.session.add(version)
+    db.session.flush()
+    before = audit.snapshot(ask, "state")
+    if ask.state == AskState.DRAFTING:
+        ask.state = AskState.IN_REVIEW
+        db.session.flush()
+    # Let ask.versions / ask.current_version see the new version.
+    db.session.expire(ask, ["versions"])
+    audit.record(actor, "version.publish", version,
+                 before={"number": number or None, **before},
+                 after={"number": version.number, "change_note": version.change_note,
+                        "ask_id": ask.id, **audit.snapshot(ask, "state")})
+    return version

@@ -1,0 +1,212 @@
+"""Consultations: UK-time conversion, the dashboard's queries, creating and editing rounds.
+
+Services change state, flush and record the audit event; they never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from consult import audit
+from consult.extensions import db
+from consult.filters import LONDON
+from consult.models import Ask, Consultation, DraftVersion, User, utcnow
+
+CONSULTATION_FIELDS = (
+    "title", "summary", "opens_at", "closes_at",
+    "quorum_percent", "threshold_percent", "objection_blocks",
+)
+
+
+class ConsultationError(ValueError):
+    """A change to a consultation that cannot be made; the message is for the user."""
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time skipped in the UK when the clocks go forward."""
+
+
+# UK time --------------------------------------------------------------------------------
+
+def london_to_utc(day: date, at: time) -> datetime:
+    """A date and time on a UK wall clock, as an aware UTC datetime.
+
+    A time that happens twice (when the clocks go back) means the first, in summer time;
+    a time that never happens (when the clocks go forward) raises NonexistentLocalTime.
+    """
+    local = datetime.combine(day, at, tzinfo=LONDON)
+    moment = local.astimezone(UTC)
+    if moment.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise NonexistentLocalTime(f"{day} {at} does not exist in the UK")
+    return moment
+
+
+def utc_to_london(moment: datetime) -> datetime:
+    """An aware datetime, on the UK wall clock."""
+    return moment.astimezone(LONDON)
+
+
+# Reading --------------------------------------------------------------------------------
+
+def asks_and_versions():
+    """A loader option: each consultation's asks and their version numbers, in two queries."""
+    return (
+        selectinload(Consultation.asks)
+        .selectinload(Ask.versions)
+        .load_only(DraftVersion.id, DraftVersion.ask_id, DraftVersion.number)
+    )
+
+
+def _with_asks(query: Select) -> Select:
+    return query.options(asks_and_versions())
+
+
+def _not_ended():
+    return and_(Consultation.published_at.is_(None), Consultation.closed_at.is_(None))
+
+
+def open_consultations(now: datetime | None = None) -> list[Consultation]:
+    """Consultations open now, closing soonest first, with their asks and versions loaded."""
+    now = now or utcnow()
+    query = select(Consultation).where(
+        _not_ended(), Consultation.opens_at <= now, Consultation.closes_at > now
+    ).order_by(Consultation.closes_at, Consultation.id)
+    return list(db.session.scalars(_with_asks(query)))
+
+
+def upcoming_consultations(now: datetime | None = None) -> list[Consultation]:
+    """Consultations that have not opened yet, opening soonest first."""
+    now = now or utcnow()
+    query = select(Consultation).where(_not_ended(), Consultation.opens_at > now) \
+        .order_by(Consultation.opens_at, Consultation.id)
+    return list(db.session.scalars(query))
+
+
+def recent_ended_consultations(now: datetime | None = None, limit: int = 10) -> list[Consultation]:
+    """The most recently closed or published consultations."""
+    now = now or utcnow()
+    query = select(Consultation).where(
+        or_(
+            Consultation.published_at.is_not(None),
+            Consultation.closed_at.is_not(None),
+            Consultation.closes_at <= now,
+        )
+    ).order_by(Consultation.closes_at.desc(), Consultation.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def published_consultations_query() -> Select:
+    """The consultations the public may read, most recently published first."""
+    return select(Consultation).where(Consultation.published_at.is_not(None)) \
+        .order_by(Consultation.published_at.desc(), Consultation.id.desc())
+
+
+def all_consultations_query() -> Select:
+    """Every consultation, newest first, for the secretariat."""
+    return select(Consultation).order_by(Consultation.created_at.desc(), Consultation.id.desc())
+
+
+def ask_counts(consultations: list[Consultation]) -> dict[int, int]:
+    """How many asks each of these consultations has, in one query."""
+    ids = [c.id for c in consultations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Ask.consultation_id, func.count(Ask.id))
+        .where(Ask.consultation_id.in_(ids))
+        .group_by(Ask.consultation_id)
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update({consultation_id: count for consultation_id, count in rows})
+    return counts
+
+
+def consensus_rule(consultation: Consultation) -> str:
+    """The consultation's consensus rule, in words."""
+    if consultation.quorum_percent == 0:
+        quorum = "No minimum share of active member organisations must take a position"
+    else:
+        quorum = (f"At least {consultation.quorum_percent}% of active member organisations "
+                  "must take a position")
+    if consultation.threshold_percent == 0:
+        threshold = "no minimum share of those responding must support"
+    else:
+        threshold = f"at least {consultation.threshold_percent}% of those responding must support"
+    objection = ("an objection blocks agreement" if consultation.objection_blocks
+                 else "an objection does not block agreement on its own")
+    return f"{quorum}; {threshold}; {objection}."
+
+
+def themed_groups(asks: list[Ask]) -> list[tuple[str, list[Ask]]]:
+    """The asks in their order, grouped into runs that share a theme."""
+    groups: list[tuple[str, list[Ask]]] = []
+    for ask in asks:
+        theme = (ask.theme or "").strip()
+        if groups and groups[-1][0] == theme:
+            groups[-1][1].append(ask)
+        else:
+            groups.append((theme, [ask]))
+    return groups
+
+
+# Changing ------------------------------------------------------------------------------
+
+def _check(*, title: str, opens_at: datetime, closes_at: datetime,
+           quorum_percent: int, threshold_percent: int) -> None:
+    if not title.strip():
+        raise ConsultationError("Enter a title")
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise ConsultationError("Opening and closing times must be timezone-aware")
+    if closes_at <= opens_at:
+        raise ConsultationError("The closing date must be after the opening date")
+    for name, value in (("quorum", quorum_percent), ("support threshold", threshold_percent)):
+        if not 0 <= value <= 100:
+            raise ConsultationError(f"The {name} must be between 0% and 100%")
+
+
+def create_consultation(
+    *, actor: User, title: str, summary: str, opens_at: datetime, closes_at: datetime,
+    quorum_percent: int, threshold_percent: int, objection_blocks: bool,
+) -> Consultation:
+    """Start a new consultation round with its dates and consensus rule."""
+    _check(title=title, opens_at=opens_at, closes_at=closes_at,
+           quorum_percent=quorum_percent, threshold_percent=threshold_percent)
+    consultation = Consultation(
+        title=title.strip(), summary=summary.strip(),
+        opens_at=opens_at.astimezone(UTC), closes_at=closes_at.astimezone(UTC),
+        quorum_percent=quorum_percent, threshold_percent=threshold_percent,
+        objection_blocks=objection_blocks,
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    audit.record(actor, "consultation.create", consultation,
+                 after=audit.snapshot(consultation, *CONSULTATION_FIELDS))
+    return consultation
+
+
+def update_consultation(
+    *, actor: User, consultation: Consultation, title: str, summary: str, opens_at: datetime,
+    closes_at: datetime, quorum_percent: int, threshold_percent: int, objection_blocks: bool,
+) -> bool:
+    """Change a consultation's title, summary, dates or rule; False if nothing changed."""
+    _check(title=title, opens_at=opens_at, closes_at=closes_at,
+           quorum_percent=quorum_percent, threshold_percent=threshold_percent)
+    before = audit.snapshot(consultation, *CONSULTATION_FIELDS)
+    consultation.title = title.strip()
+    consultation.summary = summary.strip()
+    consultation.opens_at = opens_at.astimezone(UTC)
+    consultation.closes_at = closes_at.astimezone(UTC)
+    consultation.quorum_percent = quorum_percent
+    consultation.threshold_percent = threshold_percent
+    consultation.objection_blocks = objection_blocks
+    after = audit.snapshot(consultation, *CONSULTATION_FIELDS)
+    if after == before:
+        return False
+    db.session.flush()
+    audit.record(actor, "consultation.update", consultation,
+                 before={k: v for k, v in before.items() if after[k] != v},
+                 after={k: v for k, v in after.items() if before[k] != v})
+    return True

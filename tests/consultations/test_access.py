@@ -1,0 +1,184 @@
+"""Who may use each consultations route: the route x role matrix, and nothing changes when refused."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from consult.extensions import db
+from consult.models import Consultation, utcnow
+from tests import factories
+from tests.conftest import login_as
+from tests.consultations.conftest import (
+    ROLES,
+    audit_events,
+    consultation_count,
+    form_data,
+)
+
+SIGNED_IN = ("observer", "member", "other_member", "secretariat")
+
+
+def _assert_sent_to_sign_in(response, path: str | None = None) -> None:
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/sign-in"
+    if path is not None:
+        assert parse_qs(location.query)["next"] == [path]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_everyone_may_see_the_front_page(client, people, role):
+    login_as(client, people.get(role))
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    if role == "anonymous":
+        assert "Published consultations" in html
+        assert "Open consultations" not in html
+    else:
+        assert "<h1 class=\"govuk-heading-l\">Open consultations</h1>" in html
+
+
+@pytest.mark.parametrize("path", ["/consultations", "/consultations/new"])
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_may_manage_or_open_the_create_form(client, people, role, path):
+    login_as(client, people.get(role))
+    response = client.get(path)
+    if role == "secretariat":
+        assert response.status_code == 200
+    elif role == "anonymous":
+        _assert_sent_to_sign_in(response, path)
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_may_create_a_consultation(client, people, role):
+    login_as(client, people.get(role))
+    response = client.post("/consultations/new", data=form_data())
+    if role == "secretariat":
+        assert response.status_code == 303
+        assert consultation_count() == 1
+        assert len(audit_events("consultation.create")) == 1
+        return
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    else:
+        assert response.status_code == 403
+    assert consultation_count() == 0
+    assert audit_events() == []
+
+
+def _consultation(state: str) -> Consultation:
+    if state == "upcoming":
+        return factories.consultation(title="Upcoming round", opens_in_days=3, closes_in_days=20)
+    if state == "open":
+        return factories.consultation(title="Open round")
+    if state == "closed":
+        return factories.consultation(title="Closed round", opens_in_days=-20, closes_in_days=-1)
+    return factories.consultation(title="Published round", opens_in_days=-20, closes_in_days=-5,
+                                  published_at=utcnow())
+
+
+# Who may read a consultation in each state: True = 200, False = refused.
+READERS = {
+    "upcoming": {"secretariat"},
+    "open": set(SIGNED_IN),
+    "closed": set(SIGNED_IN),
+    "published": set(ROLES),
+}
+
+
+@pytest.mark.parametrize("state", list(READERS))
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_a_consultation_depends_on_its_state_and_the_role(client, people, role, state):
+    consultation = _consultation(state)
+    login_as(client, people.get(role))
+    path = f"/consultations/{consultation.id}"
+    response = client.get(path)
+    if role in READERS[state]:
+        assert response.status_code == 200
+        assert consultation.title in response.get_data(as_text=True)
+    elif role == "anonymous":
+        _assert_sent_to_sign_in(response, path)
+    else:
+        assert response.status_code == 403
+        assert consultation.title not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_missing_consultation_is_not_found(client, people, role):
+    login_as(client, people.get(role))
+    assert client.get("/consultations/999").status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_may_open_the_edit_form(client, people, role):
+    consultation = factories.consultation(title="Open round")
+    login_as(client, people.get(role))
+    path = f"/consultations/{consultation.id}/edit"
+    response = client.get(path)
+    if role == "secretariat":
+        assert response.status_code == 200
+        assert 'value="Open round"' in response.get_data(as_text=True)
+    elif role == "anonymous":
+        _assert_sent_to_sign_in(response, path)
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_secretariat_may_edit_a_consultation(client, people, role):
+    consultation = factories.consultation(title="Open round")
+    consultation_id = consultation.id
+    login_as(client, people.get(role))
+    response = client.post(f"/consultations/{consultation_id}/edit",
+                           data=form_data(title="Taken over"))
+    db.session.expire_all()
+    title = db.session.get(Consultation, consultation_id).title
+    if role == "secretariat":
+        assert response.status_code == 303
+        assert title == "Taken over"
+        assert len(audit_events("consultation.update")) == 1
+        return
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    else:
+        assert response.status_code == 403
+    assert title == "Open round"
+    assert audit_events() == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_secretariat_controls_are_shown_only_to_the_secretariat(client, people, role):
+    consultation = factories.consultation(title="Published round", published_at=utcnow())
+    factories.ask(consultation, title="First ask")
+    factories.ask(consultation, title="Second ask")
+    login_as(client, people.get(role))
+    html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    controls = ["Edit consultation", "Add an ask", "Move up", "Move down", "/move",
+                f"/consultations/{consultation.id}/edit"]
+    for control in controls:
+        assert (control in html) == (role == "secretariat"), control
+    assert "First ask" in html and "Second ask" in html
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_manage_link_is_shown_only_to_the_secretariat(client, people, role):
+    login_as(client, people.get(role))
+    html = client.get("/").get_data(as_text=True)
+    assert ("Manage consultations" in html) == (role == "secretariat")
+
+
+def test_a_post_without_a_csrf_token_is_refused_and_stores_nothing(app_config, request):
+    """With CSRF protection on, as in production, even the secretariat needs the token."""
+    app_config["WTF_CSRF_ENABLED"] = True
+    client = request.getfixturevalue("client")
+    people = request.getfixturevalue("people")
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data())
+    assert response.status_code == 400
+    assert consultation_count() == 0
+    assert audit_events() == []

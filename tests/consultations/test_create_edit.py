@@ -1,0 +1,235 @@
+"""Creating and editing consultations through the form: UK time, audit, and bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from consult.extensions import db
+from consult.models import Consultation
+from tests import factories
+from tests.conftest import login_as
+from tests.consultations.conftest import (
+    audit_events,
+    consultation_count,
+    form_data,
+)
+
+
+def _only_consultation() -> Consultation:
+    consultations = list(db.session.scalars(db.select(Consultation)))
+    assert len(consultations) == 1
+    return consultations[0]
+
+
+def test_the_secretariat_creates_a_consultation(client, people):
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data())
+    consultation = _only_consultation()
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/consultations/{consultation.id}"
+    assert consultation.title == "Net zero by 2040"
+    assert consultation.summary == "A round of review of the *energy* asks."
+    assert (consultation.quorum_percent, consultation.threshold_percent) == (60, 80)
+    assert consultation.objection_blocks is True
+    # 1 July 2030 09:00 BST is 08:00 UTC; 31 July 2030 17:00 BST is 16:00 UTC.
+    assert consultation.opens_at == datetime(2030, 7, 1, 8, 0, tzinfo=UTC)
+    assert consultation.closes_at == datetime(2030, 7, 31, 16, 0, tzinfo=UTC)
+
+    [event] = audit_events("consultation.create")
+    assert event.actor_id == people.secretariat.id
+    assert event.object_type == "consultation" and event.object_id == consultation.id
+    assert event.before is None
+    assert event.after["title"] == "Net zero by 2040"
+    assert event.after["opens_at"] == "2030-07-01T08:00:00+00:00"
+    assert event.after["objection_blocks"] is True
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Consultation created: Net zero by 2040" in page
+    assert "1 July 2030 at 9:00am" in page and "31 July 2030 at 5:00pm" in page
+    assert ("At least 60% of active member organisations must take a position; at least 80% "
+            "of those responding must support; an objection blocks agreement.") in page
+    assert "<em>energy</em>" in page
+
+
+def test_an_unticked_objection_box_means_objections_do_not_block(client, people):
+    login_as(client, people.secretariat)
+    client.post("/consultations/new", data=form_data(objection_blocks=None))
+    assert _only_consultation().objection_blocks is False
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "expected_utc"),
+    [
+        (["1", "7", "2030"], "09:00", datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),     # BST
+        (["15", "1", "2031"], "09:00", datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),   # GMT
+        (["27", "10", "2030"], "00:30", datetime(2030, 10, 26, 23, 30, tzinfo=UTC)),  # day before
+    ],
+)
+def test_opening_times_are_uk_time(client, people, day, at, expected_utc):
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data(
+        opens_date=day, opens_time=at, closes_date=["1", "6", "2031"]))
+    assert response.status_code == 303
+    assert _only_consultation().opens_at == expected_utc
+
+
+def test_the_create_form_starts_with_the_default_rule(client, people):
+    login_as(client, people.secretariat)
+    html = client.get("/consultations/new").get_data(as_text=True)
+    assert 'id="quorum_percent" name="quorum_percent" type="text"' in html
+    assert 'value="50"' in html and 'value="75"' in html
+    assert "For example, 09:00 or 17:30" in html
+    assert "Create a consultation" in html
+
+
+def test_the_edit_form_shows_the_current_values_in_uk_time(client, people):
+    consultation = factories.consultation(title="Summer round", quorum_percent=40,
+                                          threshold_percent=70, objection_blocks=True)
+    consultation.opens_at = datetime(2030, 7, 1, 8, 0, tzinfo=UTC)      # 09:00 BST
+    consultation.closes_at = datetime(2030, 12, 1, 17, 30, tzinfo=UTC)  # 17:30 GMT
+    login_as(client, people.secretariat)
+    html = client.get(f"/consultations/{consultation.id}/edit").get_data(as_text=True)
+    assert 'value="Summer round"' in html
+    assert 'id="opens_date-day" name="opens_date" type="text" value="01"' in html
+    assert 'id="opens_date-month" name="opens_date" type="text" value="07"' in html
+    assert 'id="opens_date-year" name="opens_date" type="text" value="2030"' in html
+    assert 'id="opens_time"' in html and 'value="09:00"' in html
+    assert 'value="17:30"' in html
+    assert 'value="40"' in html and 'value="70"' in html
+    assert "checked" in html
+
+
+def test_the_secretariat_edits_a_consultation_with_an_audit_trail(client, people):
+    consultation = factories.consultation(title="Spring round", quorum_percent=50)
+    consultation_id = consultation.id
+    login_as(client, people.secretariat)
+    response = client.post(f"/consultations/{consultation_id}/edit", data=form_data(
+        title="Spring round (extended)", quorum_percent="55", closes_date=["30", "9", "2030"]))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/consultations/{consultation_id}"
+    db.session.expire_all()
+    consultation = db.session.get(Consultation, consultation_id)
+    assert consultation.title == "Spring round (extended)"
+    assert consultation.quorum_percent == 55
+    assert consultation.closes_at == datetime(2030, 9, 30, 16, 0, tzinfo=UTC)
+
+    [event] = audit_events("consultation.update")
+    assert event.actor_id == people.secretariat.id
+    assert event.object_id == consultation_id
+    assert event.before["title"] == "Spring round"
+    assert event.after["title"] == "Spring round (extended)"
+    assert (event.before["quorum_percent"], event.after["quorum_percent"]) == (50, 55)
+    assert client.get(f"/consultations/{consultation_id}").get_data(as_text=True).count(
+        "Consultation updated") == 1
+
+
+def test_saving_without_changes_records_nothing(client, people):
+    login_as(client, people.secretariat)
+    client.post("/consultations/new", data=form_data())
+    consultation = _only_consultation()
+    response = client.post(f"/consultations/{consultation.id}/edit", data=form_data(),
+                           follow_redirects=True)
+    assert "No changes were made" in response.get_data(as_text=True)
+    assert audit_events("consultation.update") == []
+
+
+def test_html_in_the_title_is_stored_as_typed_and_shown_escaped(client, people):
+    payload = '<script>alert("x")</script>'
+    login_as(client, people.secretariat)
+    client.post("/consultations/new", data=form_data(
+        title=payload, summary='<img src=x onerror=alert(1)> [link](javascript:alert(2))'))
+    consultation = _only_consultation()
+    assert consultation.title == payload
+    for path in (f"/consultations/{consultation.id}", "/consultations",
+                 f"/consultations/{consultation.id}/edit"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html, path
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html, path
+    show = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    assert "<img" not in show
+    assert 'href="javascript:' not in show
+    assert "&lt;img src=x onerror=alert(1)&gt;" in show
+
+
+def _error_page(response) -> str:
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "There is a problem" in html
+    assert "<title>Error: " in html
+    return html
+
+
+BAD_INPUT = [
+    ({"title": ""}, "Enter a title"),
+    ({"title": "   "}, "Enter a title"),
+    ({"title": "x" * 201}, "Title must be 200 characters or fewer"),
+    ({"summary": "x" * 5001}, "Summary must be 5,000 characters or fewer"),
+    ({"quorum_percent": ""}, "Enter the quorum, as a percentage from 0 to 100"),
+    ({"quorum_percent": "fifty"}, "The quorum must be a whole number, like 50"),
+    ({"quorum_percent": "50.5"}, "The quorum must be a whole number, like 50"),
+    ({"quorum_percent": "-1"}, "The quorum must be between 0% and 100%"),
+    ({"threshold_percent": "101"}, "The support threshold must be between 0% and 100%"),
+    ({"threshold_percent": "1e3"}, "The support threshold must be a whole number, like 50"),
+    ({"opens_date": ["", "", ""]}, "Enter the opening date"),
+    ({"opens_date": None}, "Enter the opening date"),
+    ({"opens_date": ["31", "2", "2030"]}, "The opening date must be a real date"),
+    ({"opens_date": ["1", "13", "2030"]}, "The opening date must be a real date"),
+    ({"opens_date": ["1", "", "2030"]}, "The opening date must include a month"),
+    ({"opens_date": ["", "", "2030"]}, "The opening date must include a day and a month"),
+    ({"opens_date": ["1", "July", "2030"]}, "The opening date must be a real date, in numbers"),
+    ({"closes_date": ["1", "8", "30"]}, "The year of the closing date must include 4 numbers"),
+    ({"opens_time": ""}, "Enter the opening time"),
+    ({"opens_time": "25:99"}, "The opening time must be a real time, from 00:00 to 23:59"),
+    ({"opens_time": "24:00"}, "The opening time must be a real time, from 00:00 to 23:59"),
+    ({"closes_time": "5pm"}, "Enter the closing time in hours and minutes on the 24-hour clock"),
+    # 01:30 on 31 March 2030 never happens in the UK: the clocks go from 01:00 to 02:00.
+    ({"opens_date": ["31", "3", "2030"], "opens_time": "01:30"},
+     "The opening time does not exist on that day in the UK"),
+    ({"closes_date": ["30", "6", "2030"]}, "The closing date must be after the opening date"),
+    ({"closes_date": ["1", "7", "2030"], "closes_time": "09:00"},
+     "The closing date must be after the opening date"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUT)
+def test_bad_input_on_create_is_refused_with_a_clear_message(client, people, overrides, message):
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data(**overrides))
+    html = _error_page(response)
+    assert message in html
+    assert consultation_count() == 0
+    assert audit_events() == []
+
+
+@pytest.mark.parametrize(("overrides", "message"), BAD_INPUT)
+def test_bad_input_on_edit_is_refused_and_changes_nothing(client, people, overrides, message):
+    consultation = factories.consultation(title="Spring round")
+    consultation_id = consultation.id
+    before = (consultation.title, consultation.opens_at, consultation.closes_at,
+              consultation.quorum_percent, consultation.threshold_percent)
+    login_as(client, people.secretariat)
+    response = client.post(f"/consultations/{consultation_id}/edit",
+                           data=form_data(**overrides))
+    assert message in _error_page(response)
+    db.session.expire_all()
+    consultation = db.session.get(Consultation, consultation_id)
+    assert (consultation.title, consultation.opens_at, consultation.closes_at,
+            consultation.quorum_percent, consultation.threshold_percent) == before
+    assert audit_events() == []
+
+
+def test_a_refused_form_keeps_what_was_typed(client, people):
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data(
+        title="<b>Keep me</b>", opens_date=["31", "2", "2030"], opens_time="25:99",
+        quorum_percent="fifty"))
+    html = _error_page(response)
+    assert 'value="&lt;b&gt;Keep me&lt;/b&gt;"' in html
+    assert 'id="opens_date-day" name="opens_date" type="text" value="31"' in html
+    assert 'value="25:99"' in html
+    assert 'value="fifty"' in html
+    # Each message appears in the summary and next to its field.
+    assert html.count("The opening date must be a real date") == 2
+    assert 'href="#opens_date"' in html and 'href="#opens_time"' in html

@@ -1,0 +1,179 @@
+"""The front page: the public landing page, and the dashboard of open consultations."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from consult.extensions import db
+from consult.models import AskState, utcnow
+from tests import factories
+from tests.conftest import login_as
+from tests.consultations.conftest import row
+
+
+@contextmanager
+def counted_statements():
+    """Count the SQL statements sent to the database inside the block."""
+    statements: list[str] = []
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+
+
+def test_the_landing_page_says_what_consult_is_and_offers_sign_in(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "member organisations agree the wording of a joint manifesto" in html
+    assert "govuk-button--start" in html
+    assert 'href="/sign-in"' in html
+    assert "Nothing has been published yet." in html
+
+
+def test_the_landing_page_lists_only_published_consultations(client):
+    published = factories.consultation(title="Published manifesto", opens_in_days=-30,
+                                       closes_in_days=-10, published_at=utcnow())
+    factories.consultation(title="Open round")
+    factories.consultation(title="Closed round", opens_in_days=-30, closes_in_days=-1)
+    factories.consultation(title="Upcoming round", opens_in_days=5)
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert "Published manifesto" in html
+    assert f'href="/consultations/{published.id}"' in html
+    for hidden in ("Open round", "Closed round", "Upcoming round"):
+        assert hidden not in html
+    assert "Nothing has been published yet." not in html
+
+
+def test_the_landing_page_paginates_published_consultations(client):
+    for n in range(23):
+        factories.consultation(title=f"Published {n:02d}", opens_in_days=-30, closes_in_days=-10,
+                               published_at=utcnow())
+    db.session.commit()
+    first = client.get("/").get_data(as_text=True)
+    second = client.get("/?page=2").get_data(as_text=True)
+    titles = {f"Published {n:02d}" for n in range(23)}
+    on_first = {t for t in titles if t in first}
+    on_second = {t for t in titles if t in second}
+    assert len(on_first) == 20 and len(on_second) == 3
+    assert on_first | on_second == titles
+    assert "govuk-pagination" in first
+    assert 'href="/?page=2"' in first
+
+
+@pytest.mark.parametrize("role", ["observer", "member", "other_member", "secretariat"])
+def test_the_dashboard_shows_open_consultations_and_their_asks(client, people, role):
+    consultation = factories.consultation(title="Spring round", closes_in_days=3.5)
+    first = factories.ask(consultation, title="Retrofit every council building", theme="Energy",
+                          position=1, versions=("One", "Two"))
+    second = factories.ask(consultation, title="Fund bus services", theme="Transport",
+                           position=2, versions=(), state=AskState.IN_REVIEW)
+    login_as(client, people.get(role))
+    html = client.get("/").get_data(as_text=True)
+    section = row(html, f"consultation-{consultation.id}")
+    assert f'href="/consultations/{consultation.id}"' in section
+    assert "Spring round" in section
+    assert "3 days left" in section
+    assert "Closes " in section
+    first_row = row(section, f"ask-{first.id}")
+    assert f'href="/asks/{first.id}"' in first_row
+    assert "Retrofit every council building" in first_row
+    assert "Energy" in first_row and "v2" in first_row and "Drafting" in first_row
+    second_row = row(section, f"ask-{second.id}")
+    assert "Fund bus services" in second_row
+    assert "No draft yet" in second_row and "In review" in second_row
+    assert section.index("Retrofit every council building") < section.index("Fund bus services")
+    assert "There are no open consultations at the moment." not in html
+
+
+def test_asks_are_listed_in_their_order(client, people):
+    consultation = factories.consultation()
+    later = factories.ask(consultation, title="Comes second", position=20)
+    earlier = factories.ask(consultation, title="Comes first", position=10)
+    login_as(client, people.member)
+    html = client.get("/").get_data(as_text=True)
+    assert html.index(f'id="ask-{earlier.id}"') < html.index(f'id="ask-{later.id}"')
+
+
+@pytest.mark.parametrize("role", ["observer", "member", "other_member", "secretariat"])
+def test_upcoming_consultations_are_shown_to_the_secretariat_only(client, people, role):
+    upcoming = factories.consultation(title="Autumn round", opens_in_days=10, closes_in_days=40)
+    factories.ask(upcoming, title="Secret draft ask")
+    login_as(client, people.get(role))
+    html = client.get("/").get_data(as_text=True)
+    if role == "secretariat":
+        item = row(html, f"consultation-{upcoming.id}")
+        assert "Autumn round" in item and "Opens " in item
+        assert "Upcoming consultations" in html
+    else:
+        assert "Autumn round" not in html
+        assert "Upcoming consultations" not in html
+    assert "Secret draft ask" not in html  # upcoming rounds are listed, not their asks
+    assert "There are no open consultations at the moment." in html
+
+
+def test_closed_and_published_consultations_are_listed_for_reading(client, people):
+    closed = factories.consultation(title="Winter round", opens_in_days=-30, closes_in_days=-2)
+    published = factories.consultation(title="Last year's round", opens_in_days=-300,
+                                       closes_in_days=-200, published_at=utcnow())
+    open_ = factories.consultation(title="Spring round")
+    login_as(client, people.member)
+    html = client.get("/").get_data(as_text=True)
+    assert "Closed consultations" in html
+    closed_list = html[html.index("Closed consultations"):]
+    assert "Winter round" in closed_list and "Closed" in row(closed_list, f"consultation-{closed.id}")
+    assert "Published" in row(closed_list, f"consultation-{published.id}")
+    assert "Spring round" not in closed_list
+    assert f'id="consultation-{open_.id}"' in html
+
+
+def test_the_dashboard_has_an_empty_state(client, people):
+    login_as(client, people.member)
+    html = client.get("/").get_data(as_text=True)
+    assert "There are no open consultations at the moment." in html
+    assert "Closed consultations" not in html
+
+
+def test_html_in_titles_is_shown_escaped_on_the_dashboard(client, people):
+    consultation = factories.consultation(title='<script>alert("c")</script>')
+    factories.ask(consultation, title="<img src=x onerror=alert(1)>", theme="<b>bold</b>")
+    login_as(client, people.member)
+    html = client.get("/").get_data(as_text=True)
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(&#34;c&#34;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_the_dashboard_query_count_does_not_grow_with_the_asks(client, people):
+    login_as(client, people.secretariat)
+    author = people.secretariat
+    small = factories.consultation(title="Small round")
+    factories.ask(small, author=author)
+    factories.consultation(title="Upcoming", opens_in_days=5)
+    factories.consultation(title="Closed", opens_in_days=-10, closes_in_days=-1)
+    db.session.commit()
+    client.get("/")  # warm up: first connection, caches
+    with counted_statements() as few:
+        small_html = client.get("/").get_data(as_text=True)
+    assert small_html.count('class="govuk-table__row" id="ask-') == 1
+
+    for n in range(3):
+        bigger = factories.consultation(title=f"Bigger round {n}")
+        for _ in range(8):
+            factories.ask(bigger, author=author, versions=("One", "Two", "Three"))
+    db.session.commit()
+    with counted_statements() as many:
+        big_html = client.get("/").get_data(as_text=True)
+    assert big_html.count('class="govuk-table__row" id="ask-') == 25
+    assert "v3" in big_html
+    assert len(many) == len(few), (few, many)
+    assert len(few) <= 8, few  # session user, open + asks + versions, upcoming, ended

@@ -1,0 +1,159 @@
+"""The route x role matrix: every URL rule of the app, for every kind of visitor.
+
+Each entry gives the status that anonymous, observer, member, member of another organisation
+and secretariat get. A POST is sent with an empty form: the roles that may not act are refused
+(302 to sign in, or 403) before any validation, and nothing changes; the roles that may act
+get the form back with its errors (422) or the action's redirect (303).
+A new URL rule without an entry here fails test_every_rule_is_in_the_matrix.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from consult.auth import services as accounts
+from consult.extensions import db
+from consult.models import AuditEvent, Role, TokenPurpose
+from tests import factories
+from tests.conftest import login_as
+
+ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
+
+ANON = 302  # sent to sign in
+SIGNED_IN_ONLY = (ANON, 200, 200, 200, 200)
+SECRETARIAT_PAGE = (ANON, 403, 403, 403, 200)
+SECRETARIAT_FORM = (ANON, 403, 403, 403, 422)
+SECRETARIAT_ACTION = (ANON, 403, 403, 403, 303)
+EVERYONE = (200, 200, 200, 200, 200)
+
+# (method, endpoint, url template, expected statuses by ROLES)
+MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
+    ("GET", "static", "/static/css/consult.css", EVERYONE),
+    # auth
+    # Someone already signed in is sent on to the dashboard.
+    ("GET", "auth.sign_in", "/sign-in", (200, 303, 303, 303, 303)),
+    ("POST", "auth.sign_in", "/sign-in", (422, 303, 303, 303, 303)),
+    ("POST", "auth.sign_out", "/sign-out", (ANON, 303, 303, 303, 303)),
+    ("GET", "auth.account", "/account", SIGNED_IN_ONLY),
+    ("GET", "auth.change_password", "/account/password", SIGNED_IN_ONLY),
+    ("POST", "auth.change_password", "/account/password", (ANON, 422, 422, 422, 422)),
+    ("GET", "auth.accept_invitation", "/invitations/{invitation}", EVERYONE),
+    ("POST", "auth.accept_invitation", "/invitations/{invitation}", (422, 422, 422, 422, 422)),
+    ("GET", "auth.request_password_reset", "/password-reset", EVERYONE),
+    ("POST", "auth.request_password_reset", "/password-reset", (422, 422, 422, 422, 422)),
+    ("GET", "auth.password_reset_sent", "/password-reset/sent", EVERYONE),
+    ("GET", "auth.reset_password", "/password-reset/{reset}", EVERYONE),
+    ("POST", "auth.reset_password", "/password-reset/{reset}", (422, 422, 422, 422, 422)),
+    # consultations
+    ("GET", "consultations.index", "/", EVERYONE),
+    ("GET", "consultations.manage", "/consultations", SECRETARIAT_PAGE),
+    ("GET", "consultations.create", "/consultations/new", SECRETARIAT_PAGE),
+    ("POST", "consultations.create", "/consultations/new", SECRETARIAT_FORM),
+    ("GET", "consultations.show", "/consultations/{consultation}", SIGNED_IN_ONLY),
+    ("GET", "consultations.edit", "/consultations/{consultation}/edit", SECRETARIAT_PAGE),
+    ("POST", "consultations.edit", "/consultations/{consultation}/edit", SECRETARIAT_FORM),
+    # asks
+    ("GET", "asks.create", "/consultations/{consultation}/asks/new", SECRETARIAT_PAGE),
+    ("POST", "asks.create", "/consultations/{consultation}/asks/new", SECRETARIAT_FORM),
+    ("GET", "asks.show", "/asks/{ask}", SIGNED_IN_ONLY),
+    ("GET", "asks.edit", "/asks/{ask}/edit", SECRETARIAT_PAGE),
+    # An edit form missing its fields keeps the ask's values: "nothing was changed".
+    ("POST", "asks.edit", "/asks/{ask}/edit", SECRETARIAT_ACTION),
+    ("POST", "asks.move", "/asks/{ask}/move", (ANON, 403, 403, 403, 400)),
+    ("GET", "asks.versions", "/asks/{ask}/versions", SIGNED_IN_ONLY),
+    ("GET", "asks.version", "/asks/{ask}/versions/1", SIGNED_IN_ONLY),
+    ("GET", "asks.compare", "/asks/{ask}/compare?from=1&to=2", SIGNED_IN_ONLY),
+    ("GET", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_PAGE),
+    ("POST", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_FORM),
+    # admin
+    ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
+    ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
+    ("POST", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_FORM),
+    ("GET", "admin.organisation", "/admin/organisations/{other_org}", SECRETARIAT_PAGE),
+    ("GET", "admin.edit_organisation", "/admin/organisations/{other_org}/edit", SECRETARIAT_PAGE),
+    ("POST", "admin.edit_organisation", "/admin/organisations/{other_org}/edit", SECRETARIAT_FORM),
+    ("GET", "admin.deactivate_organisation", "/admin/organisations/{spare_org}/deactivate", SECRETARIAT_PAGE),
+    ("POST", "admin.deactivate_organisation", "/admin/organisations/{spare_org}/deactivate", SECRETARIAT_ACTION),
+    ("POST", "admin.reactivate_organisation", "/admin/organisations/{inactive_org}/reactivate", SECRETARIAT_ACTION),
+    ("GET", "admin.people", "/admin/people", SECRETARIAT_PAGE),
+    ("GET", "admin.invite_person", "/admin/people/invite", SECRETARIAT_PAGE),
+    ("POST", "admin.invite_person", "/admin/people/invite", SECRETARIAT_FORM),
+    ("GET", "admin.person", "/admin/people/{invitee}", SECRETARIAT_PAGE),
+    ("POST", "admin.resend_invitation", "/admin/people/{invitee}/resend-invitation", SECRETARIAT_ACTION),
+    ("GET", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_PAGE),
+    ("POST", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_FORM),
+    ("GET", "admin.deactivate_person", "/admin/people/{spare_person}/deactivate", SECRETARIAT_PAGE),
+    ("POST", "admin.deactivate_person", "/admin/people/{spare_person}/deactivate", SECRETARIAT_ACTION),
+    ("POST", "admin.reactivate_person", "/admin/people/{inactive_person}/reactivate", SECRETARIAT_ACTION),
+    ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
+]
+
+
+@pytest.fixture
+def world(app):
+    """One of everything a URL can name, and a person of each role."""
+    secretariat_org = factories.organisation(name="Secretariat")
+    org = factories.organisation(name="Member organisation")
+    other_org = factories.organisation(name="Other organisation")
+    spare_org = factories.organisation(name="Spare organisation")
+    inactive_org = factories.organisation(name="Inactive organisation", active=False)
+    people = {
+        "anonymous": None,
+        "observer": factories.user(Role.OBSERVER, factories.organisation(name="Funder")),
+        "member": factories.user(Role.MEMBER, org),
+        "other_member": factories.user(Role.MEMBER, other_org),
+        "secretariat": factories.user(Role.SECRETARIAT, secretariat_org),
+    }
+    spare_person = factories.user(Role.MEMBER, spare_org)
+    inactive_person = factories.user(Role.MEMBER, spare_org, active=False)
+    consultation = factories.consultation()
+    ask = factories.ask(consultation, versions=("One.\n\nTwo.", "One.\n\nTwo and a half."))
+    invitee = accounts.invite(actor=people["secretariat"], email="invitee@example.org",
+                              name="Invitee", organisation=spare_org, role=Role.MEMBER)
+    invitation = accounts._issue_token(invitee, TokenPurpose.INVITATION,
+                                       __import__("datetime").timedelta(days=1), None)
+    reset = accounts._issue_token(spare_person, TokenPurpose.PASSWORD_RESET,
+                                  __import__("datetime").timedelta(hours=1), None)
+    db.session.commit()
+    ids = {
+        "consultation": consultation.id, "ask": ask.id, "other_org": other_org.id,
+        "spare_org": spare_org.id, "inactive_org": inactive_org.id, "invitee": invitee.id,
+        "spare_person": spare_person.id, "inactive_person": inactive_person.id,
+        "invitation": invitation, "reset": reset,
+    }
+    return people, ids
+
+
+def _audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+@pytest.mark.parametrize("role_index, role", list(enumerate(ROLES)))
+@pytest.mark.parametrize("method, endpoint, url, expected", MATRIX,
+                         ids=[f"{m} {e}" for m, e, _, _ in MATRIX])
+def test_route_role_matrix(client, world, method, endpoint, url, expected, role_index, role):
+    people, ids = world
+    login_as(client, people[role])
+    before = _audit_count()
+    response = client.open(url.format(**ids), method=method, data={})
+    body = response.get_data(as_text=True)
+    response.close()
+    assert response.status_code == expected[role_index], body[:2000]
+    if response.status_code in (302, 403):
+        if response.status_code == 302 and expected[role_index] == ANON and role == "anonymous":
+            assert "/sign-in" in response.headers["Location"]
+        # Refused: nothing was recorded, so nothing was changed.
+        db.session.expire_all()
+        assert _audit_count() == before
+
+
+def test_every_rule_is_in_the_matrix(app):
+    covered = {(method, endpoint) for method, endpoint, _, _ in MATRIX}
+    rules = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert rules - covered == set(), "add these routes to MATRIX in tests/test_access.py"
+    assert covered - rules == set(), "these MATRIX entries name no route"
