@@ -11,11 +11,20 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from consult import config as config_module
 from consult.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:...> limited to what an INTEGER column holds (PostgreSQL's is 32-bit)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Ids in URLs are database integers: a larger number is a 404, never a database error.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_mapping(config_module.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)

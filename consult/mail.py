@@ -1,4 +1,8 @@
-"""Email over SMTP when MAIL_SERVER is set, otherwise into the outbox folder. Never dropped."""
+"""Email over SMTP when MAIL_SERVER is set, otherwise into the outbox folder. Never dropped.
+
+Services call queue_email(): the message goes when the request's transaction commits, and not
+at all if it rolls back, so nobody is sent a link to something that was never saved.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from consult.models import utcnow
 
@@ -52,3 +58,24 @@ def send_email(*, to: str, subject: str, body: str) -> None:
             return
     path = _write_to_outbox(message)
     log.warning("No MAIL_SERVER: email %r to %s written to %s\n%s", subject, to, path, body)
+
+
+_QUEUE = "consult_outgoing_mail"
+
+
+def queue_email(*, to: str, subject: str, body: str) -> None:
+    """Send this email once the current database transaction commits."""
+    from consult.extensions import db
+
+    db.session().info.setdefault(_QUEUE, []).append({"to": to, "subject": subject, "body": body})
+
+
+@event.listens_for(Session, "after_commit")
+def _send_queued(session: Session) -> None:
+    for message in session.info.pop(_QUEUE, []):
+        send_email(**message)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_queued(session: Session) -> None:
+    session.info.pop(_QUEUE, None)

@@ -118,6 +118,19 @@ def app_config(tmp_path, database_url, postgres_database) -> dict:
     return config
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    Tests hold an application context open (to use the database directly); without this,
+    requests would reuse it and share `g` (where Flask-Login caches the signed-in person)
+    and the test's database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 class _MemoryBytecodeCache(BytecodeCache):
     """Compiled templates shared by every app the tests make."""
 
@@ -140,6 +153,7 @@ def make_app(config: dict) -> Flask:
     """create_app() for tests, sharing compiled templates between apps."""
     app = create_app(config)
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    app.test_client_class = FreshContextClient
     return app
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from consult import create_app
 from consult.extensions import db
-from tests.conftest import POSTGRES_ADMIN_URL, _unavailable, database_url, postgres_available
+from tests.conftest import POSTGRES_ADMIN_URL, _unavailable, postgres_available, postgres_url
 
 TABLES = {"organisation", "user_account", "account_token", "consultation", "ask",
           "draft_version", "audit_event", "alembic_version"}
@@ -48,7 +48,7 @@ def test_postgres_upgrades_from_empty_to_head():
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        _upgrade_and_check(database_url(name))
+        _upgrade_and_check(postgres_url(name))
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

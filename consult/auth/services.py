@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from consult import audit
 from consult.extensions import db
-from consult.mail import send_email
+from consult.mail import queue_email
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
@@ -151,7 +151,7 @@ def _use_token(token: AccountToken) -> None:
 def _send_invitation(user: User, raw: str, inviter: User) -> None:
     link = url_for("auth.accept_invitation", token=raw, _external=True)
     days = current_app.config["INVITATION_DAYS"]
-    send_email(
+    queue_email(
         to=user.email,
         subject="You are invited to Consult",
         body=(
@@ -217,7 +217,7 @@ def request_password_reset(email: str) -> None:
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
     audit.record(None, "user.request_password_reset", user)
     link = url_for("auth.reset_password", token=raw, _external=True)
-    send_email(
+    queue_email(
         to=user.email,
         subject="Reset your Consult password",
         body=(

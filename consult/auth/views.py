@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from consult.extensions import db
-from consult.htmx import is_htmx
-from consult.models import User
+from consult.auth import services
+from consult.auth.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    RequestPasswordResetForm,
+    ResetPasswordForm,
+    SignInForm,
+)
+from consult.extensions import db, limiter
+from consult.htmx import is_htmx, redirect_to, render
+from consult.models import TokenPurpose, User
 
 bp = Blueprint("auth", __name__)
+
+SIGN_IN_ERROR = "Enter a correct email address and password"
+INVITATION_EXPIRED = ("This invitation link has expired or has already been used. "
+                      "Ask the secretariat to send a new one.")
+RESET_EXPIRED = ("This password reset link has expired or has already been used. "
+                 "You can ask for a new one.")
+
+# Throttling. Each limit string may be overridden in the app's configuration; it is read
+# at request time, so a test (or an operator) can change it without a restart.
+LIMIT_DEFAULTS = {
+    "SIGN_IN_ACCOUNT_LIMIT": "10 per 5 minutes",      # failed sign-ins per email address
+    "SIGN_IN_ADDRESS_LIMIT": "30 per 5 minutes",      # failed sign-ins per remote address
+    "PASSWORD_RESET_ADDRESS_LIMIT": "5 per 15 minutes",  # reset requests per remote address
+    "PASSWORD_RESET_ACCOUNT_LIMIT": "3 per 15 minutes",  # reset emails per email address
+    "CHANGE_PASSWORD_LIMIT": "10 per 5 minutes",      # wrong current passwords per person
+}
 
 
 def load_user(session_token: str) -> User | None:
@@ -28,8 +65,11 @@ def load_user(session_token: str) -> User | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Accept only a same-site path (no scheme, no host, no backslash tricks)."""
+    """Accept only a same-site path: no scheme, no host, no backslash or control characters."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    # Browsers drop tabs and newlines from URLs, so "/\t/evil.com" would become "//evil.com".
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -48,31 +88,161 @@ def unauthorised() -> Response:
     return redirect(location)
 
 
-@bp.get("/account")
-def account():
-    """Placeholder replaced by the auth helper."""
-    return "account"
+# Rate-limit keys and values -----------------------------------------------------------------
 
+def _limit(name: str) -> Callable[[], str]:
+    return lambda: current_app.config.get(name) or LIMIT_DEFAULTS[name]
+
+
+def _posted_email_key() -> str:
+    """The account being tried: the lower-cased email address posted."""
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _remote_address_key() -> str:
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def _person_key() -> str:
+    return "person:" + str(getattr(current_user, "id", "anonymous"))
+
+
+def _failed(response: Response) -> bool:
+    """Count only attempts that failed (the form came back with an error)."""
+    return response.status_code == 422
+
+
+# Routes -------------------------------------------------------------------------------------
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGN_IN_ACCOUNT_LIMIT"), key_func=_posted_email_key, methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(_limit("SIGN_IN_ADDRESS_LIMIT"), key_func=_remote_address_key, methods=["POST"],
+               deduct_when=_failed)
 def sign_in():
-    """Placeholder replaced by the auth helper."""
-    return "sign in"
+    """Sign in with email address and password."""
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect_to(next_url or url_for("consultations.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.permanent = True
+            login_user(user)
+            services.record_sign_in(user)
+            db.session.commit()
+            return redirect_to(next_url or url_for("consultations.index"))
+        # One message, whatever the reason: unknown, wrong password, deactivated, invited.
+        form.email.errors.append(SIGN_IN_ERROR)
+    return render("auth/sign_in.html", form=form, next_url=next_url,
+                  status=422 if form.errors else 200)
 
 
 @bp.post("/sign-out")
+@login_required
 def sign_out():
-    """Placeholder replaced by the auth helper."""
-    return "sign out"
+    """Sign out, ending every session this person had (their session token is rotated)."""
+    services.record_sign_out(current_user._get_current_object())
+    logout_user()
+    db.session.commit()
+    flash("You have signed out", "success")
+    return redirect_to(url_for("auth.sign_in"))
+
+
+def _link_expired(message: str, *, reset: bool = False) -> Response:
+    return render("auth/link_expired.html", message=message, reset=reset, status=404)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    """Placeholder replaced by the auth helper."""
-    return "accept"
+    """Accept an invitation: choose a name and password, then arrive signed in."""
+    record = services.find_token(token, TokenPurpose.INVITATION)
+    if record is None:
+        return _link_expired(INVITATION_EXPIRED)
+    invitee = record.user
+    form = AcceptInvitationForm(account_email=invitee.email,
+                                data=None if request.method == "POST" else {"name": invitee.name})
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token=record, name=form.name.data,
+                                              password=form.password.data)
+        except services.AccountError:
+            db.session.rollback()
+            return _link_expired(INVITATION_EXPIRED)
+        session.permanent = True
+        login_user(user)
+        services.record_sign_in(user)
+        db.session.commit()
+        flash("Your account is ready. Welcome to Consult.", "success")
+        return redirect_to(url_for("consultations.index"))
+    return render("auth/accept_invitation.html", form=form, invitee=invitee,
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(_limit("PASSWORD_RESET_ADDRESS_LIMIT"), key_func=_remote_address_key,
+               methods=["POST"])
+@limiter.limit(_limit("PASSWORD_RESET_ACCOUNT_LIMIT"), key_func=_posted_email_key,
+               methods=["POST"])
+def request_password_reset():
+    """Ask for a password reset link; the answer is the same whether or not the account exists."""
+    form = RequestPasswordResetForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return redirect_to(url_for("auth.password_reset_sent"))
+    return render("auth/request_password_reset.html", form=form,
+                  status=422 if form.errors else 200)
+
+
+@bp.get("/password-reset/sent")
+def password_reset_sent():
+    """Confirm that a reset link was sent, without saying whether the account exists."""
+    return render("auth/password_reset_sent.html",
+                  hours=current_app.config["PASSWORD_RESET_HOURS"])
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    """Placeholder replaced by the auth helper."""
-    return "reset"
+    """Choose a new password from a reset link, then sign in with it."""
+    record = services.find_token(token, TokenPurpose.PASSWORD_RESET)
+    if record is None:
+        return _link_expired(RESET_EXPIRED, reset=True)
+    form = ResetPasswordForm(account_email=record.user.email)
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token=record, password=form.password.data)
+        except services.AccountError:
+            db.session.rollback()
+            return _link_expired(RESET_EXPIRED, reset=True)
+        db.session.commit()
+        flash("Your password has been reset. Sign in with your new password.", "success")
+        return redirect_to(url_for("auth.sign_in"))
+    return render("auth/reset_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in person's own details."""
+    return render("auth/account.html", user=current_user._get_current_object())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_limit("CHANGE_PASSWORD_LIMIT"), key_func=_person_key, methods=["POST"],
+               deduct_when=_failed)
+def change_password():
+    """Change one's password; every other session ends, this one carries on."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(account_email=user.email)
+    if form.validate_on_submit():
+        if services.check_password(user, form.current_password.data):
+            services.change_password(user=user, new_password=form.password.data)
+            login_user(user)  # the session token was rotated: give this browser the new one
+            db.session.commit()
+            flash("Your password has been changed", "success")
+            return redirect_to(url_for("auth.account"))
+        form.current_password.errors.append("Your current password is incorrect")
+    return render("auth/change_password.html", form=form, status=422 if form.errors else 200)
