@@ -1,13 +1,16 @@
 """Email over SMTP when MAIL_SERVER is set, otherwise into the outbox folder. Never dropped.
 
 Services call queue_email(): the message goes when the request's transaction commits, and not
-at all if it rolls back, so nobody is sent a link to something that was never saved.
+at all if it rolls back, so nobody is sent a link to something that was never saved. Over SMTP
+it goes from a background thread, so that how long a request takes does not tell whether an
+email was sent (for example, whether an account exists).
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -70,10 +73,34 @@ def queue_email(*, to: str, subject: str, body: str) -> None:
     db.session().info.setdefault(_QUEUE, []).append({"to": to, "subject": subject, "body": body})
 
 
+_senders: list[threading.Thread] = []
+
+
+def _send_all(app, messages: list[dict]) -> None:
+    with app.app_context():
+        for message in messages:
+            send_email(**message)
+
+
 @event.listens_for(Session, "after_commit")
 def _send_queued(session: Session) -> None:
-    for message in session.info.pop(_QUEUE, []):
-        send_email(**message)
+    messages = session.info.pop(_QUEUE, [])
+    if not messages:
+        return
+    if not current_app.config["MAIL_SERVER"]:
+        _send_all(current_app, messages)  # the outbox: a quick local write
+        return
+    # Not a daemon: the process waits for it before it exits, so nothing is dropped.
+    sender = threading.Thread(target=_send_all, name="consult-mail", daemon=False,
+                              args=(current_app._get_current_object(), messages))
+    sender.start()
+    _senders[:] = [t for t in _senders if t.is_alive()] + [sender]
+
+
+def wait_for_sent_mail(timeout: float = 10.0) -> None:
+    """Wait until every email handed to SMTP so far has been sent (or kept in the outbox)."""
+    for sender in list(_senders):
+        sender.join(timeout)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -9,6 +9,8 @@ A new URL rule without an entry here fails test_every_rule_is_in_the_matrix.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -140,6 +142,11 @@ def test_route_role_matrix(client, world, method, endpoint, url, expected, role_
     body = response.get_data(as_text=True)
     response.close()
     assert response.status_code == expected[role_index], body[:2000]
+    if response.mimetype == "text/html" and response.status_code in (200, 422):
+        # Every page has its own title and exactly one main heading.
+        title = re.search(r"<title>(.*?)</title>", body, re.S).group(1).strip()
+        assert title.endswith("– Consult") and title != "Consult – Consult", title
+        assert len(re.findall(r"<h1[\s>]", body)) == 1
     if response.status_code in (302, 403):
         if response.status_code == 302 and expected[role_index] == ANON and role == "anonymous":
             assert "/sign-in" in response.headers["Location"]

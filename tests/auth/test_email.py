@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from consult.auth import services
 from consult.extensions import db
+from consult.mail import wait_for_sent_mail
 from consult.models import AccountToken, Role, TokenPurpose, utcnow
 from tests import factories
 from tests.auth.conftest import audit_events, is_signed_in, sign_in
@@ -115,6 +116,7 @@ def test_password_reset_end_to_end(app, client, smtp_server):
 
 def test_no_email_for_an_unknown_address(app, client, smtp_server, outbox):
     assert client.post("/password-reset", data={"email": "nobody@example.org"}).status_code == 303
+    wait_for_sent_mail()
     assert smtp_server.messages == [] and outbox() == []
 
 
@@ -122,6 +124,7 @@ def test_smtp_failure_falls_back_to_the_outbox(app, client, smtp_server, outbox,
     app.config["MAIL_PORT"] = closed_port()
     with caplog.at_level(logging.ERROR, logger="consult.mail"):
         user = invite_grace()
+        wait_for_sent_mail()
     [message] = outbox()
     assert message["To"] == "grace@example.org"
     assert link_from(message).startswith("http://consult.test/invitations/")
