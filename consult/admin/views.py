@@ -7,7 +7,6 @@ anyone else gets 403 (checked once, before every request to this blueprint).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, request, url_for
@@ -29,15 +28,14 @@ from consult.auth import services as accounts
 from consult.auth.services import AccountError
 from consult.extensions import db
 from consult.htmx import redirect_to, render
-from consult.models import AuditEvent, Organisation, OrganisationKind, Role, User
+from consult.models import AuditEvent, Organisation, Role, User
+from consult.pagination import paginate, pagination_params
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ORGANISATIONS_PER_PAGE = 25
 PEOPLE_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
-MAX_ID = 2**31 - 1  # PostgreSQL's integer; larger ids cannot exist (and would be a DB error)
-MAX_PAGE = 100_000
 
 
 @bp.before_request
@@ -52,8 +50,6 @@ def require_secretariat() -> None:
 def admin_helpers() -> dict[str, Any]:
     """Labels and small helpers for the admin templates."""
     return {
-        "kind_label": lambda kind: OrganisationKind(kind).label,
-        "role_label": lambda role: Role(role).label,
         "role_items": [{"hint": {"text": ROLE_HINTS[role]}} for role in Role],
         "person_status": services.person_status,
         "audit_object_url": audit_object_url,
@@ -94,46 +90,6 @@ def audit_value(values: dict[str, Any] | None, key: str) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def get_or_404(model, ident: int):
-    """db.get_or_404, but a 404 (not a database error) for an id too large to exist."""
-    if not 0 < ident <= MAX_ID:
-        abort(404)
-    return db.get_or_404(model, ident)
-
-
-def paginate(stmt, per_page: int):
-    """db.paginate for the ?page= of this request: 404 for a page that cannot exist."""
-    page = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,6}", page) or not 1 <= int(page) <= MAX_PAGE:
-        abort(404)
-    return db.paginate(stmt, page=int(page), per_page=per_page)
-
-
-def pagination_params(pagination) -> dict[str, Any] | None:
-    """govukPagination parameters for a page of results, keeping the current filters."""
-    if pagination.pages <= 1:
-        return None
-    args = {key: values for key, values in request.args.lists()
-            if key != "page" and any(value.strip() for value in values)}
-
-    def href(number: int) -> str:
-        return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
-
-    items: list[dict[str, Any]] = []
-    for number in pagination.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
-        if number is None:
-            items.append({"ellipsis": True})
-        else:
-            items.append({"number": number, "href": href(number),
-                          "current": number == pagination.page})
-    params: dict[str, Any] = {"items": items}
-    if pagination.has_prev:
-        params["previous"] = {"href": href(pagination.prev_num)}
-    if pagination.has_next:
-        params["next"] = {"href": href(pagination.next_num)}
-    return params
 
 
 # Organisations ----------------------------------------------------------------------------
@@ -178,7 +134,7 @@ def create_organisation():
 @bp.get("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int):
     """An organisation's details and its people."""
-    organisation = get_or_404(Organisation, organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     return render("admin/organisation.html", organisation=organisation,
                   people=services.organisation_people(organisation))
 
@@ -186,7 +142,7 @@ def organisation(organisation_id: int):
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     """Change an organisation's name, kind or website."""
-    organisation = get_or_404(Organisation, organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     # On POST only what was sent counts: a missing field is an error, not "unchanged".
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -212,7 +168,7 @@ def edit_organisation(organisation_id: int):
 @bp.route("/organisations/<int:organisation_id>/deactivate", methods=["GET", "POST"])
 def deactivate_organisation(organisation_id: int):
     """Confirm, then deactivate an organisation, signing all its people out."""
-    organisation = get_or_404(Organisation, organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     if request.method == "POST":
         try:
             signed_out = services.set_organisation_active(
@@ -233,7 +189,7 @@ def deactivate_organisation(organisation_id: int):
 @bp.post("/organisations/<int:organisation_id>/reactivate")
 def reactivate_organisation(organisation_id: int):
     """Reactivate an organisation; its people can sign in again."""
-    organisation = get_or_404(Organisation, organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     try:
         services.set_organisation_active(actor=current_user, organisation=organisation,
                                          active=True)
@@ -302,7 +258,7 @@ def invite_person():
 @bp.get("/people/<int:user_id>")
 def person(user_id: int):
     """A person's account: details, actions, and recent audit events."""
-    person = get_or_404(User, user_id)
+    person = db.get_or_404(User, user_id)
     return render("admin/person.html", person=person,
                   invitation=services.latest_invitation(person),
                   accepted_at=services.invitation_accepted_at(person),
@@ -312,7 +268,7 @@ def person(user_id: int):
 @bp.post("/people/<int:user_id>/resend-invitation")
 def resend_invitation(user_id: int):
     """Send a new invitation link; earlier links stop working."""
-    person = get_or_404(User, user_id)
+    person = db.get_or_404(User, user_id)
     try:
         accounts.resend_invitation(actor=current_user, user=person)
         db.session.commit()
@@ -327,11 +283,11 @@ def resend_invitation(user_id: int):
 @bp.route("/people/<int:user_id>/role", methods=["GET", "POST"])
 def change_role(user_id: int):
     """Give a person a different role; they are signed out so it takes effect at once."""
-    person = get_or_404(User, user_id)
-    form = ChangeRoleForm(data={"role": Role(person.role).value}
+    person = db.get_or_404(User, user_id)
+    form = ChangeRoleForm(data={"role": person.role.value}
                           if request.method == "GET" else None)
     if form.validate_on_submit():
-        if form.role.data == Role(person.role).value:
+        if form.role.data == person.role.value:
             flash("Nothing was changed", "info")
             return redirect_to(url_for("admin.person", user_id=person.id))
         try:
@@ -341,7 +297,7 @@ def change_role(user_id: int):
             db.session.rollback()
             form.role.errors.append(str(error))
         else:
-            flash(f"{person.name} is now {Role(person.role).label.lower()}", "success")
+            flash(f"{person.name} is now {person.role.label.lower()}", "success")
             return redirect_to(url_for("admin.person", user_id=person.id))
     return render("admin/change_role.html", form=form, person=person,
                   status=422 if form.errors else 200)
@@ -350,7 +306,7 @@ def change_role(user_id: int):
 @bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])
 def deactivate_person(user_id: int):
     """Confirm, then deactivate a person, signing them out everywhere."""
-    person = get_or_404(User, user_id)
+    person = db.get_or_404(User, user_id)
     if request.method == "POST":
         try:
             if not person.active:
@@ -370,7 +326,7 @@ def deactivate_person(user_id: int):
 @bp.post("/people/<int:user_id>/reactivate")
 def reactivate_person(user_id: int):
     """Reactivate a person's account."""
-    person = get_or_404(User, user_id)
+    person = db.get_or_404(User, user_id)
     try:
         if person.active:
             raise AccountError("This person's account is already active.")

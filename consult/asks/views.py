@@ -16,7 +16,8 @@ from consult.asks import services
 from consult.asks.forms import AskForm, VersionForm
 from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render
-from consult.models import Ask, AskState, Consultation, DraftVersion
+from consult.models import Ask, Consultation, DraftVersion
+from consult.pagination import paginate, pagination_params
 
 bp = Blueprint("asks", __name__)
 
@@ -24,8 +25,6 @@ VERSIONS_PER_PAGE = 50
 CONFLICT = ("Someone else published a version at the same time. "
             "Check the latest version and try again.")
 _NUMBER = re.compile(r"[0-9]{1,9}")
-# Ids and numbers are 32-bit integers in PostgreSQL: a larger one in a URL is a 404, not a 500.
-ID = "int(max=2147483647)"
 
 
 # Loading and permission checks ------------------------------------------------------------
@@ -71,15 +70,14 @@ def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None
 
 def _ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
     current = ask.current_version
-    return {"ask": ask, "consultation": ask.consultation, "ask_state": AskState(ask.state),
-            "current": current, "version": version,
+    return {"ask": ask, "consultation": ask.consultation, "current": current, "version": version,
             "is_current": version is not None and current is not None
             and version.number == current.number}
 
 
 # Secretariat: asks ------------------------------------------------------------------------
 
-@bp.route(f"/consultations/<{ID}:consultation_id>/asks/new", methods=["GET", "POST"])
+@bp.route("/consultations/<int:consultation_id>/asks/new", methods=["GET", "POST"])
 def create(consultation_id: int):
     """Add an ask to a consultation (secretariat)."""
     consultation = db.get_or_404(Consultation, consultation_id)
@@ -96,7 +94,7 @@ def create(consultation_id: int):
                   consultation=consultation, ask=None)
 
 
-@bp.route(f"/asks/<{ID}:ask_id>/edit", methods=["GET", "POST"])
+@bp.route("/asks/<int:ask_id>/edit", methods=["GET", "POST"])
 def edit(ask_id: int):
     """Change an ask's title and theme (secretariat)."""
     ask = _editable_ask(ask_id)
@@ -111,7 +109,7 @@ def edit(ask_id: int):
                   consultation=ask.consultation, ask=ask)
 
 
-@bp.post(f"/asks/<{ID}:ask_id>/move")
+@bp.post("/asks/<int:ask_id>/move")
 def move(ask_id: int):
     """Move an ask one place up or down in its consultation (secretariat)."""
     ask = _editable_ask(ask_id)
@@ -130,7 +128,7 @@ def move(ask_id: int):
 
 # Reading ----------------------------------------------------------------------------------
 
-@bp.get(f"/asks/<{ID}:ask_id>")
+@bp.get("/asks/<int:ask_id>")
 def show(ask_id: int):
     """An ask and its current wording, paragraph by paragraph (the wording alone for htmx)."""
     ask = _readable_ask(ask_id)
@@ -140,7 +138,7 @@ def show(ask_id: int):
                   **_ask_context(ask, current))
 
 
-@bp.get(f"/asks/<{ID}:ask_id>/versions/<{ID}:number>")
+@bp.get("/asks/<int:ask_id>/versions/<int:number>")
 def version(ask_id: int, number: int):
     """One version of an ask's wording, current or earlier."""
     ask = _readable_ask(ask_id)
@@ -149,22 +147,22 @@ def version(ask_id: int, number: int):
                   **_ask_context(ask, shown))
 
 
-@bp.get(f"/asks/<{ID}:ask_id>/versions")
+@bp.get("/asks/<int:ask_id>/versions")
 def versions(ask_id: int):
     """Every version of an ask, newest first, with a form to compare two of them."""
     ask = _readable_ask(ask_id)
-    page = db.paginate(
+    page = paginate(
         select(DraftVersion).options(joinedload(DraftVersion.author))
         .where(DraftVersion.ask_id == ask.id).order_by(DraftVersion.number.desc()),
-        per_page=VERSIONS_PER_PAGE, max_per_page=VERSIONS_PER_PAGE,
+        per_page=VERSIONS_PER_PAGE,
     )
     numbers = _version_numbers(ask)
-    return render("asks/versions.html", page=page, numbers=numbers,
-                  compare_from=numbers[1] if len(numbers) > 1 else None,
+    return render("asks/versions.html", page=page, pagination=pagination_params(page),
+                  numbers=numbers, compare_from=numbers[1] if len(numbers) > 1 else None,
                   compare_to=numbers[0] if numbers else None, **_ask_context(ask))
 
 
-@bp.get(f"/asks/<{ID}:ask_id>/compare")
+@bp.get("/asks/<int:ask_id>/compare")
 def compare(ask_id: int):
     """Two versions of an ask compared word by word, paragraph by paragraph."""
     ask = _readable_ask(ask_id)
@@ -207,7 +205,7 @@ def _preview(ask: Ask, body: str) -> dict[str, Any]:
     }
 
 
-@bp.route(f"/asks/<{ID}:ask_id>/versions/new", methods=["GET", "POST"])
+@bp.route("/asks/<int:ask_id>/versions/new", methods=["GET", "POST"])
 def new_version(ask_id: int):
     """Write, preview and publish the next version of an ask's wording (secretariat)."""
     ask = _editable_ask(ask_id)

@@ -10,7 +10,8 @@ from consult.consultations import services
 from consult.consultations.forms import ConsultationForm
 from consult.extensions import db
 from consult.htmx import redirect_to, render
-from consult.models import AskState, Consultation
+from consult.models import Consultation
+from consult.pagination import paginate, pagination_params
 from consult.text import render_markdown
 
 bp = Blueprint("consultations", __name__)
@@ -22,15 +23,15 @@ PER_PAGE = 20
 def index():
     """The public landing page for visitors; the dashboard of open consultations otherwise."""
     if not current_user.is_authenticated:
-        page = db.paginate(services.published_consultations_query(), per_page=PER_PAGE)
-        return render("consultations/landing.html", page=page)
+        page = paginate(services.published_consultations_query(), per_page=PER_PAGE)
+        return render("consultations/landing.html", page=page,
+                      pagination=pagination_params(page))
     secretariat = permissions.can_administer(current_user)
     return render(
         "consultations/dashboard.html",
         open_consultations=services.open_consultations(),
         upcoming=services.upcoming_consultations() if secretariat else [],
         ended=services.recent_ended_consultations(),
-        AskState=AskState,
     )
 
 
@@ -39,8 +40,8 @@ def manage():
     """Every consultation, newest first, for the secretariat to manage."""
     if not permissions.can_administer(current_user):
         return _refuse()
-    page = db.paginate(services.all_consultations_query(), per_page=PER_PAGE)
-    return render("consultations/manage.html", page=page,
+    page = paginate(services.all_consultations_query(), per_page=PER_PAGE)
+    return render("consultations/manage.html", page=page, pagination=pagination_params(page),
                   ask_counts=services.ask_counts(list(page.items)))
 
 
@@ -75,7 +76,6 @@ def show(consultation_id: int):
         groups=services.themed_groups(consultation.asks),
         rule=services.consensus_rule(consultation),
         summary_html=render_markdown(consultation.summary or ""),
-        AskState=AskState,
     )
 
 

@@ -114,6 +114,13 @@ def test_a_missing_consultation_is_not_found(client, people, role):
     assert client.get("/consultations/999").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/consultations/2147483647", "/consultations/2147483648",
+                                  "/consultations/99999999999999999999/edit"])
+def test_ids_beyond_the_database_integer_are_not_found(client, people, path):
+    """The largest id is looked up; a larger one is a 404 by routing, never a database error."""
+    assert login_as(client, people.secretariat).get(path).status_code == 404
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_only_the_secretariat_may_open_the_edit_form(client, people, role):
     consultation = factories.consultation(title="Open round")

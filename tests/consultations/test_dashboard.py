@@ -89,6 +89,7 @@ def test_the_dashboard_shows_open_consultations_and_their_asks(client, people, r
     second_row = row(section, f"ask-{second.id}")
     assert "Fund bus services" in second_row
     assert "No draft yet" in second_row and "In review" in second_row
+    assert "In_review" not in section
     assert section.index("Retrofit every council building") < section.index("Fund bus services")
     assert "There are no open consultations at the moment." not in html
 

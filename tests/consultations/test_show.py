@@ -36,7 +36,7 @@ def test_asks_are_shown_in_order_grouped_by_theme(client, people):
     energy_2 = factories.ask(consultation, title="Solar on schools", theme="Energy", position=2,
                              versions=("a", "b", "c"), state=AskState.AGREED)
     transport = factories.ask(consultation, title="Safe cycle routes", theme="Transport",
-                              position=3, versions=())
+                              position=3, versions=(), state=AskState.IN_REVIEW)
     login_as(client, people.observer)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
     captions = re.findall(r'<caption class="govuk-table__caption[^"]*">\s*(.*?)\s*</caption>', html)
@@ -47,6 +47,9 @@ def test_asks_are_shown_in_order_grouped_by_theme(client, people):
     assert f'href="/asks/{energy_1.id}"' in row(html, f"ask-{energy_1.id}")
     assert "v3" in row(html, f"ask-{energy_2.id}") and "Agreed" in row(html, f"ask-{energy_2.id}")
     assert "No draft yet" in row(html, f"ask-{transport.id}")
+    # The state's label, not its stored value: "In review", never "In_review".
+    assert "In review" in row(html, f"ask-{transport.id}")
+    assert "In_review" not in html and "govuk-tag--yellow" in row(html, f"ask-{transport.id}")
 
 
 def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client, people):
@@ -66,6 +69,7 @@ def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client,
     assert 'name="direction" value="up"' in middle_row
     assert 'name="direction" value="down"' in middle_row
     assert 'name="csrf_token"' in middle_row
+    assert middle_row.count('<form class="app-inline-form"') == 2  # side by side
     assert f'href="/asks/{middle.id}/edit"' in middle_row
 
 

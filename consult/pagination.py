@@ -1,0 +1,47 @@
+"""One way to paginate a list page: the page of results, and GOV.UK pagination links."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import abort, request, url_for
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from consult.extensions import db
+
+MAX_PAGE = 100_000
+_PAGE = re.compile(r"[0-9]{1,6}")
+
+
+def paginate(stmt: Select[Any], per_page: int) -> Pagination:
+    """db.paginate for the ?page= of this request: 404 for a page that cannot exist."""
+    page = request.args.get("page", "1")
+    if not _PAGE.fullmatch(page) or not 1 <= int(page) <= MAX_PAGE:
+        abort(404)
+    return db.paginate(stmt, page=int(page), per_page=per_page)
+
+
+def pagination_params(page: Pagination) -> dict[str, Any] | None:
+    """govukPagination parameters for a page of results, keeping the current filters."""
+    if page.pages <= 1:
+        return None
+    args = {key: values for key, values in request.args.lists()
+            if key != "page" and any(value.strip() for value in values)}
+
+    def href(number: int) -> str:
+        return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
+
+    items: list[dict[str, Any]] = []
+    for number in page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
+        if number is None:
+            items.append({"ellipsis": True})
+        else:
+            items.append({"number": number, "href": href(number), "current": number == page.page})
+    params: dict[str, Any] = {"items": items}
+    if page.has_prev:
+        params["previous"] = {"href": href(page.prev_num)}
+    if page.has_next:
+        params["next"] = {"href": href(page.next_num)}
+    return params
