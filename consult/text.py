@@ -39,11 +39,18 @@ def _style(html: str) -> str:
     return html
 
 
-def sanitise(html: str) -> str:
+# Comments take a smaller subset: emphasis, lists, links, quotes and inline code.
+_comment_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
+    ["heading", "lheading", "code", "fence", "hr", "image", "html_block", "html_inline", "reference"]
+)
+COMMENT_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code"}
+
+
+def sanitise(html: str, tags: set[str] = ALLOWED_TAGS) -> str:
     """Keep only the allow-listed tags, attributes and link schemes."""
     return nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
@@ -53,6 +60,11 @@ def sanitise(html: str) -> str:
 def render_markdown(source: str) -> Markup:
     """Markdown source to sanitised HTML with GOV.UK classes: safe to mark as Markup."""
     return Markup(_style(sanitise(_md.render(source))))
+
+
+def render_comment(source: str) -> Markup:
+    """A comment's Markdown (the small subset) to sanitised HTML: safe to mark as Markup."""
+    return Markup(_style(sanitise(_comment_md.render(source), COMMENT_TAGS)))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from consult import audit
 from consult.extensions import db
+from consult.live.services import announce
 from consult.models import Ask, AskState, Consultation, DraftVersion, User
 
 ASK_FIELDS = ("consultation_id", "title", "theme", "position")
@@ -130,4 +131,5 @@ def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> Dr
                  before={"number": number or None, **before},
                  after={"number": version.number, "change_note": version.change_note,
                         "ask_id": ask.id, **audit.snapshot(ask, "state")})
+    announce(ask_id=ask.id, name="version-published", object_id=version.id)
     return version

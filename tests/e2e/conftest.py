@@ -39,6 +39,14 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """Each test's live server has its own address; tests build full URLs from it.
+
+    (This also replaces pytest-base-url's fixture, which pytest 9 warns about.)"""
+    return None
+
+
 @dataclass
 class LiveServer:
     app: Flask

@@ -1,0 +1,177 @@
+"""Comments: posting, replying, editing, withdrawing, hiding, resolving and reporting.
+
+Each service changes state, flushes, records the audit event and announces the change to
+open ask pages (published after commit); none commits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from consult import audit
+from consult.extensions import db
+from consult.live.services import announce
+from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
+from consult.text import paragraphs
+
+BODY_MAX = 5000
+QUOTE_MAX = 300
+REASON_MAX = 500
+
+
+class CommentError(ValueError):
+    """A comment request that cannot be carried out; the message is for the user."""
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise CommentError("Enter your comment")
+    if len(body) > BODY_MAX:
+        raise CommentError(f"Comment must be {BODY_MAX:,} characters or fewer")
+    return body
+
+
+def add_comment(*, author: User, ask: Ask, body: str, paragraph_anchor: str | None = None,
+                quote: str | None = None, parent: Comment | None = None,
+                submission_key: str | None = None) -> tuple[Comment, bool]:
+    """Comment on the ask's current version (or reply to a comment); returns the comment and
+    whether it is new. The same submission key from the same person returns the first one."""
+    body = _clean_body(body)
+    if submission_key:
+        existing = db.session.scalar(select(Comment).where(
+            Comment.author_id == author.id, Comment.submission_key == submission_key))
+        if existing is not None:
+            return existing, False
+    if parent is not None:
+        if parent.ask_id != ask.id:
+            raise CommentError("You can only reply to a comment on this ask")
+        if parent.state != CommentState.VISIBLE:
+            raise CommentError("This comment can no longer be replied to")
+        version, paragraph_anchor, quote = parent.version, parent.paragraph_anchor, None
+    else:
+        version = ask.current_version
+        if version is None:
+            raise CommentError("There is no draft to comment on yet")
+        quote = (quote or "").strip() or None
+        if paragraph_anchor:
+            paragraph = next((p for p in paragraphs(version.body) if p.anchor == paragraph_anchor), None)
+            if paragraph is None:
+                raise CommentError("That paragraph is not in the current version")
+            if quote is not None:
+                if len(quote) > QUOTE_MAX:
+                    raise CommentError(f"The quoted phrase must be {QUOTE_MAX} characters or fewer")
+                if _normalise(quote) not in _normalise(paragraph.source):
+                    raise CommentError("The quoted phrase must be words from the paragraph")
+        else:
+            paragraph_anchor = None
+            if quote is not None:
+                raise CommentError("Choose a paragraph to quote from")
+    comment = Comment(ask_id=ask.id, version=version, paragraph_anchor=paragraph_anchor,
+                      quote=quote, parent=parent, author=author,
+                      organisation_id=author.organisation_id, body=body,
+                      submission_key=submission_key or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+            db.session.flush()
+    except IntegrityError:
+        # The same form, sent twice at once: the other request made it first.
+        existing = db.session.scalar(select(Comment).where(
+            Comment.author_id == author.id, Comment.submission_key == submission_key))
+        if existing is None:
+            raise
+        return existing, False
+    audit.record(author, "comment.reply" if parent else "comment.create", comment,
+                 after=audit.snapshot(comment, "version_id", "paragraph_anchor", "quote",
+                                      "parent_id", "body"))
+    announce(ask_id=ask.id, name="comment-added", object_id=comment.id)
+    return comment, True
+
+
+def edit_comment(*, actor: User, comment: Comment, body: str) -> bool:
+    """The author changes their comment's text; returns whether anything changed."""
+    body = _clean_body(body)
+    if body == comment.body:
+        return False
+    before = audit.snapshot(comment, "body")
+    comment.body = body
+    comment.edited_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "comment.edit", comment, before=before, after=audit.snapshot(comment, "body"))
+    announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+    return True
+
+
+def withdraw_comment(*, actor: User, comment: Comment) -> None:
+    """The author withdraws their comment; replies to it stay, under a tombstone."""
+    before = audit.snapshot(comment, "state", "body")
+    comment.state = CommentState.WITHDRAWN
+    db.session.flush()
+    audit.record(actor, "comment.withdraw", comment, before=before,
+                 after=audit.snapshot(comment, "state"))
+    announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+
+
+def hide_comment(*, actor: User, comment: Comment, reason: str) -> None:
+    """The secretariat hides a comment, with a reason its author is shown."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CommentError("Enter the reason for hiding the comment")
+    if len(reason) > REASON_MAX:
+        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer")
+    if comment.state != CommentState.VISIBLE:
+        raise CommentError("Only a visible comment can be hidden")
+    before = audit.snapshot(comment, "state")
+    comment.state = CommentState.HIDDEN
+    comment.hidden_reason = reason
+    comment.hidden_at = utcnow()
+    comment.hidden_by = actor
+    db.session.flush()
+    audit.record(actor, "comment.hide", comment, before=before,
+                 after=audit.snapshot(comment, "state", "hidden_reason"))
+    announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+
+
+def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
+    """The secretariat marks a comment resolved, with a response everyone sees."""
+    response = (response or "").replace("\r\n", "\n").strip()
+    if not response:
+        raise CommentError("Enter the secretariat's response")
+    if len(response) > BODY_MAX:
+        raise CommentError(f"Response must be {BODY_MAX:,} characters or fewer")
+    if comment.is_resolved:
+        raise CommentError("This comment is already resolved")
+    comment.resolved_at = utcnow()
+    comment.resolved_by = actor
+    comment.resolution = response
+    db.session.flush()
+    audit.record(actor, "comment.resolve", comment, after=audit.snapshot(comment, "resolution"))
+    announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+
+
+def report_comment(*, actor: User, comment: Comment, reason: str) -> CommentReport:
+    """A member tells the secretariat a comment needs its attention."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CommentError("Enter why you are reporting this comment")
+    if len(reason) > REASON_MAX:
+        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer")
+    existing = db.session.scalar(select(CommentReport).where(
+        CommentReport.comment_id == comment.id, CommentReport.reporter_id == actor.id))
+    if existing is not None:
+        raise CommentError("You have already reported this comment")
+    report = CommentReport(comment=comment, reporter=actor, reason=reason)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+            db.session.flush()
+    except IntegrityError:
+        raise CommentError("You have already reported this comment") from None
+    audit.record(actor, "comment.report", comment, after={"reason": reason})
+    return report
