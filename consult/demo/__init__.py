@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from consult import audit
 from consult.auth.services import hash_password
 from consult.extensions import db
+from consult.filters import LONDON
 from consult.models import (
     Ask,
     AskState,
@@ -23,6 +24,12 @@ from consult.models import (
     User,
     utcnow,
 )
+
+
+def _uk_time(now: datetime, days: int, hour: int) -> datetime:
+    """hour:00 UK time, `days` days from now's date, in UTC."""
+    day = now.astimezone(LONDON).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC)
 
 
 def demo_data() -> dict[str, Any]:
@@ -56,8 +63,8 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     consultation = Consultation(
         title=spec["title"],
         summary=spec["summary"].strip(),
-        opens_at=now - timedelta(days=spec["opens_days_ago"]),
-        closes_at=now + timedelta(days=spec["closes_in_days"]),
+        opens_at=_uk_time(now, -spec["opens_days_ago"], hour=9),
+        closes_at=_uk_time(now, spec["closes_in_days"], hour=17),
         quorum_percent=spec["quorum_percent"],
         threshold_percent=spec["threshold_percent"],
         objection_blocks=spec["objection_blocks"],
