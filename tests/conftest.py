@@ -11,16 +11,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from consult import create_app
 from consult.extensions import db, limiter
-from consult.models import User
+from consult.models import AuditEvent, Role, User
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -213,6 +214,60 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
+
+
+@dataclass
+class People:
+    """One person of each role: an observer and a member of one organisation, a member of
+    another organisation, and the secretariat."""
+
+    observer: User
+    member: User
+    other_member: User
+    secretariat: User
+
+    def get(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def people(app) -> People:
+    from tests import factories
+
+    home = factories.organisation("Home Organisation")
+    other = factories.organisation("Other Organisation")
+    coalition = factories.organisation("Coalition Secretariat")
+    result = People(
+        observer=factories.user(Role.OBSERVER, home, name="Olive Observer"),
+        member=factories.user(Role.MEMBER, home, name="Mina Member"),
+        other_member=factories.user(Role.MEMBER, other, name="Otto Other"),
+        secretariat=factories.user(Role.SECRETARIAT, coalition, name="Sam Secretariat"),
+    )
+    db.session.commit()
+    return result
+
+
+def audit_events(action: str | None = None) -> list[AuditEvent]:
+    """The audit events (of this action), oldest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def audit_count(action: str | None = None) -> int:
+    """How many audit events there are (of this action)."""
+    query = select(func.count(AuditEvent.id))
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return db.session.scalar(query)
+
+
+def is_sign_in_redirect(response) -> bool:
+    return response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
 
 def login_as(client: FlaskClient, user: User | None) -> FlaskClient:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
 
 from consult.extensions import db
-from consult.models import AuditEvent, Organisation, OrganisationKind, Role, User
+from consult.models import Organisation, OrganisationKind, Role, User
 from tests import factories
+from tests.conftest import audit_count, audit_events, is_sign_in_redirect  # noqa: F401 (shared)
 
 
 @dataclass
@@ -51,18 +51,6 @@ def cast(app) -> Cast:
     return cast
 
 
-def audit_count(action: str | None = None) -> int:
-    """How many audit events there are (of this action)."""
-    stmt = select(func.count(AuditEvent.id))
-    if action is not None:
-        stmt = stmt.where(AuditEvent.action == action)
-    return db.session.scalar(stmt)
 
 
-def events(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
-                                   .order_by(AuditEvent.id)))
 
-
-def is_sign_in_redirect(response) -> bool:
-    return response.status_code == 302 and "/sign-in" in response.headers["Location"]

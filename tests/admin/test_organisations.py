@@ -11,7 +11,7 @@ from consult.admin import services
 from consult.extensions import db
 from consult.models import Organisation, Role, User
 from tests import factories
-from tests.admin.conftest import audit_count, events, is_sign_in_redirect
+from tests.admin.conftest import audit_count, audit_events, is_sign_in_redirect
 from tests.conftest import login_as
 
 
@@ -102,7 +102,7 @@ def test_add_an_organisation(client, cast):
     assert organisation.kind == "ngo" and organisation.active
     assert organisation.website == "https://fens.example/about"
     assert response.headers["Location"] == f"/admin/organisations/{organisation.id}"
-    [event] = events("organisation.create")
+    [event] = audit_events("organisation.create")
     assert event.actor_id == cast.secretariat.id
     assert event.object_type == "organisation" and event.object_id == organisation.id
     assert event.before is None
@@ -266,7 +266,7 @@ def test_edit_records_only_what_changed(client, cast):
     assert response.headers["Location"] == f"/admin/organisations/{org.id}"
     db.session.expire_all()
     assert org.name == "Green Councils Alliance" and org.website == "https://alliance.example"
-    [event] = events("organisation.update")
+    [event] = audit_events("organisation.update")
     assert event.actor_id == cast.secretariat.id and event.object_id == org.id
     assert event.before == {"name": "Green Councils Network", "website": None}
     assert event.after == {"name": "Green Councils Alliance",
@@ -366,7 +366,7 @@ def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sess
     for person in (colleague, cast.member, cast.observer):
         assert person.session_token != tokens[person.id]
         assert not person.is_active
-    [event] = events("organisation.deactivate")
+    [event] = audit_events("organisation.deactivate")
     assert event.actor_id == cast.secretariat.id and event.object_id == cast.member_org.id
     assert event.before == {"active": True} and event.after == {"active": False}
     assert is_sign_in_redirect(their_client.get("/admin/people"))
@@ -377,7 +377,7 @@ def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sess
     assert response.status_code == 303
     db.session.expire_all()
     assert cast.member_org.active and cast.member.is_active
-    [event] = events("organisation.reactivate")
+    [event] = audit_events("organisation.reactivate")
     assert event.before == {"active": False} and event.after == {"active": True}
     assert is_sign_in_redirect(their_client.get("/admin/people"))  # must sign in again
     assert "Green Councils Network reactivated" in client.get(

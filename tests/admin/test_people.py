@@ -11,7 +11,7 @@ from consult.auth import services as accounts
 from consult.extensions import db
 from consult.models import AccountToken, Role, TokenPurpose, User
 from tests import factories
-from tests.admin.conftest import audit_count, events, is_sign_in_redirect
+from tests.admin.conftest import audit_count, audit_events, is_sign_in_redirect
 from tests.conftest import login_as
 
 INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/([A-Za-z0-9_\-]+)")
@@ -153,7 +153,7 @@ def test_invite_creates_the_person_and_sends_one_email(client, cast, outbox):
     assert message["To"] == "nia.new@councils.example"
     [token] = invitation_tokens(message)
     assert accounts.find_token(token, TokenPurpose.INVITATION).user_id == person.id
-    [event] = events("user.invite")
+    [event] = audit_events("user.invite")
     assert event.actor_id == cast.secretariat.id and event.object_id == person.id
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Invitation sent to nia.new@councils.example" in page
@@ -300,7 +300,7 @@ def test_change_role(app, client, cast):
     db.session.expire_all()
     assert cast.member.role == "secretariat"
     assert cast.member.session_token != token  # signed out, so the new role applies at once
-    [event] = events("user.change_role")
+    [event] = audit_events("user.change_role")
     assert event.before == {"role": "member"} and event.after == {"role": "secretariat"}
     assert event.actor_id == cast.secretariat.id
     assert is_sign_in_redirect(their_client.get("/admin/people"))
@@ -363,7 +363,7 @@ def test_deactivate_person_ends_their_session(app, client, cast):
     assert response.status_code == 303
     db.session.expire_all()
     assert not colleague.active
-    [event] = events("user.deactivate")
+    [event] = audit_events("user.deactivate")
     assert event.before == {"active": True} and event.after == {"active": False}
     assert event.actor_id == cast.secretariat.id and event.object_id == colleague.id
     assert is_sign_in_redirect(their_client.get("/admin/people"))
@@ -375,7 +375,7 @@ def test_deactivate_person_ends_their_session(app, client, cast):
     assert response.status_code == 303
     db.session.expire_all()
     assert colleague.active
-    [event] = events("user.reactivate")
+    [event] = audit_events("user.reactivate")
     assert event.before == {"active": False} and event.after == {"active": True}
     assert is_sign_in_redirect(their_client.get("/admin/people"))  # the old cookie stays dead
     assert "Col League reactivated" in client.get(response.headers["Location"]).get_data(

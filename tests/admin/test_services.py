@@ -11,7 +11,7 @@ from consult.admin import services
 from consult.extensions import db
 from consult.models import AuditEvent, Organisation, OrganisationKind, Role
 from tests import factories
-from tests.admin.conftest import audit_count, events
+from tests.admin.conftest import audit_count, audit_events
 
 
 def test_create_organisation_records_the_event(cast):
@@ -19,7 +19,7 @@ def test_create_organisation_records_the_event(cast):
                                        kind="research", website=" https://peat.example ")
     assert org.id is not None and org.name == "Peat Partnership"
     assert org.kind == OrganisationKind.RESEARCH and org.website == "https://peat.example"
-    [event] = events("organisation.create")
+    [event] = audit_events("organisation.create")
     assert event.actor_id == cast.secretariat.id and event.object_id == org.id
     assert event.ip_address is None  # no request
     assert event.after["name"] == "Peat Partnership" and event.after["active"] is True
@@ -56,7 +56,7 @@ def test_update_organisation(cast):
                                            name="Climate Research Institute", kind="ngo",
                                            website="")
     assert changed is True
-    [event] = events("organisation.update")
+    [event] = audit_events("organisation.update")
     assert event.before == {"kind": "research"} and event.after == {"kind": "ngo"}
     assert services.update_organisation(actor=cast.secretariat, organisation=cast.other_org,
                                         name="Climate Research Institute", kind="ngo",
@@ -78,7 +78,7 @@ def test_deactivate_organisation_rotates_every_session(cast):
     assert signed_out == 2
     assert not cast.member_org.active
     assert not tokens & {cast.member.session_token, cast.observer.session_token}
-    [event] = events("organisation.deactivate")
+    [event] = audit_events("organisation.deactivate")
     assert event.before == {"active": True} and event.after == {"active": False}
 
 

@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
 
 from consult.extensions import db
-from consult.models import Ask, AuditEvent, DraftVersion, Role, User, utcnow
+from consult.models import Ask, AuditEvent, DraftVersion, utcnow
 from tests import factories
-
-ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
-
-
-@dataclass
-class People:
-    observer: User
-    member: User
-    other_member: User
-    secretariat: User
-
-    def get(self, role: str) -> User | None:
-        return None if role == "anonymous" else getattr(self, role)
-
-
-@pytest.fixture
-def people(app) -> People:
-    """An observer and a member of one organisation, a member of another, and the secretariat."""
-    home = factories.organisation("Home Organisation")
-    other = factories.organisation("Other Organisation")
-    coalition = factories.organisation("Coalition Secretariat")
-    result = People(
-        observer=factories.user(Role.OBSERVER, home, name="Olive Observer"),
-        member=factories.user(Role.MEMBER, home, name="Mina Member"),
-        other_member=factories.user(Role.MEMBER, other, name="Otto Other"),
-        secretariat=factories.user(Role.SECRETARIAT, coalition, name="Sam Secretariat"),
-    )
-    db.session.commit()
-    return result
+from tests.conftest import ROLES, People, audit_events  # noqa: F401 (shared)
 
 
 V1 = "The council should act.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
@@ -69,12 +40,6 @@ def snapshot() -> dict:
         ).all(),
         "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
     }
-
-
-def audit_events(action: str) -> list[AuditEvent]:
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    ))
 
 
 def published_consultation(**fields):

@@ -6,6 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
+from tests.conftest import audit_events  # noqa: F401 (shared)
 from tests.factories import PASSWORD
 from tests.smtp import smtp_server  # noqa: F401
 
@@ -31,15 +32,6 @@ def session_cookie(client: FlaskClient) -> str:
     return cookie.value
 
 
-def audit_events(action: str) -> list:
-    """The audit events with this action, oldest first."""
-    from sqlalchemy import select
-
-    from consult.extensions import db
-    from consult.models import AuditEvent
-
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 def is_signed_in(client: FlaskClient) -> bool:

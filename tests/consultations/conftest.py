@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-import pytest
 from sqlalchemy import func, select
 
 from consult.extensions import db
-from consult.models import AuditEvent, Consultation, Role, User
-from tests import factories
-
-ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
-
-
-@dataclass
-class People:
-    observer: User
-    member: User
-    other_member: User
-    secretariat: User
-
-    def get(self, role: str) -> User | None:
-        return None if role == "anonymous" else getattr(self, role)
-
-
-@pytest.fixture
-def people(app) -> People:
-    """An observer and a member of one organisation, a member of another, and the secretariat."""
-    home = factories.organisation("Home Organisation")
-    other = factories.organisation("Other Organisation")
-    coalition = factories.organisation("Coalition Secretariat")
-    result = People(
-        observer=factories.user(Role.OBSERVER, home, name="Olive Observer"),
-        member=factories.user(Role.MEMBER, home, name="Mina Member"),
-        other_member=factories.user(Role.MEMBER, other, name="Otto Other"),
-        secretariat=factories.user(Role.SECRETARIAT, coalition, name="Sam Secretariat"),
-    )
-    db.session.commit()
-    return result
+from consult.models import Consultation
+from tests.conftest import ROLES, People, audit_events  # noqa: F401 (shared)
 
 
 def form_data(**overrides) -> dict:
@@ -65,13 +34,6 @@ def count(model) -> int:
 
 def consultation_count() -> int:
     return count(Consultation)
-
-
-def audit_events(action: str | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    return list(db.session.scalars(query))
 
 
 def row(html: str, dom_id: str) -> str:
