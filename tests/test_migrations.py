@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import flask_migrate
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-import pytest
 from sqlalchemy import inspect
 
 from consult import create_app

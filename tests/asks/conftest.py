@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import func, select
 
@@ -10,7 +9,6 @@ from consult.extensions import db
 from consult.models import Ask, AuditEvent, DraftVersion, utcnow
 from tests import factories
 from tests.conftest import ROLES, People, audit_events  # noqa: F401 (shared)
-
 
 V1 = "The council should act.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
 V2 = "The council must act now.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
