@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import Field, RadioField, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from consult.admin.services import OrganisationStatus, PersonStatus
+from consult.forms import UKDateField
 from consult.models import OrganisationKind, Role
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -193,43 +192,6 @@ class PeopleFilterForm(FilterForm):
         ]
 
 
-class DateField(Field):
-    """A GOV.UK date input (day, month, year) that also accepts one YYYY-MM-DD value."""
-
-    widget = GovDateInput()
-
-    def _value(self) -> str:
-        return self.data.isoformat() if self.data else ""
-
-    def process_formdata(self, valuelist) -> None:
-        parts = [str(value).strip() for value in valuelist]
-        invalid = f"{self.label.text} must be a real date, like 27 3 2026"
-        self.data = None
-        if not any(parts):
-            self.raw_data = None
-            return
-        if len(parts) == 1:
-            self.raw_data = None
-            try:
-                self.data = datetime.strptime(parts[0], "%Y-%m-%d").date()
-            except ValueError:
-                raise ValueError(invalid) from None
-            return
-        if len(parts) != 3:
-            self.raw_data = None
-            raise ValueError(invalid)
-        day, month, year = parts
-        if not all(parts):
-            missing = [name for name, value in zip(("day", "month", "year"), parts) if not value]
-            raise ValueError(f"{self.label.text} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
-            raise ValueError(invalid)
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(invalid) from None
-
-
 class AuditFilterForm(FilterForm):
     """Filter the audit log; the action and object type choices are set by the view."""
 
@@ -244,8 +206,8 @@ class AuditFilterForm(FilterForm):
         validators=[Length(max=254, message="Email must be 254 characters or fewer"),
                     plain_text("Email")],
     )
-    date_from = DateField("Date from")
-    date_to = DateField("Date to")
+    date_from = UKDateField("Date from", subject="date from", required=False, accept_iso=True)
+    date_to = UKDateField("Date to", subject="date to", required=False, accept_iso=True)
 
     def set_choices(self, actions: list[str], object_types: list[str]) -> None:
         self.action.choices = [SelectChoice(value="", label="Any action")] + _choices(

@@ -3,58 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
-    GovDateInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, Field, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from consult.consultations.services import NonexistentLocalTime, london_to_utc, utc_to_london
+from consult.forms import UKDateField
 
-_NUMBER = re.compile(r"[0-9]+")
 _TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class UKDateField(DateField):
-    """A date typed as day, month and year in three boxes, with GOV.UK-style messages."""
-
-    widget = GovDateInput()
-
-    def __init__(self, label=None, validators=None, *, subject: str, **kwargs):
-        super().__init__(label, validators, format="%d %m %Y", **kwargs)
-        self.subject = subject
-
-    def process_formdata(self, valuelist):
-        parts = [str(v).strip() for v in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts  # the widget redisplays exactly the three boxes typed
-        self.data = None
-        if not any(parts):
-            raise ValueError(f"Enter the {self.subject}")
-        missing = [name for name, part in zip(("day", "month", "year"), parts) if not part]
-        if missing:
-            raise ValueError(f"The {self.subject} must include a {' and a '.join(missing)}")
-        if not all(_NUMBER.fullmatch(part) for part in parts):
-            raise ValueError(f"The {self.subject} must be a real date, in numbers, like 27 3 2026")
-        if len(parts[2]) != 4:
-            raise ValueError(f"The year of the {self.subject} must include 4 numbers")
-        day, month, year = (int(part) for part in parts)
-        try:
-            self.data = date(year, month, day)
-        except ValueError:
-            raise ValueError(f"The {self.subject} must be a real date") from None
 
 
 class TimeOfDayField(Field):
@@ -137,9 +106,9 @@ class ConsultationForm(FlaskForm):
         filters=[_strip],
         widget=GovTextArea(),
     )
-    opens_date = UKDateField("Opening date", subject="opening date")
+    opens_date = UKDateField("Opening date", subject="the opening date")
     opens_time = TimeOfDayField("Opening time", subject="opening time")
-    closes_date = UKDateField("Closing date", subject="closing date")
+    closes_date = UKDateField("Closing date", subject="the closing date")
     closes_time = TimeOfDayField("Closing time", subject="closing time")
     quorum_percent = PercentField("Quorum", subject="quorum", default=50)
     threshold_percent = PercentField("Support threshold", subject="support threshold", default=75)

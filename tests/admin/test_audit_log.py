@@ -131,9 +131,9 @@ def test_action_filter_offers_the_actions_that_exist(client, cast, history):
     ("date_from=yesterday", "Date from must be a real date"),
     ("date_to=31/12/2026", "Date to must be a real date"),
     ("date_from=30&date_from=2&date_from=2026", "Date from must be a real date"),
-    ("date_from=1&date_from=2&date_from=26", "Date from must be a real date"),
+    ("date_from=1&date_from=2&date_from=26", "The year of date from must include 4 numbers"),
     ("date_from=&date_from=2&date_from=2026", "Date from must include a day"),
-    ("date_to=1&date_to=&date_to=", "Date to must include a month and a year"),
+    ("date_to=1&date_to=&date_to=", "Date to must include a month and year"),
     ("date_from=1&date_from=2", "Date from must be a real date"),
     ("date_from=2026-03-05&date_to=2026-03-01",
      "Date to must be the same as or after date from"),
@@ -145,6 +145,25 @@ def test_bad_filters_are_explained(client, cast, history, query, message):
     assert "There is a problem" in page and message in page
     assert "<script>alert(1)</script>" not in page
     assert rows(page) == []
+
+
+@pytest.mark.parametrize("query, boxes", [
+    ("date_from=30&date_from=2&date_from=2026", ("30", "2", "2026")),  # refused, as typed
+    ("date_from=1&date_from=July&date_from=26", ("1", "July", "26")),
+    ("date_from=2026-02-30", ("30", "02", "2026")),  # a refused ISO date, in the boxes
+    ("date_from=2026-03-02", ("02", "03", "2026")),  # an accepted one, from a link
+])
+def test_the_date_boxes_show_what_was_asked_for(client, cast, history, query, boxes):
+    page = login_as(client, cast.secretariat).get(f"/admin/audit?{query}").get_data(as_text=True)
+    for part, value in zip(("day", "month", "year"), boxes, strict=True):
+        assert f'id="date_from-{part}" name="date_from" type="text" value="{value}"' in page
+
+
+def test_an_unreadable_date_leaves_the_boxes_empty(client, cast, history):
+    page = login_as(client, cast.secretariat).get("/admin/audit?date_from=yesterday").get_data(
+        as_text=True)
+    assert 'value="yesterday"' not in page
+    assert 'id="date_from-day" name="date_from" type="text" inputmode="numeric">' in page
 
 
 def test_pagination_keeps_the_filters(client, cast):
