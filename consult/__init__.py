@@ -86,14 +86,24 @@ def _configure_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorised)
 
+    from consult.live.broker import InProcessBroker, RedisBroker
+
+    redis_url = app.config["REDIS_URL"]
+    app.extensions["consult_broker"] = (
+        RedisBroker(redis_url, prefix=app.config["LIVE_CHANNEL_PREFIX"]) if redis_url
+        else InProcessBroker()
+    )
+
 
 def _register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
     from consult.asks.views import bp as asks_bp
     from consult.auth.views import bp as auth_bp
+    from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.live.views import bp as live_bp
 
-    for blueprint in (auth_bp, consultations_bp, asks_bp, admin_bp):
+    for blueprint in (auth_bp, consultations_bp, asks_bp, comments_bp, live_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

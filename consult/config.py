@@ -76,4 +76,10 @@ def from_environment(instance_path: Path, env: os._Environ[str] | dict[str, str]
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "PASSWORD_RESET_HOURS": int(env.get("PASSWORD_RESET_HOURS") or 2),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Live updates: an event stream ends after this long (the browser reconnects with
+        # Last-Event-ID and is sent what it missed), and sends a comment line this often.
+        "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS") or 300),
+        "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
+        # Redis channels are named <prefix>ask:<id>: separate deployments sharing a Redis.
+        "LIVE_CHANNEL_PREFIX": env.get("LIVE_CHANNEL_PREFIX") or "consult:",
     }

@@ -85,9 +85,11 @@ def can_moderate(user: Any) -> bool:
 
 
 def can_report_comment(user: Any, comment: Comment) -> bool:
-    """Members report someone else's visible comment to the secretariat."""
+    """Members report someone else's visible comment to the secretariat (which hides or
+    resolves comments itself rather than reporting them to itself)."""
     return (
-        _takes_part(user)
+        _signed_in(user)
+        and user.role == Role.MEMBER
         and comment.author_id != user.id
         and comment.state == CommentState.VISIBLE
     )

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consult.auth import services as accounts
+from consult.comments import services as comment_services
 from consult.extensions import db
 from consult.models import AuditEvent, Role, TokenPurpose
 from tests import factories
@@ -68,6 +69,29 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "asks.compare", "/asks/{ask}/compare?from=1&to=2", SIGNED_IN_ONLY),
     ("GET", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_PAGE),
     ("POST", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_FORM),
+    # comments: {comment} is the member's own comment, reported by the other member
+    ("GET", "comments.index", "/asks/{ask}/comments", SIGNED_IN_ONLY),
+    # The live changes are an htmx fragment: a plain request is sent to the ask page.
+    ("GET", "comments.changes", "/asks/{ask}/comments/changes?after=0", (ANON, 303, 303, 303, 303)),
+    ("GET", "comments.new", "/asks/{ask}/comments/new", (ANON, 403, 200, 200, 200)),
+    ("POST", "comments.create", "/asks/{ask}/comments", (ANON, 403, 422, 422, 422)),
+    ("GET", "comments.show", "/comments/{comment}", (ANON, 303, 303, 303, 303)),
+    ("GET", "comments.new_reply", "/comments/{comment}/replies/new", (ANON, 403, 200, 200, 200)),
+    ("POST", "comments.create_reply", "/comments/{comment}/replies", (ANON, 403, 422, 422, 422)),
+    ("GET", "comments.edit", "/comments/{comment}/edit", (ANON, 403, 200, 403, 403)),
+    ("POST", "comments.edit", "/comments/{comment}/edit", (ANON, 403, 422, 403, 403)),
+    ("GET", "comments.withdraw", "/comments/{comment}/withdraw", (ANON, 403, 200, 403, 403)),
+    ("POST", "comments.withdraw", "/comments/{comment}/withdraw", (ANON, 403, 303, 403, 403)),
+    ("GET", "comments.hide", "/comments/{comment}/hide", SECRETARIAT_PAGE),
+    ("POST", "comments.hide", "/comments/{comment}/hide", SECRETARIAT_FORM),
+    ("GET", "comments.resolve", "/comments/{comment}/resolve", SECRETARIAT_PAGE),
+    ("POST", "comments.resolve", "/comments/{comment}/resolve", SECRETARIAT_FORM),
+    ("GET", "comments.report", "/comments/{comment}/report", (ANON, 403, 403, 200, 403)),
+    ("POST", "comments.report", "/comments/{comment}/report", (ANON, 403, 403, 422, 403)),
+    ("GET", "comments.reports", "/comments/reports", SECRETARIAT_PAGE),
+    # The live stream: EventSource stops on a 401, so anonymous gets that, not a redirect.
+    ("GET", "live.stream", "/asks/{ask}/events", (401, 200, 200, 200, 200)),
+    ("POST", "comments.handle_report", "/comments/reports/{report}/handled", SECRETARIAT_ACTION),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
@@ -90,6 +114,12 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("POST", "admin.reactivate_person", "/admin/people/{inactive_person}/reactivate", SECRETARIAT_ACTION),
     ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
 ]
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Event streams end at once here (they last minutes in use)."""
+    return {**app_config, "LIVE_STREAM_SECONDS": 0.2}
 
 
 @pytest.fixture
@@ -117,8 +147,12 @@ def world(app):
                                        __import__("datetime").timedelta(days=1), None)
     reset = accounts._issue_token(spare_person, TokenPurpose.PASSWORD_RESET,
                                   __import__("datetime").timedelta(hours=1), None)
+    comment, _ = comment_services.add_comment(author=people["member"], ask=ask, body="A comment.")
+    report = comment_services.report_comment(actor=people["other_member"], comment=comment,
+                                             reason="Off topic")
     db.session.commit()
     ids = {
+        "comment": comment.id, "report": report.id,
         "consultation": consultation.id, "ask": ask.id, "other_org": other_org.id,
         "spare_org": spare_org.id, "inactive_org": inactive_org.id, "invitee": invitee.id,
         "spare_person": spare_person.id, "inactive_person": inactive_person.id,

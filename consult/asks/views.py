@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from consult import permissions, text
 from consult.asks import services
 from consult.asks.forms import AskForm, VersionForm
+from consult.comments import threads
 from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render
 from consult.models import Ask, Consultation, DraftVersion
@@ -130,21 +131,24 @@ def move(ask_id: int):
 
 @bp.get("/asks/<int:ask_id>")
 def show(ask_id: int):
-    """An ask and its current wording, paragraph by paragraph (the wording alone for htmx)."""
+    """An ask, its current wording paragraph by paragraph, and its discussion (the wording
+    alone for htmx)."""
     ask = _readable_ask(ask_id)
     current = ask.current_version
-    return render("asks/show.html", block="wording",
-                  paragraphs=text.paragraphs(current.body) if current else [],
+    paragraphs = text.paragraphs(current.body) if current else []
+    return render("asks/show.html", block="wording", paragraphs=paragraphs,
+                  discussion=threads.for_page(ask, current, paragraphs) if current else None,
                   **_ask_context(ask, current))
 
 
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")
 def version(ask_id: int, number: int):
-    """One version of an ask's wording, current or earlier."""
+    """One version of an ask's wording, current or earlier, with the comments made on it."""
     ask = _readable_ask(ask_id)
     shown = _version_or_404(ask, number)
-    return render("asks/show.html", block="wording", paragraphs=text.paragraphs(shown.body),
-                  **_ask_context(ask, shown))
+    paragraphs = text.paragraphs(shown.body)
+    return render("asks/show.html", block="wording", paragraphs=paragraphs,
+                  discussion=threads.for_page(ask, shown, paragraphs), **_ask_context(ask, shown))
 
 
 @bp.get("/asks/<int:ask_id>/versions")

@@ -175,3 +175,13 @@ def report_comment(*, actor: User, comment: Comment, reason: str) -> CommentRepo
         raise CommentError("You have already reported this comment") from None
     audit.record(actor, "comment.report", comment, after={"reason": reason})
     return report
+
+
+def handle_report(*, actor: User, report: CommentReport) -> bool:
+    """The secretariat marks a report as dealt with; returns False if it already was."""
+    if report.handled_at is not None:
+        return False
+    report.handled_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "comment.report_handle", report, after=audit.snapshot(report, "handled_at"))
+    return True

@@ -1,0 +1,549 @@
+"""Live updates under load: many open event streams on the production server configuration.
+
+    python bench/live.py [--streams 1000] [--comments 20] [--seconds 60] [--workers 2]
+                         [--redis-url URL] [--database-url URL]
+                         [--post-via http|service]
+
+What it does, all on 127.0.0.1 and bounded in time:
+
+1. makes a temporary SQLite database (or uses --database-url, which must be empty), runs
+   `flask db upgrade` and `flask consult seed-demo`;
+2. starts a redis-server of its own on a free port (or uses --redis-url, with a channel prefix
+   of this run's own), then gunicorn with consult/gunicorn_conf.py (gevent workers) on a free
+   port, REDIS_URL pointing at it;
+3. signs in one demo member through the sign-in form (CSRF token, session cookie);
+4. opens --streams event streams on the demo's first ask (raw asyncio HTTP, no extra
+   dependencies), and times a few ordinary page requests while they are open;
+5. posts --comments comments, one every --interval seconds, through the comment form
+   (POST /asks/<id>/comments, signed in as a few other demo members, since comments are
+   rate-limited per person), or with --post-via service from a separate process running the
+   comment service against the same database and Redis; and records when each stream
+   receives each `comment-added` (latency: from sending the post to receipt);
+6. prints streams connected, events delivered/expected, delivery latency p50/p99, the
+   server's memory (RSS of the gunicorn master and workers) and requests refused;
+7. stops the server (and its redis-server) by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_READER = "amira.khan@eastmere.example"
+DEMO_AUTHOR = "gareth.lewis@northdale.example"
+# Comments are rate-limited per person (10 a minute): the posts rotate between these members.
+DEMO_AUTHORS = ("gareth.lewis@northdale.example", "priya.shah@northdale.example",
+                "helen.marsh@westbrook.example", "daniel.reid@westbrook.example",
+                "tom.hughes@eastmere.example", "jo.barnes@eastmere.example")
+
+
+# The publisher: a second process posting comments through the service -------------------------
+
+def publisher() -> None:
+    """Post a comment per `post` line on stdin; print `posted <comment id> <t0>`."""
+    from sqlalchemy import select
+
+    from consult import create_app
+    from consult.comments.services import add_comment
+    from consult.extensions import db
+    from consult.models import Ask, User
+    from consult.permissions import can_comment
+
+    app = create_app()
+    with app.app_context():
+        author = db.session.scalar(select(User).where(User.email == DEMO_AUTHOR))
+        ask = next(a for a in db.session.scalars(select(Ask).order_by(Ask.id))
+                   if can_comment(author, a))
+        print(f"ready {ask.id}", flush=True)
+        for line in sys.stdin:
+            if not line.startswith("post"):
+                continue
+            started = time.monotonic()
+            comment, _ = add_comment(author=author, ask=ask, body=f"Bench comment {line.split()[1]}.")
+            db.session.commit()
+            print(f"posted {comment.id} {started!r}", flush=True)
+
+
+# A small HTTP/1.1 client on asyncio ----------------------------------------------------------
+
+@dataclass
+class HTTPResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def cookies(self) -> dict[str, str]:
+        found = {}
+        for key, value in self.headers:
+            if key.lower() == "set-cookie":
+                pair = value.split(";", 1)[0]
+                name, _, val = pair.partition("=")
+                found[name.strip()] = val.strip()
+        return found
+
+
+async def read_head(reader: asyncio.StreamReader) -> tuple[int, list[tuple[str, str]]]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = []
+    for line in lines[1:]:
+        if ":" in line:
+            key, _, value = line.partition(":")
+            headers.append((key.strip(), value.strip()))
+    return status, headers
+
+
+async def request(port: int, method: str, path: str, *, headers: dict[str, str] | None = None,
+                  body: bytes = b"") -> HTTPResponse:
+    """One request on its own connection (Connection: close)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+        for key, value in (headers or {}).items():
+            lines.append(f"{key}: {value}")
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        await writer.drain()
+        status, response_headers = await read_head(reader)
+        response = HTTPResponse(status, response_headers, b"")
+        length = response.header("Content-Length")
+        if response.header("Transfer-Encoding") == "chunked":
+            response.body = b"".join([chunk async for chunk in read_chunks(reader)])
+        elif length is not None:
+            response.body = await reader.readexactly(int(length))
+        else:
+            response.body = await reader.read()
+        return response
+    finally:
+        writer.close()
+
+
+async def read_chunks(reader: asyncio.StreamReader):
+    """Decode a chunked body as it arrives."""
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            return
+        data = await reader.readexactly(size + 2)
+        yield data[:-2]
+
+
+# The bench -----------------------------------------------------------------------------------
+
+@dataclass
+class Results:
+    connected: int = 0
+    refused: int = 0
+    refused_reasons: dict[str, int] = field(default_factory=dict)
+    received: dict[int, list[float]] = field(default_factory=dict)  # comment id -> receipt times
+
+    def refuse(self, reason: str) -> None:
+        self.refused += 1
+        self.refused_reasons[reason] = self.refused_reasons.get(reason, 0) + 1
+
+
+EVENT = re.compile(rb"event: comment-added\ndata: (\{[^\n]*\})")
+
+
+async def subscriber(port: int, path: str, cookie: str, results: Results,
+                     connected: asyncio.Event, total: int) -> None:
+    """One open stream: count it connected, record when each comment-added arrives.
+    Runs until the stream ends or the task is cancelled."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+    except (TimeoutError, OSError) as error:
+        results.refuse(type(error).__name__)
+        return
+    try:
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+                      "Accept: text/event-stream\r\n\r\n").encode())
+        await writer.drain()
+        status, _ = await asyncio.wait_for(read_head(reader), 20)
+        if status != 200:
+            results.refuse(f"HTTP {status}")
+            return
+        pending = b""
+        async for chunk in read_chunks(reader):
+            now = time.monotonic()
+            *blocks, pending = (pending + chunk).split(b"\n\n")
+            for block in blocks:
+                if block.endswith(b": connected"):
+                    results.connected += 1
+                    if results.connected == total:
+                        connected.set()
+                match = EVENT.search(block)
+                if match:
+                    object_id = json.loads(match.group(1))["object_id"]
+                    results.received.setdefault(object_id, []).append(now)
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
+        results.refuse(type(error).__name__)
+    finally:
+        writer.close()
+
+
+def csrf_token(body: bytes) -> str:
+    token = (re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
+             or re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', body))
+    if token is None:
+        raise RuntimeError("no CSRF token on the page")
+    return token.group(1).decode()
+
+
+@dataclass
+class Author:
+    cookie: str
+    token: str
+
+
+async def post_comment(port: int, ask_id: int, author: Author, body: str) -> tuple[int | None, int]:
+    """POST the ask's comment form, as the page does without htmx; returns the new
+    comment's id (from the redirect) and the status."""
+    form = urlencode({"csrf_token": author.token, "body": body, "paragraph": "",
+                      "placement": "page", "submission_key": uuid.uuid4().hex})
+    response = await request(
+        port, "POST", f"/asks/{ask_id}/comments", body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": author.cookie})
+    match = re.search(r"#comment-(\d+)$", response.header("Location") or "")
+    return (int(match.group(1)) if match else None), response.status
+
+
+async def sign_in(port: int, email: str, password: str) -> str:
+    """Sign in through the form; returns the Cookie header value."""
+    page = await request(port, "GET", "/sign-in")
+    cookies = page.cookies()
+    form = urlencode({"csrf_token": csrf_token(page.body), "email": email, "password": password})
+    response = await request(
+        port, "POST", "/sign-in", body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+    if response.status not in (302, 303):
+        raise RuntimeError(f"sign-in failed: HTTP {response.status}")
+    cookies.update(response.cookies())
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def server_rss_kib(master_pid: int) -> tuple[int, int]:
+    """Resident memory (KiB) of the gunicorn master and its workers, and their count."""
+    total, count = 0, 0
+    for pid in process_tree(master_pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total += int(match.group(1)) if match else 0
+        count += 1
+    return total, count
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers."""
+    ticks = 0
+    for pid in process_tree(master_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) -> dict:
+    deadline = time.monotonic() + args.seconds
+    out: dict = {}
+
+    def remaining() -> float:
+        return max(0.0, deadline - time.monotonic())
+
+    pub = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).resolve()), "--publisher", cwd=ROOT, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    try:
+        line = (await asyncio.wait_for(pub.stdout.readline(), 30)).decode().split()
+        ask_id = int(line[1])
+        cookie = await asyncio.wait_for(sign_in(port, DEMO_READER, args.password), 30)
+        path = f"/asks/{ask_id}/events"
+
+        results = Results()
+        all_connected = asyncio.Event()
+        started = time.monotonic()
+        tasks = []
+        for n in range(args.streams):
+            tasks.append(asyncio.create_task(
+                subscriber(port, path, cookie, results, all_connected, args.streams)))
+            if n % 50 == 49:
+                await asyncio.sleep(0.01)  # let the server accept in waves
+        try:
+            await asyncio.wait_for(all_connected.wait(), min(30, remaining() * 0.5))
+        except TimeoutError:
+            pass
+        out["connect_seconds"] = time.monotonic() - started
+        out["rss_idle"] = server_rss_kib(server.pid)
+
+        # Ordinary requests while the streams are open (after a few to compile templates).
+        for _ in range(4):
+            await asyncio.wait_for(
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10)
+        page_times = []
+        for _ in range(20):
+            t0 = time.monotonic()
+            page = await asyncio.wait_for(
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10)
+            if page.status != 200:
+                results.refuse(f"page HTTP {page.status}")
+            page_times.append(time.monotonic() - t0)
+        out["page_ms"] = (statistics.median(page_times) * 1000, max(page_times) * 1000)
+
+        authors: list[Author] = []
+        if args.post_via == "http":
+            for email in DEMO_AUTHORS[:max(1, min(len(DEMO_AUTHORS), -(-args.comments // 8)))]:
+                author_cookie = await asyncio.wait_for(sign_in(port, email, args.password), 30)
+                form_page = await asyncio.wait_for(request(
+                    port, "GET", f"/asks/{ask_id}/comments/new",
+                    headers={"Cookie": author_cookie}), 30)
+                authors.append(Author(author_cookie, csrf_token(form_page.body)))
+
+        posted: dict[int, float] = {}
+        cpu_before = server_cpu_seconds(server.pid)
+        for n in range(args.comments):
+            if remaining() < 5:
+                break
+            if args.post_via == "http":
+                started_post = time.monotonic()
+                comment_id, status = await asyncio.wait_for(post_comment(
+                    port, ask_id, authors[n % len(authors)], f"Bench comment {n + 1}."), 10)
+                if comment_id is None:
+                    results.refuse(f"post HTTP {status}")
+                else:
+                    posted[comment_id] = started_post
+            else:
+                pub.stdin.write(f"post {n + 1}\n".encode())
+                await pub.stdin.drain()
+                reply = (await asyncio.wait_for(pub.stdout.readline(), 10)).decode().split()
+                posted[int(reply[1])] = float(reply[2])
+            await asyncio.sleep(args.interval)
+        # Let the last deliveries arrive.
+        expected = len(posted) * results.connected
+        wait_until = time.monotonic() + min(5, remaining())
+        while time.monotonic() < wait_until:
+            if sum(len(results.received.get(c, [])) for c in posted) >= expected:
+                break
+            await asyncio.sleep(0.05)
+        out["rss_busy"] = server_rss_kib(server.pid)
+        out["cpu_posting"] = server_cpu_seconds(server.pid) - cpu_before
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=5)
+
+        latencies = [(t - posted[c]) * 1000 for c in posted for t in results.received.get(c, [])]
+        out.update(results=results, posted=posted, latencies=latencies, expected=expected)
+        return out
+    finally:
+        if pub.returncode is None:
+            pub.stdin.close()
+            try:
+                await asyncio.wait_for(pub.wait(), 5)
+            except TimeoutError:
+                pub.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"the server did not listen on 127.0.0.1:{port}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--comments", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between comments")
+    parser.add_argument("--seconds", type=float, default=60, help="cap on the measured part")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn gevent workers")
+    parser.add_argument("--redis-url", default=None,
+                        help="an existing Redis (default: a redis-server of this run's own, "
+                             "on a free port, so rate limits and channels are not shared)")
+    parser.add_argument("--database-url", default=None, help="an EMPTY database (default: temporary SQLite)")
+    parser.add_argument("--password", default="blueprint-demo-2026", help="the demo's password")
+    parser.add_argument("--post-via", choices=("http", "service"), default="http",
+                        help="post through the comment form (default), or through the comment "
+                             "service in a separate process")
+    parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.publisher:
+        publisher()
+        return 0
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, max(soft, args.streams * 2 + 256))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+    with tempfile.TemporaryDirectory(prefix="consult-bench-live-") as tmp:
+        redis_proc = None
+        if args.redis_url is None:
+            executable = shutil.which("redis-server")
+            if executable is None:
+                parser.error("redis-server is not installed: pass --redis-url")
+            redis_port = free_port()
+            redis_proc = subprocess.Popen(
+                [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", tmp],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            args.redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        try:
+            if redis_proc is not None:
+                wait_for_port(redis_port, 10, redis_proc)
+            out = bench(args, tmp, wanted, hard)
+        finally:
+            if redis_proc is not None:
+                stop_server(redis_proc)
+    report(args, out)
+    results = out["results"]
+    return 0 if (results.connected == args.streams and len(out["latencies"]) == out["expected"]
+                 and not results.refused) else 1
+
+
+def bench(args, tmp: str, wanted: int, hard: int) -> dict:
+    """Prepare the database, start the server, run the measurements, stop the server."""
+    database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+        "FLASK_APP": "wsgi:app",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": args.redis_url,
+        "LIVE_CHANNEL_PREFIX": f"consult-bench-{uuid.uuid4().hex[:8]}:",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "CONSULT_ENV": "development",
+        "MAIL_OUTBOX": f"{tmp}/outbox",
+        "LIVE_STREAM_SECONDS": str(max(300, int(args.seconds) + 60)),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(args.workers),
+    }
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    subprocess.run(flask + ["consult", "seed-demo"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+
+    log_path = Path(tmp) / "gunicorn.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard)))
+    try:
+        wait_for_port(port, 30, server)
+        return asyncio.run(asyncio.wait_for(run(args, port, server, env), args.seconds + 60))
+    except BaseException:
+        sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        stop_server(server)
+
+
+def report(args, out: dict) -> None:
+    results: Results = out["results"]
+    latencies = out["latencies"]
+    delivered = len(latencies)
+    print(f"server: gunicorn -c python:consult.gunicorn_conf wsgi:app "
+          f"({args.workers} gevent workers), {'PostgreSQL' if args.database_url else 'SQLite'}, "
+          f"Redis {args.redis_url}")
+    print(f"streams connected:  {results.connected} of {args.streams} "
+          f"(in {out['connect_seconds']:.1f} s)")
+    how = "POST /asks/<id>/comments" if args.post_via == "http" else "the comment service"
+    print(f"comments posted:    {len(out['posted'])} (one every {args.interval} s, via {how})")
+    print(f"events delivered:   {delivered} of {out['expected']} expected")
+    if latencies:
+        print(f"delivery latency:   p50 {percentile(latencies, 0.5):.1f} ms, "
+              f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
+              "(from sending the post to receipt, on each stream)")
+    print(f"ordinary page while streams open: median {out['page_ms'][0]:.1f} ms, "
+          f"max {out['page_ms'][1]:.1f} ms (20 GETs of the ask page)")
+    for label, key in (("server memory, streams open, idle", "rss_idle"),
+                       ("server memory, after the comments", "rss_busy")):
+        kib, count = out[key]
+        print(f"{label}: {kib / 1024:.0f} MiB RSS (master + workers, {count} processes)")
+    if delivered:
+        print(f"server CPU while posting: {out['cpu_posting']:.2f} s "
+              f"({out['cpu_posting'] / delivered * 1e6:.0f} µs per event delivered, posts "
+              f"included; {os.cpu_count()} CPUs shared with this client)")
+    reasons = ", ".join(f"{k}: {v}" for k, v in results.refused_reasons.items()) or "none"
+    print(f"requests refused:   {results.refused} ({reasons})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

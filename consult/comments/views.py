@@ -1,0 +1,460 @@
+"""The discussion of an ask: posting, replying, editing, withdrawing, moderating, reporting,
+"Show more comments", live changes, and the secretariat's list of reports.
+
+Every action has a page of its own that works without JavaScript (GET shows the form, POST
+does it, then redirects to the comment), and the same form as a fragment that htmx opens
+under the comment. Live updates never replace those forms: they live in a slot of their own
+(#comment-<id>-form) beside the comment's content (#comment-<id>-content).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, g, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from consult import errors, permissions, text
+from consult.asks.views import _ask_context, _readable_ask, _refuse
+from consult.comments import services, threads
+from consult.comments.forms import (
+    ANCHOR_PATTERN,
+    CommentActionForm,
+    CommentForm,
+    EditForm,
+    HideForm,
+    ReplyForm,
+    ReportForm,
+    ResolveForm,
+    WithdrawForm,
+)
+from consult.comments.services import CommentError
+from consult.extensions import db, limiter
+from consult.htmx import is_htmx, redirect_to, render, trigger
+from consult.models import Ask, Comment, CommentReport, DraftVersion, User
+from consult.pagination import paginate, pagination_params
+
+bp = Blueprint("comments", __name__)
+
+REPORTS_PER_PAGE = 25
+CHANGED = "comments-changed"  # tells the page's live tail to fetch what changed now
+STALE_PARAGRAPH = ("That paragraph has changed in a newer version of the ask. Reload the page "
+                   "to comment on the latest wording.")
+TOO_FAST = ("You have posted a lot of comments in a short time. Wait a minute, then try again. "
+            "What you wrote has not been posted.")
+
+
+# Loading and permission checks ------------------------------------------------------------
+
+def _comment(comment_id: int) -> Comment:
+    """A comment on an ask the visitor may read."""
+    comment = db.get_or_404(Comment, comment_id)
+    if not permissions.can_read_consultation(current_user, comment.ask.consultation):
+        _refuse()
+    return comment
+
+
+def _commentable_ask(ask_id: int) -> Ask:
+    ask = _readable_ask(ask_id)
+    if not permissions.can_comment(current_user, ask):
+        _refuse()
+    return ask
+
+
+def _page_version(ask: Ask) -> DraftVersion:
+    """The version whose page asks (?version=, the current one by default)."""
+    current = ask.current_version
+    if current is None:
+        abort(404)
+    number = threads.parse_id(request.args.get("version"))
+    if number is None or number == current.number:
+        return current
+    found = next((v for v in ask.versions if v.number == number), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def thread_url(comment: Comment) -> str:
+    """Where a comment is read: its thread on the page of the version that shows it."""
+    root = threads.root_of(comment)
+    current = comment.ask.current_version
+    anchors = {p.anchor for p in text.paragraphs(current.body)} if current else set()
+    if current is not None and (root.version_id == current.id or root.paragraph_anchor in anchors):
+        page = url_for("asks.show", ask_id=comment.ask_id, thread=root.id)
+    else:
+        page = url_for("asks.version", ask_id=comment.ask_id, number=root.version.number,
+                       thread=root.id)
+    return f"{page}#comment-{comment.id}"
+
+
+# Rate limit on new comments and replies -----------------------------------------------------
+
+def _creation_limit_value() -> str:
+    return current_app.config.get("COMMENT_RATE_LIMIT") or "10 per minute"
+
+
+def _person_key() -> str:
+    return f"commenter:{getattr(current_user, 'id', 'anonymous')}"
+
+
+def _created_one(response: Response) -> bool:
+    """Count only comments actually made (not a resent form, not a form with errors)."""
+    return bool(g.get("comment_created"))
+
+
+creation_limit = limiter.shared_limit(
+    _creation_limit_value, scope="comment-creation", key_func=_person_key, methods=["POST"],
+    deduct_when=_created_one, exempt_when=lambda: not current_user.is_authenticated,
+)
+
+
+@bp.errorhandler(429)
+def too_many_comments(error) -> Response:
+    """Posting too fast: a clear message (into #messages for htmx); nothing is stored."""
+    limit = getattr(error, "limit", None)
+    response = errors._page(429, TOO_FAST)
+    response.headers["Retry-After"] = str(limit.limit.get_expiry() if limit else 60)
+    return response
+
+
+# Reading ------------------------------------------------------------------------------------
+
+def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[str, Any]:
+    paragraphs = text.paragraphs(version.body)
+    return {"paragraphs": paragraphs, "more": more, **_ask_context(ask, version),
+            "discussion": threads.for_page(ask, version, paragraphs, more=more)}
+
+
+@bp.get("/asks/<int:ask_id>/comments")
+def index(ask_id: int):
+    """More threads of an ask's discussion ("Show more comments"): the next threads for htmx,
+    the ask page from there on otherwise."""
+    ask = _readable_ask(ask_id)
+    version = _page_version(ask)
+    if not is_htmx():
+        return render("asks/show.html", **_page_context(ask, version))
+    return render("asks/show.html", block="more", **_page_context(ask, version, more=True))
+
+
+@bp.get("/asks/<int:ask_id>/comments/changes")
+def changes(ask_id: int):
+    """What changed in the discussion after a live event (?after=): new and changed comments,
+    paragraph counts and notices as out-of-band fragments, then the page's next tail."""
+    ask = _readable_ask(ask_id)
+    if not current_user.is_authenticated:
+        _refuse()
+    version = _page_version(ask)
+    if not is_htmx():
+        return redirect_to(url_for("asks.show", ask_id=ask.id))
+    result = threads.changes(ask, version, text.paragraphs(version.body), current_user,
+                             request.args)
+    response = render("comments/changes.html", changes=result, discussion=result.discussion)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/comments/<int:comment_id>")
+def show(comment_id: int):
+    """A link to one comment: its thread, on the page of the version that shows it."""
+    comment = _comment(comment_id)
+    return redirect_to(thread_url(comment))
+
+
+# Posting ------------------------------------------------------------------------------------
+
+def _form_page(template_context: dict[str, Any], status: int = 200) -> Response:
+    """A comment form: a page of its own, or (for htmx) the form alone."""
+    context = {"status_message": None, "status_link": None, **template_context}
+    return render("comments/form.html", block="form", status=status, fragment=is_htmx(),
+                  focus=request.method == "GET", render_comment=text.render_comment, **context)
+
+
+def _new_comment_context(ask: Ask, form: CommentForm, paragraph: Any) -> dict[str, Any]:
+    current = ask.current_version
+    number = next((n for n, p in enumerate(text.paragraphs(current.body), start=1)
+                   if paragraph and p.anchor == paragraph.anchor), None)
+    return {
+        "ask": ask, "form": form, "paragraph": paragraph, "paragraph_number": number,
+        "kind": "comment", "target": None,
+        "title": f"Comment on paragraph {number}" if paragraph else "Comment on the whole ask",
+        "button": "Post comment", "action_url": url_for("comments.create", ask_id=ask.id),
+        "cancel_url": url_for("comments.new", ask_id=ask.id,
+                              paragraph=paragraph.anchor if paragraph else None),
+        "back_url": url_for("asks.show", ask_id=ask.id) + (
+            f"#{paragraph.anchor}" if paragraph else "#discussion"),
+    }
+
+
+def _comment_form_ids(form: CommentForm) -> CommentForm:
+    """Ids of the form at the foot of the page ("comment-…"), or of the one under its
+    paragraph ("comment-<anchor>-…"), so that both can be open at once."""
+    anchor = form.paragraph.data or ""
+    inline = form.placement.data == "inline" and re.fullmatch(ANCHOR_PATTERN, anchor)
+    return form.use_ids(f"comment-{anchor}" if inline else "comment")
+
+
+@bp.get("/asks/<int:ask_id>/comments/new")
+def new(ask_id: int):
+    """The form to comment on the whole ask, or on one paragraph (?paragraph=)."""
+    ask = _commentable_ask(ask_id)
+    paragraph = threads.paragraph_of(ask, request.args.get("paragraph"))
+    form = CommentForm(formdata=None)
+    form.paragraph.data = paragraph.anchor if paragraph else ""
+    form.placement.data = "inline" if is_htmx() and paragraph else "page"
+    _comment_form_ids(form)
+    return _form_page(_new_comment_context(ask, form, paragraph))
+
+
+def _posted(comment: Comment, message: str, form_context: dict[str, Any] | None) -> Response:
+    """After a comment or reply is made (or found made by the same form before): for htmx,
+    the form's place says so (the page's live tail fetches the comment itself, so it
+    appears once, where it belongs); otherwise back to the comment."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect_to(thread_url(comment))
+    link = url_for("comments.show", comment_id=comment.id)
+    if form_context is not None:  # the form at the foot of the page: fresh, for another one
+        response = _form_page({**form_context, "status_message": message, "status_link": link})
+    else:
+        response = render("comments/done.html", message=message, link=link,
+                          link_text="View your reply" if comment.parent_id else "View your comment")
+    return trigger(response, CHANGED)
+
+
+@bp.post("/asks/<int:ask_id>/comments")
+@creation_limit
+def create(ask_id: int):
+    """Comment on the ask's current version: on the whole text or on one paragraph."""
+    ask = _commentable_ask(ask_id)
+    form = CommentForm()
+    paragraph = threads.paragraph_of(ask, form.paragraph.data)
+    _comment_form_ids(form)
+    if form.validate_on_submit():
+        if form.paragraph.data and paragraph is None:
+            form.body.errors.append(STALE_PARAGRAPH)
+        else:
+            try:
+                comment, created = services.add_comment(
+                    author=current_user, ask=ask, body=form.body.data,
+                    paragraph_anchor=form.paragraph.data or None,
+                    quote=form.quote.data if paragraph else None,
+                    submission_key=form.submission_key.data)
+            except CommentError as error:
+                field = form.quote if "quot" in str(error).lower() else form.body
+                field.errors.append(str(error))
+            else:
+                db.session.commit()
+                g.comment_created = created
+                fresh = None
+                if form.placement.data != "inline":
+                    fresh_form = CommentForm(formdata=None).use_ids("comment")
+                    fresh = _new_comment_context(ask, fresh_form, None)
+                return _posted(comment, "Your comment has been posted", fresh)
+    return _form_page(_new_comment_context(ask, form, paragraph), status=422)
+
+
+# Actions on one comment ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Action:
+    """One thing that can be done to a comment: who may, its form and words, and the one
+    service that does it (given the comment and the valid form)."""
+
+    name: str
+    form: type[CommentActionForm]
+    allowed: Callable[[Any, Comment], bool]
+    perform: Callable[[Comment, Any], Any]
+    title: str
+    button: str
+    done: str
+    field: str | None = None
+    label: str = ""
+    hint: str = ""
+    warning: bool = False
+
+
+def _may_reply(user: Any, comment: Comment) -> bool:
+    return permissions.can_comment(user, comment.ask)
+
+
+def _may_moderate(user: Any, comment: Comment) -> bool:
+    return permissions.can_moderate(user)
+
+
+def _reply(comment: Comment, form: ReplyForm) -> Comment:
+    made, created = services.add_comment(author=current_user, ask=comment.ask,
+                                         body=form.body.data, parent=comment,
+                                         submission_key=form.submission_key.data)
+    g.comment_created = created
+    return made
+
+
+MARKDOWN_HINT = ("You can use *emphasis*, **strong**, lists, [links](https://example.org) "
+                 "and > quotes.")
+ACTIONS = {action.name: action for action in (
+    Action("reply", ReplyForm, _may_reply, _reply, "Reply to a comment", "Post reply",
+           "Your reply has been posted", "body", "Your reply", MARKDOWN_HINT),
+    Action("edit", EditForm, permissions.can_edit_comment,
+           lambda comment, form: services.edit_comment(
+               actor=current_user, comment=comment, body=form.body.data),
+           "Edit your comment", "Save changes", "Your comment has been updated", "body",
+           "Your comment", "Your comment will say when it was last edited. " + MARKDOWN_HINT),
+    Action("withdraw", WithdrawForm, permissions.can_edit_comment,
+           lambda comment, form: services.withdraw_comment(actor=current_user, comment=comment),
+           "Are you sure you want to withdraw your comment?", "Withdraw comment",
+           "Your comment has been withdrawn", warning=True),
+    Action("hide", HideForm, _may_moderate,
+           lambda comment, form: services.hide_comment(
+               actor=current_user, comment=comment, reason=form.reason.data),
+           "Hide a comment", "Hide comment", "The comment has been hidden", "reason",
+           "Why are you hiding this comment?",
+           "The author is shown this reason. It is also kept in the audit log.", warning=True),
+    Action("resolve", ResolveForm, _may_moderate,
+           lambda comment, form: services.resolve_comment(
+               actor=current_user, comment=comment, response=form.response.data),
+           "Mark a comment as resolved", "Mark as resolved",
+           "The comment has been marked as resolved", "response", "The secretariat's response",
+           "Everyone who reads the comment sees this response. " + MARKDOWN_HINT),
+    Action("report", ReportForm, permissions.can_report_comment,
+           lambda comment, form: services.report_comment(
+               actor=current_user, comment=comment, reason=form.reason.data),
+           "Report a comment to the secretariat", "Send report",
+           "Thank you. The secretariat has been told about this comment", "reason",
+           "Why are you reporting this comment?", "Only the secretariat sees your report."),
+)}
+_SUBMIT_ENDPOINT = {"reply": "comments.create_reply"}
+
+
+def _action_context(action: Action, comment: Comment, form: CommentActionForm) -> dict[str, Any]:
+    endpoint = _SUBMIT_ENDPOINT.get(action.name, f"comments.{action.name}")
+    form_endpoint = "comments.new_reply" if action.name == "reply" else f"comments.{action.name}"
+    return {
+        "ask": comment.ask, "form": form, "kind": action.name, "action": action,
+        "target": comment, "paragraph": None, "title": action.title, "button": action.button,
+        "action_url": url_for(endpoint, comment_id=comment.id),
+        "cancel_url": url_for(form_endpoint, comment_id=comment.id),
+        "back_url": thread_url(comment),
+    }
+
+
+def _act(comment_id: int, action: Action) -> Response:
+    """Show an action's form (GET) or carry it out (POST): load, check, validate, call one
+    service, commit, then answer (the updated comment for htmx, a redirect otherwise)."""
+    comment = _comment(comment_id)
+    if not action.allowed(current_user, comment):
+        _refuse()
+    form = action.form() if request.method == "POST" else action.form(formdata=None)
+    form.use_ids(f"{action.name}-{comment.id}")
+    context = _action_context(action, comment, form)
+    if request.method == "GET":
+        if action.name == "edit":
+            form.body.data = comment.body
+        return _form_page(context)
+    if form.validate_on_submit():
+        try:
+            made = action.perform(comment, form)
+        except CommentError as error:
+            getattr(form, action.field).errors.append(str(error))
+        else:
+            db.session.commit()
+            if action.name == "reply":
+                return _posted(made, action.done, None)
+            return _changed(comment, action.done)
+    return _form_page(context, status=422)
+
+
+def _changed(comment: Comment, message: str) -> Response:
+    """After a change to a comment: its new content (out of band) in place of the form for
+    htmx; otherwise back to the comment with a message."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect_to(thread_url(comment))
+    result = threads.single(comment, current_user)
+    response = render("comments/done.html", message=message, changes=result,
+                      discussion=result.discussion if result else None)
+    return trigger(response, CHANGED)
+
+
+@bp.get("/comments/<int:comment_id>/replies/new")
+def new_reply(comment_id: int):
+    """The form to reply to a comment."""
+    return _act(comment_id, ACTIONS["reply"])
+
+
+@bp.post("/comments/<int:comment_id>/replies")
+@creation_limit
+def create_reply(comment_id: int):
+    """Reply to a comment (the reply joins its thread)."""
+    return _act(comment_id, ACTIONS["reply"])
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+def edit(comment_id: int):
+    """The author changes the text of their comment (it then shows when it was edited)."""
+    return _act(comment_id, ACTIONS["edit"])
+
+
+@bp.route("/comments/<int:comment_id>/withdraw", methods=["GET", "POST"])
+def withdraw(comment_id: int):
+    """The author withdraws their comment, after confirming (replies stay, under a tombstone)."""
+    return _act(comment_id, ACTIONS["withdraw"])
+
+
+@bp.route("/comments/<int:comment_id>/hide", methods=["GET", "POST"])
+def hide(comment_id: int):
+    """The secretariat hides a comment, giving the reason its author is shown."""
+    return _act(comment_id, ACTIONS["hide"])
+
+
+@bp.route("/comments/<int:comment_id>/resolve", methods=["GET", "POST"])
+def resolve(comment_id: int):
+    """The secretariat marks a comment resolved, with a response everyone sees."""
+    return _act(comment_id, ACTIONS["resolve"])
+
+
+@bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+def report(comment_id: int):
+    """A member reports someone else's comment to the secretariat, saying why."""
+    return _act(comment_id, ACTIONS["report"])
+
+
+# The secretariat's reports ------------------------------------------------------------------
+
+def _secretariat() -> None:
+    if not permissions.can_moderate(current_user):
+        _refuse()
+
+
+@bp.get("/comments/reports")
+def reports():
+    """Comments reported to the secretariat: open reports, or every report (?show=all)."""
+    _secretariat()
+    show_all = request.args.get("show") == "all"
+    stmt = (select(CommentReport)
+            .options(joinedload(CommentReport.reporter).joinedload(User.organisation),
+                     joinedload(CommentReport.comment).joinedload(Comment.author),
+                     joinedload(CommentReport.comment).joinedload(Comment.ask))
+            .order_by(CommentReport.created_at.desc(), CommentReport.id.desc()))
+    if not show_all:
+        stmt = stmt.where(CommentReport.handled_at.is_(None))
+    page = paginate(stmt, per_page=REPORTS_PER_PAGE)
+    return render("comments/reports.html", page=page, pagination=pagination_params(page),
+                  show_all=show_all)
+
+
+@bp.post("/comments/reports/<int:report_id>/handled")
+def handle_report(report_id: int):
+    """The secretariat marks a report as dealt with; it leaves the list of open reports."""
+    _secretariat()
+    found = db.get_or_404(CommentReport, report_id)
+    changed = services.handle_report(actor=current_user, report=found)
+    db.session.commit()
+    flash("Report marked as handled" if changed else "That report was already handled",
+          "success" if changed else "info")
+    return redirect_to(url_for("comments.reports"))

@@ -1,0 +1,137 @@
+"""The Server-Sent Events stream of an ask's page: doorbells, never HTML.
+
+Each event names what changed and its database id (`comment-added`, 42); the page fetches the
+fragment through the ordinary, permission-checked GET. The stream:
+
+- requires sign-in (401 otherwise: EventSource gives up on a 401/403 rather than reconnect in
+  a loop; htmx's SSE extension then retries with a growing delay, up to about a minute) and
+  read permission on the consultation (403);
+- replays, from the database, the events after the `Last-Event-ID` the browser sends when it
+  reconnects (or `?last_event_id=`, for a page that knows which event it was rendered after);
+- closes its database session before streaming: an open stream holds no connection;
+- sends `: ping` every LIVE_HEARTBEAT_SECONDS and ends after LIVE_STREAM_SECONDS; the
+  browser reconnects after `retry:` milliseconds, with Last-Event-ID.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from consult.extensions import db
+from consult.live.broker import Subscription
+from consult.live.services import channel_for
+from consult.models import Ask, LiveEvent
+from consult.permissions import can_read_consultation
+
+bp = Blueprint("live", __name__)
+
+REPLAY_LIMIT = 500  # at most this many missed events are replayed on reconnect
+RETRY_MILLISECONDS = 3000
+SENT_IDS_KEPT = 1000  # ids remembered to avoid sending an event twice
+
+HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+}
+
+
+def format_event(event_id: int, name: str, object_id: int | None, *, id_line: bool = True) -> str:
+    """One SSE event. The id line is left out when it would move the browser's
+    Last-Event-ID backwards (an older event committed after a newer one was sent)."""
+    data = json.dumps({"id": event_id, "object_id": object_id})
+    head = f"id: {event_id}\n" if id_line else ""
+    return f"{head}event: {name}\ndata: {data}\n\n"
+
+
+def _last_event_id() -> int:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return 0
+    return int(raw)
+
+
+@bp.get("/asks/<int:ask_id>/events")
+def stream(ask_id: int) -> Response:
+    """The live event stream of an ask's page, for people who may read it."""
+    if not current_user.is_authenticated:
+        return Response("Sign in to receive live updates.\n", 401, mimetype="text/plain")
+    ask = db.get_or_404(Ask, ask_id)
+    if not can_read_consultation(current_user, ask.consultation):
+        abort(403)
+
+    after = _last_event_id()
+    broker = current_app.extensions["consult_broker"]
+    # Subscribe before reading the database: an event committed in between is in both,
+    # and is sent once.
+    subscription = broker.subscribe(channel_for(ask_id))
+    try:
+        replay = list(db.session.execute(
+            select(LiveEvent.id, LiveEvent.name, LiveEvent.object_id)
+            .where(LiveEvent.ask_id == ask_id, LiveEvent.id > after)
+            .order_by(LiveEvent.id.desc())
+            .limit(REPLAY_LIMIT)
+        ).all())
+        replay.reverse()
+        stream_seconds = float(current_app.config.get("LIVE_STREAM_SECONDS", 300))
+        heartbeat_seconds = float(current_app.config.get("LIVE_HEARTBEAT_SECONDS", 15))
+        # Let go of the database connection: the stream may stay open for minutes.
+        db.session.remove()
+        events = _events(subscription, replay, after, stream_seconds, heartbeat_seconds)
+        response = Response(events, mimetype="text/event-stream", headers=HEADERS)
+    except BaseException:
+        subscription.close()
+        raise
+    # Also when the stream is never iterated (a HEAD request, a client gone at once).
+    response.call_on_close(subscription.close)
+    return response
+
+
+def _events(subscription: Subscription, replay: list, after: int, stream_seconds: float,
+            heartbeat_seconds: float) -> Iterator[str]:
+    # `after` is the browser's Last-Event-ID: the id lines never go below it.
+    """Yield the stream's text; runs outside any request or application context."""
+    try:
+        deadline = time.monotonic() + stream_seconds
+        yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
+        sent: dict[int, None] = {}  # insertion-ordered set of the ids sent (or replayed)
+        last_id = after
+        for event_id, name, object_id in replay:
+            sent[event_id] = None
+            last_id = max(last_id, event_id)
+            yield format_event(event_id, name, object_id)
+        next_ping = time.monotonic() + heartbeat_seconds
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if now >= next_ping:
+                yield ": ping\n\n"
+                next_ping = now + heartbeat_seconds
+                continue
+            message = subscription.get(timeout=min(deadline, next_ping) - now)
+            if subscription.needs_resync:
+                return  # messages were lost: the browser reconnects and replays them
+            if message is None:
+                continue
+            # Sent unless it was replayed. Whatever arrives here was published after this
+            # stream subscribed, so its browser cannot have had it, even if its id is older
+            # than Last-Event-ID (ids are numbered at flush, events published at commit).
+            event_id = message.get("id")
+            if not isinstance(event_id, int) or event_id in sent:
+                continue
+            sent[event_id] = None
+            if len(sent) > SENT_IDS_KEPT:
+                del sent[next(iter(sent))]
+            advances = event_id > last_id
+            last_id = max(last_id, event_id)
+            yield format_event(event_id, str(message.get("name")), message.get("object_id"),
+                               id_line=advances)
+    finally:
+        subscription.close()

@@ -1,0 +1,120 @@
+"""Two server processes sharing PostgreSQL and Redis: a comment posted through one appears
+live on a page whose stream is connected to the other."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from consult.extensions import db
+from consult.models import Comment, LiveEvent, Role
+from tests import factories
+from tests.conftest import REDIS_URL
+from tests.live.helpers import HTTPStream, free_port, stop, subprocess_env, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def signed_in(app: Flask, user) -> tuple[str, str]:
+    """The session cookie of `user` as signing in would have set it, and a CSRF token for it
+    (both signed with the SECRET_KEY the server processes share)."""
+    # A fresh application context: generate_csrf() caches the token in `g`.
+    with app.app_context(), app.test_request_context():
+        session["_user_id"] = user.session_token
+        session["_fresh"] = True
+        token = generate_csrf()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
+
+
+def start_server(port: int, database_url: str, prefix: str, secret_key: str,
+                 log: Path) -> subprocess.Popen:
+    """Consult under the production gunicorn configuration (one gevent worker)."""
+    env = subprocess_env(
+        DATABASE_URL=database_url, REDIS_URL=REDIS_URL, LIVE_CHANNEL_PREFIX=prefix,
+        SECRET_KEY=secret_key, CONSULT_ENV="development", GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1", LIVE_HEARTBEAT_SECONDS="0.5", LIVE_STREAM_SECONDS="30",
+        # Rate limits live in the shared Redis, where other test runs' people have our ids.
+        RATELIMIT_ENABLED="false")
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
+    """POST the ask's comment form to one server; returns the new comment's id."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        form = urlencode({"csrf_token": token, "body": body, "paragraph": "",
+                          "placement": "page", "submission_key": uuid.uuid4().hex})
+        connection.request("POST", f"/asks/{ask_id}/comments", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        response = connection.getresponse()
+        page = response.read().decode(errors="replace")
+        assert response.status == 303, page[:2000]
+        return int(re.search(r"#comment-(\d+)$", response.getheader("Location")).group(1))
+    finally:
+        connection.close()
+
+
+def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
+        app, backend, database_url, broker, tmp_path):
+    if backend != "postgres":
+        pytest.skip("two processes share PostgreSQL and Redis: run with --backend=postgres")
+    ask = factories.ask(factories.consultation())
+    reader = factories.user(Role.MEMBER)
+    author = factories.user(Role.MEMBER)
+    db.session.commit()
+    reader_cookie, _ = signed_in(app, reader)
+    author_cookie, author_token = signed_in(app, author)
+
+    ports = {"a": free_port(), "b": free_port()}
+    procs = {name: start_server(port, database_url, broker.prefix, app.config["SECRET_KEY"],
+                                tmp_path / f"{name}.log")
+             for name, port in ports.items()}
+    streams: list[HTTPStream] = []
+    try:
+        for name, port in ports.items():
+            wait_for_port(port, 30, procs[name])
+        on_b = HTTPStream(ports["b"], f"/asks/{ask.id}/events", {"Cookie": reader_cookie})
+        streams.append(on_b)
+        assert on_b.response.status == 200, on_b.response.read()
+        on_b.reader.read_until(lambda text: ": connected" in text, timeout=5)
+
+        posted = time.monotonic()
+        comment_id = post_comment(ports["a"], ask.id, author_cookie, author_token,
+                                  "Posted through A.")
+        on_b.reader.read_until(lambda text: "event: comment-added" in text, timeout=2)
+        assert time.monotonic() - posted < 2
+
+        event_id = db.session.scalar(select(LiveEvent.id).where(
+            LiveEvent.name == "comment-added", LiveEvent.object_id == comment_id))
+        assert db.session.get(Comment, comment_id).body == "Posted through A."
+        assert [(e.id, e.name, e.data) for e in on_b.reader.events] == [
+            (event_id, "comment-added", {"id": event_id, "object_id": comment_id})]
+
+        # A page that connects to B afterwards is sent the event from the shared database.
+        late = HTTPStream(ports["b"], f"/asks/{ask.id}/events",
+                          {"Cookie": reader_cookie, "Last-Event-ID": str(event_id - 1)})
+        streams.append(late)
+        late.reader.read_until(lambda text: f"id: {event_id}\n" in text, timeout=5)
+    except BaseException:
+        for name in procs:
+            sys.stderr.write((tmp_path / f"{name}.log").read_text(errors="replace"))
+        raise
+    finally:
+        for stream in streams:
+            stream.close()
+        stop(*procs.values())
