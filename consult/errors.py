@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import NoReturn
+
+from flask import Flask, Response, abort, current_app
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -22,7 +25,8 @@ MESSAGES = {
 }
 
 
-def _page(code: int, description: str | None = None) -> Response:
+def error_page(code: int, description: str | None = None) -> Response:
+    """The error page (or, for htmx, the message fragment) for this status."""
     title, default = MESSAGES.get(code, (f"Error {code}", "Something went wrong."))
     response = render(
         "errors/error.html",
@@ -39,6 +43,13 @@ def _page(code: int, description: str | None = None) -> Response:
     return response
 
 
+def refuse() -> NoReturn:
+    """Send an anonymous visitor to sign in; refuse a signed-in one with 403."""
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())
+    abort(403)
+
+
 def handle_http_exception(error: HTTPException) -> Response:
     code = error.code or 500
     description = None
@@ -46,7 +57,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
     elif code == 429:
         description = MESSAGES[429][1]
-    response = _page(code, description)
+    response = error_page(code, description)
     if code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if code == 429:
@@ -58,7 +69,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_server_error(error: InternalServerError) -> Response:
     """Roll back whatever the failed request had done, then show the 500 page."""
     db.session.rollback()
-    return _page(500)
+    return error_page(500)
 
 
 def register(app: Flask) -> None:

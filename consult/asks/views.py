@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, NoReturn
+from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from consult import permissions, text
 from consult.asks import services
 from consult.asks.forms import AskForm, VersionForm
 from consult.comments import threads
+from consult.errors import refuse
 from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render
 from consult.models import Ask, Consultation, DraftVersion
@@ -30,24 +31,18 @@ _NUMBER = re.compile(r"[0-9]{1,9}")
 
 # Loading and permission checks ------------------------------------------------------------
 
-def _refuse() -> NoReturn:
-    """Send an anonymous visitor to sign in; tell a signed-in one they may not."""
-    if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
-    abort(403)
-
-
-def _readable_ask(ask_id: int) -> Ask:
+def readable_ask(ask_id: int) -> Ask:
+    """The ask, if the current person may read it (sign in or 403 otherwise)."""
     ask = db.get_or_404(Ask, ask_id)
     if not permissions.can_read_consultation(current_user, ask.consultation):
-        _refuse()
+        refuse()
     return ask
 
 
 def _editable_ask(ask_id: int) -> Ask:
     ask = db.get_or_404(Ask, ask_id)
     if not permissions.can_edit_drafts(current_user):
-        _refuse()
+        refuse()
     return ask
 
 
@@ -69,7 +64,8 @@ def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None
     return render("asks/problem.html", status=status, title=title, message=message, ask=ask)
 
 
-def _ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
+def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
+    """What every ask page's template needs to know about the ask and the version shown."""
     current = ask.current_version
     return {"ask": ask, "consultation": ask.consultation, "current": current, "version": version,
             "is_current": version is not None and current is not None
@@ -83,7 +79,7 @@ def create(consultation_id: int):
     """Add an ask to a consultation (secretariat)."""
     consultation = db.get_or_404(Consultation, consultation_id)
     if not permissions.can_edit_drafts(current_user):
-        _refuse()
+        refuse()
     form = AskForm()
     if form.validate_on_submit():
         ask = services.create_ask(actor=current_user, consultation=consultation,
@@ -133,28 +129,28 @@ def move(ask_id: int):
 def show(ask_id: int):
     """An ask, its current wording paragraph by paragraph, and its discussion (the wording
     alone for htmx)."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
     return render("asks/show.html", block="wording", paragraphs=paragraphs,
                   discussion=threads.for_page(ask, current, paragraphs) if current else None,
-                  **_ask_context(ask, current))
+                  **ask_context(ask, current))
 
 
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")
 def version(ask_id: int, number: int):
     """One version of an ask's wording, current or earlier, with the comments made on it."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     shown = _version_or_404(ask, number)
     paragraphs = text.paragraphs(shown.body)
     return render("asks/show.html", block="wording", paragraphs=paragraphs,
-                  discussion=threads.for_page(ask, shown, paragraphs), **_ask_context(ask, shown))
+                  discussion=threads.for_page(ask, shown, paragraphs), **ask_context(ask, shown))
 
 
 @bp.get("/asks/<int:ask_id>/versions")
 def versions(ask_id: int):
     """Every version of an ask, newest first, with a form to compare two of them."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     page = paginate(
         select(DraftVersion).options(joinedload(DraftVersion.author))
         .where(DraftVersion.ask_id == ask.id).order_by(DraftVersion.number.desc()),
@@ -163,16 +159,16 @@ def versions(ask_id: int):
     numbers = _version_numbers(ask)
     return render("asks/versions.html", page=page, pagination=pagination_params(page),
                   numbers=numbers, compare_from=numbers[1] if len(numbers) > 1 else None,
-                  compare_to=numbers[0] if numbers else None, **_ask_context(ask))
+                  compare_to=numbers[0] if numbers else None, **ask_context(ask))
 
 
 @bp.get("/asks/<int:ask_id>/compare")
 def compare(ask_id: int):
     """Two versions of an ask compared word by word, paragraph by paragraph."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     numbers = _version_numbers(ask)
     raw_from, raw_to = request.args.get("from", ""), request.args.get("to", "")
-    context = dict(numbers=numbers, **_ask_context(ask))
+    context = dict(numbers=numbers, **ask_context(ask))
 
     def refuse(message: str) -> Response:
         return render("asks/compare.html", status=400, problem=message, blocks=None,
@@ -224,7 +220,7 @@ def new_version(ask_id: int):
                       status=status, form=form, preview=preview, conflict=conflict,
                       fragment=fragment, next_number=services.latest_number(ask) + 1,
                       can_publish=permissions.can_publish_version(current_user, ask),
-                      **_ask_context(ask))
+                      **ask_context(ask))
 
     if request.method == "GET":
         form.body.data = current.body if current is not None else ""

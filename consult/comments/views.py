@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from consult import errors, permissions, text
-from consult.asks.views import _ask_context, _readable_ask, _refuse
+from consult.asks.views import ask_context, readable_ask
 from consult.comments import services, threads
 from consult.comments.forms import (
     ANCHOR_PATTERN,
@@ -34,6 +34,7 @@ from consult.comments.forms import (
     WithdrawForm,
 )
 from consult.comments.services import CommentError
+from consult.errors import refuse
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.models import Ask, Comment, CommentReport, DraftVersion, User
@@ -55,14 +56,14 @@ def _comment(comment_id: int) -> Comment:
     """A comment on an ask the visitor may read."""
     comment = db.get_or_404(Comment, comment_id)
     if not permissions.can_read_consultation(current_user, comment.ask.consultation):
-        _refuse()
+        refuse()
     return comment
 
 
 def _commentable_ask(ask_id: int) -> Ask:
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     if not permissions.can_comment(current_user, ask):
-        _refuse()
+        refuse()
     return ask
 
 
@@ -118,7 +119,7 @@ creation_limit = limiter.shared_limit(
 def too_many_comments(error) -> Response:
     """Posting too fast: a clear message (into #messages for htmx); nothing is stored."""
     limit = getattr(error, "limit", None)
-    response = errors._page(429, TOO_FAST)
+    response = errors.error_page(429, TOO_FAST)
     response.headers["Retry-After"] = str(limit.limit.get_expiry() if limit else 60)
     return response
 
@@ -127,7 +128,7 @@ def too_many_comments(error) -> Response:
 
 def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[str, Any]:
     paragraphs = text.paragraphs(version.body)
-    return {"paragraphs": paragraphs, "more": more, **_ask_context(ask, version),
+    return {"paragraphs": paragraphs, "more": more, **ask_context(ask, version),
             "discussion": threads.for_page(ask, version, paragraphs, more=more)}
 
 
@@ -135,7 +136,7 @@ def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[s
 def index(ask_id: int):
     """More threads of an ask's discussion ("Show more comments"): the next threads for htmx,
     the ask page from there on otherwise."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     version = _page_version(ask)
     if not is_htmx():
         return render("asks/show.html", **_page_context(ask, version))
@@ -146,9 +147,9 @@ def index(ask_id: int):
 def changes(ask_id: int):
     """What changed in the discussion after a live event (?after=): new and changed comments,
     paragraph counts and notices as out-of-band fragments, then the page's next tail."""
-    ask = _readable_ask(ask_id)
+    ask = readable_ask(ask_id)
     if not current_user.is_authenticated:
-        _refuse()
+        refuse()
     version = _page_version(ask)
     if not is_htmx():
         return redirect_to(url_for("asks.show", ask_id=ask.id))
@@ -348,7 +349,7 @@ def _act(comment_id: int, action: Action) -> Response:
     service, commit, then answer (the updated comment for htmx, a redirect otherwise)."""
     comment = _comment(comment_id)
     if not action.allowed(current_user, comment):
-        _refuse()
+        refuse()
     form = action.form() if request.method == "POST" else action.form(formdata=None)
     form.use_ids(f"{action.name}-{comment.id}")
     context = _action_context(action, comment, form)
@@ -428,7 +429,7 @@ def report(comment_id: int):
 
 def _secretariat() -> None:
     if not permissions.can_moderate(current_user):
-        _refuse()
+        refuse()
 
 
 @bp.get("/comments/reports")

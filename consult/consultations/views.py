@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 
 from consult import permissions
 from consult.consultations import services
 from consult.consultations.forms import ConsultationForm
+from consult.errors import refuse
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.models import Consultation
@@ -39,7 +40,7 @@ def index():
 def manage():
     """Every consultation, newest first, for the secretariat to manage."""
     if not permissions.can_administer(current_user):
-        return _refuse()
+        refuse()
     page = paginate(services.all_consultations_query(), per_page=PER_PAGE)
     return render("consultations/manage.html", page=page, pagination=pagination_params(page),
                   ask_counts=services.ask_counts(list(page.items)))
@@ -49,7 +50,7 @@ def manage():
 def create():
     """Create a consultation: its title, summary, dates and consensus rule."""
     if not permissions.can_administer(current_user):
-        return _refuse()
+        refuse()
     form = ConsultationForm()
     if request.method == "POST":
         if not form.validate():
@@ -69,7 +70,7 @@ def show(consultation_id: int):
         options=[services.asks_and_versions()],
     )
     if not permissions.can_read_consultation(current_user, consultation):
-        return _refuse()
+        refuse()
     return render(
         "consultations/show.html",
         consultation=consultation,
@@ -83,7 +84,7 @@ def show(consultation_id: int):
 def edit(consultation_id: int):
     """Change a consultation's title, summary, dates or consensus rule."""
     if not permissions.can_administer(current_user):
-        return _refuse()
+        refuse()
     consultation = db.get_or_404(Consultation, consultation_id)
     if request.method == "POST":
         form = ConsultationForm()
@@ -97,10 +98,3 @@ def edit(consultation_id: int):
         return redirect_to(url_for("consultations.show", consultation_id=consultation.id))
     form = ConsultationForm.for_consultation(consultation)
     return render("consultations/form.html", form=form, consultation=consultation)
-
-
-def _refuse() -> Response:
-    """Send an anonymous visitor to sign in; refuse a signed-in one with 403."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    abort(403)
