@@ -78,6 +78,8 @@ def from_environment(instance_path: Path, env: os._Environ[str] | dict[str, str]
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Live updates: an event stream ends after this long (the browser reconnects with
         # Last-Event-ID and is sent what it missed), and sends a comment line this often.
+        # How many comments and replies one person may post in a window.
+        "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT") or "10 per minute",
         "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS") or 300),
         "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
         # Redis channels are named <prefix>ask:<id>: separate deployments sharing a Redis.

@@ -97,7 +97,7 @@ def thread_url(comment: Comment) -> str:
 # Rate limit on new comments and replies -----------------------------------------------------
 
 def _creation_limit_value() -> str:
-    return current_app.config.get("COMMENT_RATE_LIMIT") or "10 per minute"
+    return current_app.config["COMMENT_RATE_LIMIT"]
 
 
 def _person_key() -> str:
