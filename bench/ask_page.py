@@ -118,7 +118,8 @@ def main() -> None:
             for count in args.counts:
                 ask_id, token = seed(count)
                 statements, median, size = measure(app, ask_id, token, args.runs)
-                print(f"{count:>9} {statements:>11} {median:>10.1f} {size / 1024:>9.1f}")
+                print(f"{count:>9} {statements:>11} {median:>10.1f} {size / 1024:>9.1f}", flush=True)
+            db.session.remove()
             if args.database_url:
                 db.drop_all()  # a scratch database: the bench made these tables
             db.engine.dispose()
