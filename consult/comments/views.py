@@ -146,7 +146,7 @@ def index(ask_id: int):
 @bp.get("/asks/<int:ask_id>/comments/changes")
 def changes(ask_id: int):
     """What changed in the discussion after a live event (?after=): new and changed comments,
-    paragraph counts and notices as out-of-band fragments, then the page's next tail."""
+    paragraph counts, notices and the page's new cursor, as out-of-band fragments."""
     ask = readable_ask(ask_id)
     if not current_user.is_authenticated:
         refuse()
@@ -157,6 +157,8 @@ def changes(ask_id: int):
                              request.args)
     response = render("comments/changes.html", changes=result, discussion=result.discussion)
     response.headers["Cache-Control"] = "no-store"
+    if result.more_pending:  # more than one answer holds: ask again at once
+        trigger(response, "comments-changed")
     return response
 
 

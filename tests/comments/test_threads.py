@@ -111,9 +111,11 @@ def test_the_page_subscribes_to_the_live_stream(client, people, ask):
     cursor = threads.latest_ids(ask)[0]
     assert f'hx-ext="sse" sse-connect="/asks/{ask.id}/events?last_event_id={cursor}"' in html
     tail = re.search(r'<div id="comments-tail" [^>]*></div>', html).group(0)
-    assert f'hx-get="/asks/{ask.id}/comments/changes?version=2&amp;after={cursor}&amp;start=0&amp;upto={made.id}"' in tail
+    assert f'hx-get="/asks/{ask.id}/comments/changes?version=2&amp;start=0&amp;upto={made.id}"' in tail
     assert 'hx-trigger="sse:comment-added delay:100ms, sse:comment-updated delay:100ms, sse:version-published delay:100ms, comments-changed from:body delay:100ms"' in tail
-    assert 'hx-swap="outerHTML"' in tail and 'hx-include="#comments-loaded"' in tail
+    # The updater is never replaced; it reads its cursor from an input each answer renews.
+    assert 'hx-swap="none"' in tail and 'hx-include="#comments-loaded, #comments-cursor"' in tail
+    assert f'<input type="hidden" id="comments-cursor" name="after" value="{cursor}">' in html
     assert f'<input type="hidden" id="comments-loaded" name="loaded" value="{made.id}">' in html
     # Live regions: a polite one for screen readers, a place for the "new version" banner.
     assert '<div class="govuk-visually-hidden" id="live-announcements" aria-live="polite" aria-atomic="true"></div>' in html

@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from werkzeug.serving import make_server
 
-from consult.extensions import db
+from consult.extensions import db, limiter
 from tests.conftest import make_app
 from tests.smtp import smtp_server  # noqa: F401
 
@@ -68,6 +68,9 @@ def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]
     app = make_app(config)
     with app.app_context():
         db.create_all()
+    # Rate limits start afresh, as with the `app` fixture (with --backend=postgres they are
+    # kept in Redis, where earlier tests' people, with the same ids, would still count).
+    limiter.reset()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
