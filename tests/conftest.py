@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from consult import create_app
 from consult.extensions import db, limiter
@@ -167,13 +167,9 @@ _apps: dict[tuple, tuple[Flask, dict]] = {}
 
 
 def _empty_database() -> None:
-    tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
-            db.session.execute(table.delete())
+    # DELETE is much quicker than TRUNCATE on tables this small.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 
