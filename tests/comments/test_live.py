@@ -60,6 +60,8 @@ def test_only_changes_after_the_cursor_and_the_new_tail_has_the_latest_id(client
     assert status == 200 and "<html" not in html
     assert f'<div hx-swap-oob="beforeend:#threads"><li class="app-comment app-comment--level-1" id="comment-{new.id}">' in html
     assert "After the page." in html and "Before the page." not in html
+    # The thread summary drawn with the page is replaced by one that stays true.
+    assert '<p class="govuk-body" id="threads-summary" hx-swap-oob="true">' in html
     latest = cursor(ask)
     assert latest > start
     # The updater stays; the answer renews its cursor out of band.
@@ -73,6 +75,7 @@ def test_only_changes_after_the_cursor_and_the_new_tail_has_the_latest_id(client
     # Nothing new since: just the tail again, with the same cursor.
     status, nothing = fetch(client, ask, latest, upto=upto, loaded=upto)
     assert status == 200 and oob_targets(nothing) == ["true"] and cursor_in(nothing) == latest
+    assert "threads-summary" not in nothing
 
 
 def test_replies_join_their_lists_and_counts_are_renewed(client, people, ask):
