@@ -8,6 +8,7 @@ email was sent (for example, whether an account exists).
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import threading
@@ -16,10 +17,9 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from consult.models import utcnow
+from consult.transactions import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -63,46 +63,31 @@ def send_email(*, to: str, subject: str, body: str) -> None:
     log.warning("No MAIL_SERVER: email %r to %s written to %s\n%s", subject, to, path, body)
 
 
-_QUEUE = "consult_outgoing_mail"
+_senders: list[threading.Thread] = []
 
 
 def queue_email(*, to: str, subject: str, body: str) -> None:
     """Send this email once the current database transaction commits."""
-    from consult.extensions import db
-
-    db.session().info.setdefault(_QUEUE, []).append({"to": to, "subject": subject, "body": body})
+    after_commit(functools.partial(_deliver, {"to": to, "subject": subject, "body": body}))
 
 
-_senders: list[threading.Thread] = []
-
-
-def _send_all(app, messages: list[dict]) -> None:
-    with app.app_context():
-        for message in messages:
-            send_email(**message)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_queued(session: Session) -> None:
-    messages = session.info.pop(_QUEUE, [])
-    if not messages:
-        return
+def _deliver(message: dict) -> None:
     if not current_app.config["MAIL_SERVER"]:
-        _send_all(current_app, messages)  # the outbox: a quick local write
+        send_email(**message)  # the outbox: a quick local write
         return
     # Not a daemon: the process waits for it before it exits, so nothing is dropped.
-    sender = threading.Thread(target=_send_all, name="consult-mail", daemon=False,
-                              args=(current_app._get_current_object(), messages))
+    sender = threading.Thread(target=_send_in_background, name="consult-mail", daemon=False,
+                              args=(current_app._get_current_object(), message))
     sender.start()
     _senders[:] = [t for t in _senders if t.is_alive()] + [sender]
+
+
+def _send_in_background(app, message: dict) -> None:
+    with app.app_context():
+        send_email(**message)
 
 
 def wait_for_sent_mail(timeout: float = 10.0) -> None:
     """Wait until every email handed to SMTP so far has been sent (or kept in the outbox)."""
     for sender in list(_senders):
         sender.join(timeout)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_queued(session: Session) -> None:
-    session.info.pop(_QUEUE, None)
