@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres install install-test chromium assets migrate demo clean
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium assets migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test-postgres: install-test
 	$(BIN)/python -m pytest -q --backend=postgres -m "not e2e"
 
 test: test-sqlite test-postgres
+
+# ruff (lint and format) over the repo, mypy over consult/.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Rebuild the vendored CSS and JavaScript from the pinned npm packages.
 assets:

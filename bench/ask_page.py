@@ -28,7 +28,8 @@ from consult.models import Comment, Role, utcnow  # noqa: E402
 from consult.text import paragraphs  # noqa: E402
 
 WORDING = "\n\n".join(
-    f"Paragraph {n} of the draft: councils need long-term funding to act on climate." for n in range(1, 7)
+    f"Paragraph {n} of the draft: councils need long-term funding to act on climate."
+    for n in range(1, 7)
 )
 
 
@@ -47,19 +48,24 @@ def seed(count: int):
     rows, top_ids = [], []
     for n in range(count):
         author = members[n % len(members)]
-        rows.append({
-            "ask_id": ask.id, "version_id": version.id,
-            "paragraph_anchor": anchors[n % len(anchors)] if n % 4 else None,
-            "author_id": author.id, "organisation_id": author.organisation_id,
-            "body": f"Comment {n}: *we support* this, with [a source](https://example.org/{n}).",
-            "state": "visible", "created_at": now,
-        })
+        rows.append(
+            {
+                "ask_id": ask.id,
+                "version_id": version.id,
+                "paragraph_anchor": anchors[n % len(anchors)] if n % 4 else None,
+                "author_id": author.id,
+                "organisation_id": author.organisation_id,
+                "body": f"Comment {n}: *we support* this, with [a source](https://example.org/{n}).",
+                "state": "visible",
+                "created_at": now,
+            }
+        )
     # Two thirds top-level, then a third as replies to them.
     top = rows[: max(1, count * 2 // 3)]
     db.session.execute(insert(Comment), top)
     db.session.commit()
     top_ids = list(db.session.scalars(db.select(Comment.id).where(Comment.ask_id == ask.id)))
-    replies = rows[len(top):]
+    replies = rows[len(top) :]
     for i, row in enumerate(replies):
         parent = db.session.get(Comment, top_ids[i % len(top_ids)])
         row.update(parent_id=parent.id, paragraph_anchor=parent.paragraph_anchor)
@@ -101,24 +107,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[10, 1000, 10000])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--database-url", default=None,
-                        help="a scratch database whose tables the bench creates and drops "
-                             "(default: a temporary SQLite file)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a scratch database whose tables the bench creates and drops "
+        "(default: a temporary SQLite file)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                          "MAIL_OUTBOX": str(Path(folder) / "outbox"), "RATELIMIT_ENABLED": False,
-                          "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
-        print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, runs per count: {args.runs}")
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "bench",
+                "MAIL_OUTBOX": str(Path(folder) / "outbox"),
+                "RATELIMIT_ENABLED": False,
+                "ARGON2_TIME_COST": 1,
+                "ARGON2_MEMORY_COST": 1024,
+            }
+        )
+        print(
+            f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, runs per count: {args.runs}"
+        )
         print(f"{'comments':>9} {'statements':>11} {'median ms':>10} {'page KiB':>9}")
         with app.app_context():
             db.create_all()
             for count in args.counts:
                 ask_id, token = seed(count)
                 statements, median, size = measure(app, ask_id, token, args.runs)
-                print(f"{count:>9} {statements:>11} {median:>10.1f} {size / 1024:>9.1f}", flush=True)
+                print(
+                    f"{count:>9} {statements:>11} {median:>10.1f} {size / 1024:>9.1f}", flush=True
+                )
             db.session.remove()
             if args.database_url:
                 db.drop_all()  # a scratch database: the bench made these tables

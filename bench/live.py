@@ -50,12 +50,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_READER = "amira.khan@eastmere.example"
 DEMO_AUTHOR = "gareth.lewis@northdale.example"
 # Comments are rate-limited per person (10 a minute): the posts rotate between these members.
-DEMO_AUTHORS = ("gareth.lewis@northdale.example", "priya.shah@northdale.example",
-                "helen.marsh@westbrook.example", "daniel.reid@westbrook.example",
-                "tom.hughes@eastmere.example", "jo.barnes@eastmere.example")
+DEMO_AUTHORS = (
+    "gareth.lewis@northdale.example",
+    "priya.shah@northdale.example",
+    "helen.marsh@westbrook.example",
+    "daniel.reid@westbrook.example",
+    "tom.hughes@eastmere.example",
+    "jo.barnes@eastmere.example",
+)
 
 
 # The publisher: a second process posting comments through the service -------------------------
+
 
 def publisher() -> None:
     """Post a comment per `post` line on stdin; print `posted <comment id> <t0>`."""
@@ -70,19 +76,23 @@ def publisher() -> None:
     app = create_app()
     with app.app_context():
         author = db.session.scalar(select(User).where(User.email == DEMO_AUTHOR))
-        ask = next(a for a in db.session.scalars(select(Ask).order_by(Ask.id))
-                   if can_comment(author, a))
+        ask = next(
+            a for a in db.session.scalars(select(Ask).order_by(Ask.id)) if can_comment(author, a)
+        )
         print(f"ready {ask.id}", flush=True)
         for line in sys.stdin:
             if not line.startswith("post"):
                 continue
             started = time.monotonic()
-            comment, _ = add_comment(author=author, ask=ask, body=f"Bench comment {line.split()[1]}.")
+            comment, _ = add_comment(
+                author=author, ask=ask, body=f"Bench comment {line.split()[1]}."
+            )
             db.session.commit()
             print(f"posted {comment.id} {started!r}", flush=True)
 
 
 # A small HTTP/1.1 client on asyncio ----------------------------------------------------------
+
 
 @dataclass
 class HTTPResponse:
@@ -115,8 +125,9 @@ async def read_head(reader: asyncio.StreamReader) -> tuple[int, list[tuple[str, 
     return status, headers
 
 
-async def request(port: int, method: str, path: str, *, headers: dict[str, str] | None = None,
-                  body: bytes = b"") -> HTTPResponse:
+async def request(
+    port: int, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
+) -> HTTPResponse:
     """One request on its own connection (Connection: close)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -154,6 +165,7 @@ async def read_chunks(reader: asyncio.StreamReader):
 
 # The bench -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Results:
     connected: int = 0
@@ -169,8 +181,9 @@ class Results:
 EVENT = re.compile(rb"event: comment-added\ndata: (\{[^\n]*\})")
 
 
-async def subscriber(port: int, path: str, cookie: str, results: Results,
-                     connected: asyncio.Event, total: int) -> None:
+async def subscriber(
+    port: int, path: str, cookie: str, results: Results, connected: asyncio.Event, total: int
+) -> None:
     """One open stream: count it connected, record when each comment-added arrives.
     Runs until the stream ends or the task is cancelled."""
     try:
@@ -179,8 +192,12 @@ async def subscriber(port: int, path: str, cookie: str, results: Results,
         results.refuse(type(error).__name__)
         return
     try:
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
-                      "Accept: text/event-stream\r\n\r\n").encode())
+        writer.write(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+                "Accept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
         await writer.drain()
         status, _ = await asyncio.wait_for(read_head(reader), 20)
         if status != 200:
@@ -206,8 +223,9 @@ async def subscriber(port: int, path: str, cookie: str, results: Results,
 
 
 def csrf_token(body: bytes) -> str:
-    token = (re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body)
-             or re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', body))
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or re.search(
+        rb'value="([^"]+)"[^>]*name="csrf_token"', body
+    )
     if token is None:
         raise RuntimeError("no CSRF token on the page")
     return token.group(1).decode()
@@ -222,11 +240,22 @@ class Author:
 async def post_comment(port: int, ask_id: int, author: Author, body: str) -> tuple[int | None, int]:
     """POST the ask's comment form, as the page does without htmx; returns the new
     comment's id (from the redirect) and the status."""
-    form = urlencode({"csrf_token": author.token, "body": body, "paragraph": "",
-                      "placement": "page", "submission_key": uuid.uuid4().hex})
+    form = urlencode(
+        {
+            "csrf_token": author.token,
+            "body": body,
+            "paragraph": "",
+            "placement": "page",
+            "submission_key": uuid.uuid4().hex,
+        }
+    )
     response = await request(
-        port, "POST", f"/asks/{ask_id}/comments", body=form.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": author.cookie})
+        port,
+        "POST",
+        f"/asks/{ask_id}/comments",
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": author.cookie},
+    )
     match = re.search(r"#comment-(\d+)$", response.header("Location") or "")
     return (int(match.group(1)) if match else None), response.status
 
@@ -237,9 +266,15 @@ async def sign_in(port: int, email: str, password: str) -> str:
     cookies = page.cookies()
     form = urlencode({"csrf_token": csrf_token(page.body), "email": email, "password": password})
     response = await request(
-        port, "POST", "/sign-in", body=form.encode(),
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        port,
+        "POST",
+        "/sign-in",
+        body=form.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        },
+    )
     if response.status not in (302, 303):
         raise RuntimeError(f"sign-in failed: HTTP {response.status}")
     cookies.update(response.cookies())
@@ -306,8 +341,14 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
         return max(0.0, deadline - time.monotonic())
 
     pub = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve()), "--publisher", cwd=ROOT, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--publisher",
+        cwd=ROOT,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         line = (await asyncio.wait_for(pub.stdout.readline(), 30)).decode().split()
         ask_id = int(line[1])
@@ -319,8 +360,11 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
         started = time.monotonic()
         tasks = []
         for n in range(args.streams):
-            tasks.append(asyncio.create_task(
-                subscriber(port, path, cookie, results, all_connected, args.streams)))
+            tasks.append(
+                asyncio.create_task(
+                    subscriber(port, path, cookie, results, all_connected, args.streams)
+                )
+            )
             if n % 50 == 49:
                 await asyncio.sleep(0.01)  # let the server accept in waves
         try:
@@ -333,12 +377,14 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
         # Ordinary requests while the streams are open (after a few to compile templates).
         for _ in range(4):
             await asyncio.wait_for(
-                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10)
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10
+            )
         page_times = []
         for _ in range(20):
             t0 = time.monotonic()
             page = await asyncio.wait_for(
-                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10)
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10
+            )
             if page.status != 200:
                 results.refuse(f"page HTTP {page.status}")
             page_times.append(time.monotonic() - t0)
@@ -346,11 +392,17 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
 
         authors: list[Author] = []
         if args.post_via == "http":
-            for email in DEMO_AUTHORS[:max(1, min(len(DEMO_AUTHORS), -(-args.comments // 8)))]:
+            for email in DEMO_AUTHORS[: max(1, min(len(DEMO_AUTHORS), -(-args.comments // 8)))]:
                 author_cookie = await asyncio.wait_for(sign_in(port, email, args.password), 30)
-                form_page = await asyncio.wait_for(request(
-                    port, "GET", f"/asks/{ask_id}/comments/new",
-                    headers={"Cookie": author_cookie}), 30)
+                form_page = await asyncio.wait_for(
+                    request(
+                        port,
+                        "GET",
+                        f"/asks/{ask_id}/comments/new",
+                        headers={"Cookie": author_cookie},
+                    ),
+                    30,
+                )
                 authors.append(Author(author_cookie, csrf_token(form_page.body)))
 
         posted: dict[int, float] = {}
@@ -360,8 +412,12 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
                 break
             if args.post_via == "http":
                 started_post = time.monotonic()
-                comment_id, status = await asyncio.wait_for(post_comment(
-                    port, ask_id, authors[n % len(authors)], f"Bench comment {n + 1}."), 10)
+                comment_id, status = await asyncio.wait_for(
+                    post_comment(
+                        port, ask_id, authors[n % len(authors)], f"Bench comment {n + 1}."
+                    ),
+                    10,
+                )
                 if comment_id is None:
                     results.refuse(f"post HTTP {status}")
                 else:
@@ -433,14 +489,23 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between comments")
     parser.add_argument("--seconds", type=float, default=60, help="cap on the measured part")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn gevent workers")
-    parser.add_argument("--redis-url", default=None,
-                        help="an existing Redis (default: a redis-server of this run's own, "
-                             "on a free port, so rate limits and channels are not shared)")
-    parser.add_argument("--database-url", default=None, help="an EMPTY database (default: temporary SQLite)")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="an existing Redis (default: a redis-server of this run's own, "
+        "on a free port, so rate limits and channels are not shared)",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="an EMPTY database (default: temporary SQLite)"
+    )
     parser.add_argument("--password", default="blueprint-demo-2026", help="the demo's password")
-    parser.add_argument("--post-via", choices=("http", "service"), default="http",
-                        help="post through the comment form (default), or through the comment "
-                             "service in a separate process")
+    parser.add_argument(
+        "--post-via",
+        choices=("http", "service"),
+        default="http",
+        help="post through the comment form (default), or through the comment "
+        "service in a separate process",
+    )
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher:
@@ -459,9 +524,22 @@ def main() -> int:
                 parser.error("redis-server is not installed: pass --redis-url")
             redis_port = free_port()
             redis_proc = subprocess.Popen(
-                [executable, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", tmp],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    executable,
+                    "--port",
+                    str(redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    tmp,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             args.redis_url = f"redis://127.0.0.1:{redis_port}/0"
         try:
             if redis_proc is not None:
@@ -472,8 +550,15 @@ def main() -> int:
                 stop_server(redis_proc)
     report(args, out)
     results = out["results"]
-    return 0 if (results.connected == args.streams and len(out["latencies"]) == out["expected"]
-                 and not results.refused) else 1
+    return (
+        0
+        if (
+            results.connected == args.streams
+            and len(out["latencies"]) == out["expected"]
+            and not results.refused
+        )
+        else 1
+    )
 
 
 def bench(args, tmp: str, wanted: int, hard: int) -> dict:
@@ -494,17 +579,28 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
         "WEB_CONCURRENCY": str(args.workers),
     }
     flask = [sys.executable, "-m", "flask"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
-    subprocess.run(flask + ["consult", "seed-demo"], cwd=ROOT, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
+    )
+    subprocess.run(
+        flask + ["consult", "seed-demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
     log_path = Path(tmp) / "gunicorn.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard)))
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard)),
+        )
     try:
         wait_for_port(port, 30, server)
         return asyncio.run(asyncio.wait_for(run(args, port, server, env), args.seconds + 60))
@@ -519,28 +615,40 @@ def report(args, out: dict) -> None:
     results: Results = out["results"]
     latencies = out["latencies"]
     delivered = len(latencies)
-    print(f"server: gunicorn -c python:consult.gunicorn_conf wsgi:app "
-          f"({args.workers} gevent workers), {'PostgreSQL' if args.database_url else 'SQLite'}, "
-          f"Redis {args.redis_url}")
-    print(f"streams connected:  {results.connected} of {args.streams} "
-          f"(in {out['connect_seconds']:.1f} s)")
+    print(
+        f"server: gunicorn -c python:consult.gunicorn_conf wsgi:app "
+        f"({args.workers} gevent workers), {'PostgreSQL' if args.database_url else 'SQLite'}, "
+        f"Redis {args.redis_url}"
+    )
+    print(
+        f"streams connected:  {results.connected} of {args.streams} "
+        f"(in {out['connect_seconds']:.1f} s)"
+    )
     how = "POST /asks/<id>/comments" if args.post_via == "http" else "the comment service"
     print(f"comments posted:    {len(out['posted'])} (one every {args.interval} s, via {how})")
     print(f"events delivered:   {delivered} of {out['expected']} expected")
     if latencies:
-        print(f"delivery latency:   p50 {percentile(latencies, 0.5):.1f} ms, "
-              f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
-              "(from sending the post to receipt, on each stream)")
-    print(f"ordinary page while streams open: median {out['page_ms'][0]:.1f} ms, "
-          f"max {out['page_ms'][1]:.1f} ms (20 GETs of the ask page)")
-    for label, key in (("server memory, streams open, idle", "rss_idle"),
-                       ("server memory, after the comments", "rss_busy")):
+        print(
+            f"delivery latency:   p50 {percentile(latencies, 0.5):.1f} ms, "
+            f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
+            "(from sending the post to receipt, on each stream)"
+        )
+    print(
+        f"ordinary page while streams open: median {out['page_ms'][0]:.1f} ms, "
+        f"max {out['page_ms'][1]:.1f} ms (20 GETs of the ask page)"
+    )
+    for label, key in (
+        ("server memory, streams open, idle", "rss_idle"),
+        ("server memory, after the comments", "rss_busy"),
+    ):
         kib, count = out[key]
         print(f"{label}: {kib / 1024:.0f} MiB RSS (master + workers, {count} processes)")
     if delivered:
-        print(f"server CPU while posting: {out['cpu_posting']:.2f} s "
-              f"({out['cpu_posting'] / delivered * 1e6:.0f} µs per event delivered, posts "
-              f"included; {os.cpu_count()} CPUs shared with this client)")
+        print(
+            f"server CPU while posting: {out['cpu_posting']:.2f} s "
+            f"({out['cpu_posting'] / delivered * 1e6:.0f} µs per event delivered, posts "
+            f"included; {os.cpu_count()} CPUs shared with this client)"
+        )
     reasons = ", ".join(f"{k}: {v}" for k, v in results.refused_reasons.items()) or "none"
     print(f"requests refused:   {results.refused} ({reasons})")
 

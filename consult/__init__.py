@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 class DatabaseIdConverter(IntegerConverter):
     """<int:...> limited to what an INTEGER column holds (PostgreSQL's is 32-bit)."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = 2**31 - 1, signed: bool = False) -> None:
+    def __init__(
+        self,
+        map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = 2**31 - 1,
+        signed: bool = False,
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -76,7 +82,9 @@ def _configure_templates(app: Flask) -> None:
 
 def _configure_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -90,7 +98,8 @@ def _configure_extensions(app: Flask) -> None:
 
     redis_url = app.config["REDIS_URL"]
     app.extensions["consult_broker"] = (
-        RedisBroker(redis_url, prefix=app.config["LIVE_CHANNEL_PREFIX"]) if redis_url
+        RedisBroker(redis_url, prefix=app.config["LIVE_CHANNEL_PREFIX"])
+        if redis_url
         else InProcessBroker()
     )
 

@@ -25,8 +25,13 @@ consult_cli = AppGroup("consult", help="Manage Consult.")
 
 @consult_cli.command("create-org")
 @click.argument("name")
-@click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]), default="other",
-              show_default=True, help="What kind of organisation it is.")
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default="other",
+    show_default=True,
+    help="What kind of organisation it is.",
+)
 @click.option("--website", default=None, help="The organisation's website (http or https).")
 def create_org(name: str, kind: str, website: str | None) -> None:
     """Create an organisation."""
@@ -40,8 +45,12 @@ def create_org(name: str, kind: str, website: str | None) -> None:
     org = Organisation(name=name, kind=OrganisationKind(kind), website=website)
     db.session.add(org)
     db.session.flush()
-    audit.record(None, "organisation.create", org,
-                 after=audit.snapshot(org, "name", "kind", "website", "active"))
+    audit.record(
+        None,
+        "organisation.create",
+        org,
+        after=audit.snapshot(org, "name", "kind", "website", "active"),
+    )
     db.session.commit()
     click.echo(f"Created organisation {org.id}: {org.name}")
 
@@ -49,10 +58,16 @@ def create_org(name: str, kind: str, website: str | None) -> None:
 @consult_cli.command("create-user")
 @click.option("--email", required=True, help="Their email address (they sign in with it).")
 @click.option("--name", required=True, help="Their full name.")
-@click.option("--organisation", "organisation_name", required=True, help="The organisation's exact name.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default="member", show_default=True)
+@click.option(
+    "--organisation", "organisation_name", required=True, help="The organisation's exact name."
+)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default="member", show_default=True
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user(email: str, name: str, organisation_name: str, role: str, password_stdin: bool) -> None:
+def create_user(
+    email: str, name: str, organisation_name: str, role: str, password_stdin: bool
+) -> None:
     """Create a person who can sign in at once (the password is prompted for, or read from stdin)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
@@ -70,12 +85,21 @@ def create_user(email: str, name: str, organisation_name: str, role: str, passwo
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 10:
         raise click.ClickException("The password must be 10 characters or more.")
-    user = User(email=email, name=name.strip(), organisation=org, role=Role(role),
-                password_hash=hash_password(password))
+    user = User(
+        email=email,
+        name=name.strip(),
+        organisation=org,
+        role=Role(role),
+        password_hash=hash_password(password),
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record(None, "user.create", user,
-                 after=audit.snapshot(user, "email", "name", "organisation_id", "role", "active"))
+    audit.record(
+        None,
+        "user.create",
+        user,
+        after=audit.snapshot(user, "email", "name", "organisation_id", "role", "active"),
+    )
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} in {org.name}")
 
@@ -115,11 +139,15 @@ def backup(path: Path) -> None:
             target.close()
     elif url.get_backend_name() == "postgresql":
         if shutil.which("pg_dump") is None:
-            raise click.ClickException("pg_dump is not installed (apt-get install postgresql-client).")
+            raise click.ClickException(
+                "pg_dump is not installed (apt-get install postgresql-client)."
+            )
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
         completed = subprocess.run(
             ["pg_dump", "--format=custom", f"--file={path}", f"--dbname={plain}"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if completed.returncode != 0:
             raise click.ClickException(f"pg_dump failed: {completed.stderr.strip()}")

@@ -34,11 +34,13 @@ def _database_url(url: str | None, instance_path: Path) -> str:
     # Heroku-style URLs and plain postgresql:// both mean psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
-def from_environment(instance_path: Path, env: os._Environ[str] | dict[str, str] = os.environ) -> dict:
+def from_environment(
+    instance_path: Path, env: os._Environ[str] | dict[str, str] = os.environ
+) -> dict:
     """Build the Flask configuration from environment variables."""
     production = env.get("CONSULT_ENV", "development").strip().lower() == "production"
     secret_key = env.get("SECRET_KEY")

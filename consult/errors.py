@@ -15,13 +15,22 @@ from consult.htmx import is_htmx, render
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, check what you entered and try again."),
     401: ("Sign in to continue", "You need to sign in to see this page."),
-    403: ("You cannot do that", "Your account does not have permission to see this page or do this."),
+    403: (
+        "You cannot do that",
+        "Your account does not have permission to see this page or do this.",
+    ),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("That cannot be done here", "This page does not accept that kind of request."),
     413: ("That is too large", "What you sent is larger than Consult accepts."),
     422: ("There is a problem", "Check what you entered and try again."),
-    429: ("Too many attempts", "You have tried too many times. Wait a few minutes, then try again."),
-    500: ("Sorry, there is a problem with Consult", "Try again later. What you entered may not have been saved."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times. Wait a few minutes, then try again.",
+    ),
+    500: (
+        "Sorry, there is a problem with Consult",
+        "Try again later. What you entered may not have been saved.",
+    ),
 }
 
 

@@ -26,8 +26,16 @@ class UKDateField(Field):
 
     widget = GovDateInput()
 
-    def __init__(self, label=None, validators=None, *, subject: str, required: bool = True,
-                 accept_iso: bool = False, **kwargs):
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        subject: str,
+        required: bool = True,
+        accept_iso: bool = False,
+        **kwargs,
+    ):
         super().__init__(label, validators, **kwargs)
         self.subject = subject
         self.required = required

@@ -17,7 +17,9 @@ def is_htmx() -> bool:
     )
 
 
-def render(template: str, block: str | None = None, *, status: int = 200, **context: Any) -> Response:
+def render(
+    template: str, block: str | None = None, *, status: int = 200, **context: Any
+) -> Response:
     """Render the named block for an htmx request, the whole page otherwise."""
     if block is not None and is_htmx():
         body = render_block(template, block, **context)

@@ -76,8 +76,12 @@ def _deliver(message: dict) -> None:
         send_email(**message)  # the outbox: a quick local write
         return
     # Not a daemon: the process waits for it before it exits, so nothing is dropped.
-    sender = threading.Thread(target=_send_in_background, name="consult-mail", daemon=False,
-                              args=(current_app._get_current_object(), message))
+    sender = threading.Thread(
+        target=_send_in_background,
+        name="consult-mail",
+        daemon=False,
+        args=(current_app._get_current_object(), message),
+    )
     sender.start()
     _senders[:] = [t for t in _senders if t.is_alive()] + [sender]
 

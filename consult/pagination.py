@@ -27,8 +27,11 @@ def pagination_params(page: Pagination) -> dict[str, Any] | None:
     """govukPagination parameters for a page of results, keeping the current filters."""
     if page.pages <= 1:
         return None
-    args = {key: values for key, values in request.args.lists()
-            if key != "page" and any(value.strip() for value in values)}
+    args = {
+        key: values
+        for key, values in request.args.lists()
+        if key != "page" and any(value.strip() for value in values)
+    }
 
     def href(number: int) -> str:
         return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)

@@ -54,6 +54,7 @@ def can_publish_version(user: Any, ask: Ask) -> bool:
 
 # Discussion -----------------------------------------------------------------------------------
 
+
 def _takes_part(user: Any) -> bool:
     """Members and the secretariat take part; observers and the public only read."""
     return _signed_in(user) and user.role in (Role.MEMBER, Role.SECRETARIAT)

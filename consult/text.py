@@ -15,8 +15,21 @@ from markupsafe import Markup, escape
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 
 ALLOWED_TAGS = {
-    "p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code", "pre",
-    "h2", "h3", "h4", "hr",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
@@ -40,8 +53,20 @@ def _style(html: str) -> str:
 
 
 # Comments take a smaller subset: emphasis, lists, links, quotes and inline code.
-_comment_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
-    ["heading", "lheading", "code", "fence", "hr", "image", "html_block", "html_inline", "reference"]
+_comment_md = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False}
+).disable(
+    [
+        "heading",
+        "lheading",
+        "code",
+        "fence",
+        "hr",
+        "image",
+        "html_block",
+        "html_inline",
+        "reference",
+    ]
 )
 COMMENT_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code"}
 
@@ -114,8 +139,10 @@ _SPOKEN = {"del": "removed", "ins": "added"}
 def _marked(tag: str, text: str, labelled: bool) -> str:
     if not labelled:
         return f"<{tag}>{escape(text)}</{tag}>"
-    return (f'<{tag}><span class="govuk-visually-hidden">[{_SPOKEN[tag]}: </span>'
-            f'{escape(text)}<span class="govuk-visually-hidden">]</span></{tag}>')
+    return (
+        f'<{tag}><span class="govuk-visually-hidden">[{_SPOKEN[tag]}: </span>'
+        f'{escape(text)}<span class="govuk-visually-hidden">]</span></{tag}>'
+    )
 
 
 def _word_diff(old: str, new: str, labelled: bool) -> str:
@@ -181,8 +208,9 @@ def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
-            blocks.extend(DiffBlock(_with_breaks(str(escape(text))), False, 0, 0)
-                          for text in a[a0:a1])
+            blocks.extend(
+                DiffBlock(_with_breaks(str(escape(text))), False, 0, 0) for text in a[a0:a1]
+            )
         elif op == "delete":
             for text in a[a0:a1]:
                 removed, _ = diff_counts(text, "")
@@ -194,6 +222,9 @@ def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
         else:
             before, after = "\n\n".join(a[a0:a1]), "\n\n".join(b[b0:b1])
             removed, added = diff_counts(before, after)
-            blocks.append(DiffBlock(_with_breaks(_word_diff(before, after, labelled=True)),
-                                    True, removed, added))
+            blocks.append(
+                DiffBlock(
+                    _with_breaks(_word_diff(before, after, labelled=True)), True, removed, added
+                )
+            )
     return blocks

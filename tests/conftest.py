@@ -23,13 +23,19 @@ from consult import create_app
 from consult.extensions import db, limiter
 from consult.models import AuditEvent, Role, User
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", choices=("sqlite", "postgres"), default="sqlite",
-                     help="database (and broker) to run the suite against")
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="database (and broker) to run the suite against",
+    )
 
 
 def _unavailable(reason: str) -> None:
@@ -161,8 +167,13 @@ def make_app(config: dict) -> Flask:
 # Settings read when the app is built; every other setting is read per request, so one app
 # serves every test that agrees on these, with that test's own configuration laid over it.
 # (Building an app costs ~0.1 s: compiling its URL rules and templates.)
-_BUILD_KEYS = ("SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
-               "REDIS_URL", "SECRET_KEY")
+_BUILD_KEYS = (
+    "SQLALCHEMY_DATABASE_URI",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
+    "REDIS_URL",
+    "SECRET_KEY",
+)
 _apps: dict[tuple, tuple[Flask, dict]] = {}
 
 
@@ -287,7 +298,9 @@ def outbox(app: Flask):
         folder = Path(app.config["MAIL_OUTBOX"])
         if not folder.exists():
             return []
-        return [email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                for p in sorted(folder.glob("*.eml"))]
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in sorted(folder.glob("*.eml"))
+        ]
 
     return read

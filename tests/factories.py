@@ -22,16 +22,23 @@ PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
 
 
-def organisation(name: str | None = None, kind: OrganisationKind = OrganisationKind.NGO,
-                 **fields) -> Organisation:
+def organisation(
+    name: str | None = None, kind: OrganisationKind = OrganisationKind.NGO, **fields
+) -> Organisation:
     org = Organisation(name=name or f"Organisation {next(_seq)}", kind=kind, **fields)
     db.session.add(org)
     db.session.flush()
     return org
 
 
-def user(role: Role = Role.MEMBER, org: Organisation | None = None, email: str | None = None,
-         name: str | None = None, password: str | None = PASSWORD, **fields) -> User:
+def user(
+    role: Role = Role.MEMBER,
+    org: Organisation | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    password: str | None = PASSWORD,
+    **fields,
+) -> User:
     n = next(_seq)
     person = User(
         email=(email or f"person{n}@example.org").lower(),
@@ -46,8 +53,9 @@ def user(role: Role = Role.MEMBER, org: Organisation | None = None, email: str |
     return person
 
 
-def consultation(title: str | None = None, opens_in_days: float = -1, closes_in_days: float = 14,
-                 **fields) -> Consultation:
+def consultation(
+    title: str | None = None, opens_in_days: float = -1, closes_in_days: float = 14, **fields
+) -> Consultation:
     now = utcnow()
     item = Consultation(
         title=title or f"Consultation {next(_seq)}",
@@ -61,16 +69,27 @@ def consultation(title: str | None = None, opens_in_days: float = -1, closes_in_
     return item
 
 
-def ask(consultation_: Consultation | None = None, title: str | None = None,
-        versions: tuple[str, ...] = ("First paragraph.\n\nSecond paragraph.",),
-        author: User | None = None, **fields) -> Ask:
-    item = Ask(consultation=consultation_ or consultation(), title=title or f"Ask {next(_seq)}",
-               position=fields.pop("position", next(_seq)), **fields)
+def ask(
+    consultation_: Consultation | None = None,
+    title: str | None = None,
+    versions: tuple[str, ...] = ("First paragraph.\n\nSecond paragraph.",),
+    author: User | None = None,
+    **fields,
+) -> Ask:
+    item = Ask(
+        consultation=consultation_ or consultation(),
+        title=title or f"Ask {next(_seq)}",
+        position=fields.pop("position", next(_seq)),
+        **fields,
+    )
     db.session.add(item)
     db.session.flush()
     writer = author or user(Role.SECRETARIAT)
     for number, body in enumerate(versions, start=1):
-        db.session.add(DraftVersion(ask=item, number=number, body=body,
-                                    change_note=f"Version {number}", author=writer))
+        db.session.add(
+            DraftVersion(
+                ask=item, number=number, body=body, change_note=f"Version {number}", author=writer
+            )
+        )
     db.session.flush()
     return item

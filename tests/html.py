@@ -15,8 +15,18 @@ def start_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 # The page's own htmx attributes, and where they may appear.
-PAGE_HX = {"hx-get", "hx-post", "hx-target", "hx-swap", "hx-trigger", "hx-include", "hx-sync",
-           "hx-swap-oob", "hx-ext", "hx-headers"}
+PAGE_HX = {
+    "hx-get",
+    "hx-post",
+    "hx-target",
+    "hx-swap",
+    "hx-trigger",
+    "hx-include",
+    "hx-sync",
+    "hx-swap-oob",
+    "hx-ext",
+    "hx-headers",
+}
 
 
 def assert_no_active_html(html: str, payload_words: tuple[str, ...] = ("evil", "alert")) -> None:
@@ -28,7 +38,10 @@ def assert_no_active_html(html: str, payload_words: tuple[str, ...] = ("evil", "
             assert (attrs.get("src") or "").startswith("/static/"), attrs
         for name, value in attrs.items():
             assert not name.startswith("on"), (tag, attrs)
-            assert not (value or "").strip().lower().startswith(("javascript:", "data:")), (tag, attrs)
+            assert not (value or "").strip().lower().startswith(("javascript:", "data:")), (
+                tag,
+                attrs,
+            )
             if name.startswith("hx-") or name.startswith("sse-"):
                 assert name in PAGE_HX or name == "sse-connect", (tag, attrs)
                 assert not any(word in (value or "") for word in payload_words), (tag, attrs)

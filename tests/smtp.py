@@ -38,8 +38,9 @@ class _Collector:
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                           policy=policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default
+        )
         with self._lock:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -99,19 +99,49 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "admin.organisation", "/admin/organisations/{other_org}", SECRETARIAT_PAGE),
     ("GET", "admin.edit_organisation", "/admin/organisations/{other_org}/edit", SECRETARIAT_PAGE),
     ("POST", "admin.edit_organisation", "/admin/organisations/{other_org}/edit", SECRETARIAT_FORM),
-    ("GET", "admin.deactivate_organisation", "/admin/organisations/{spare_org}/deactivate", SECRETARIAT_PAGE),
-    ("POST", "admin.deactivate_organisation", "/admin/organisations/{spare_org}/deactivate", SECRETARIAT_ACTION),
-    ("POST", "admin.reactivate_organisation", "/admin/organisations/{inactive_org}/reactivate", SECRETARIAT_ACTION),
+    (
+        "GET",
+        "admin.deactivate_organisation",
+        "/admin/organisations/{spare_org}/deactivate",
+        SECRETARIAT_PAGE,
+    ),
+    (
+        "POST",
+        "admin.deactivate_organisation",
+        "/admin/organisations/{spare_org}/deactivate",
+        SECRETARIAT_ACTION,
+    ),
+    (
+        "POST",
+        "admin.reactivate_organisation",
+        "/admin/organisations/{inactive_org}/reactivate",
+        SECRETARIAT_ACTION,
+    ),
     ("GET", "admin.people", "/admin/people", SECRETARIAT_PAGE),
     ("GET", "admin.invite_person", "/admin/people/invite", SECRETARIAT_PAGE),
     ("POST", "admin.invite_person", "/admin/people/invite", SECRETARIAT_FORM),
     ("GET", "admin.person", "/admin/people/{invitee}", SECRETARIAT_PAGE),
-    ("POST", "admin.resend_invitation", "/admin/people/{invitee}/resend-invitation", SECRETARIAT_ACTION),
+    (
+        "POST",
+        "admin.resend_invitation",
+        "/admin/people/{invitee}/resend-invitation",
+        SECRETARIAT_ACTION,
+    ),
     ("GET", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_PAGE),
     ("POST", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_FORM),
     ("GET", "admin.deactivate_person", "/admin/people/{spare_person}/deactivate", SECRETARIAT_PAGE),
-    ("POST", "admin.deactivate_person", "/admin/people/{spare_person}/deactivate", SECRETARIAT_ACTION),
-    ("POST", "admin.reactivate_person", "/admin/people/{inactive_person}/reactivate", SECRETARIAT_ACTION),
+    (
+        "POST",
+        "admin.deactivate_person",
+        "/admin/people/{spare_person}/deactivate",
+        SECRETARIAT_ACTION,
+    ),
+    (
+        "POST",
+        "admin.reactivate_person",
+        "/admin/people/{inactive_person}/reactivate",
+        SECRETARIAT_ACTION,
+    ),
     ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
 ]
 
@@ -141,22 +171,37 @@ def world(app):
     inactive_person = factories.user(Role.MEMBER, spare_org, active=False)
     consultation = factories.consultation()
     ask = factories.ask(consultation, versions=("One.\n\nTwo.", "One.\n\nTwo and a half."))
-    invitee = accounts.invite(actor=people["secretariat"], email="invitee@example.org",
-                              name="Invitee", organisation=spare_org, role=Role.MEMBER)
-    invitation = accounts._issue_token(invitee, TokenPurpose.INVITATION,
-                                       __import__("datetime").timedelta(days=1), None)
-    reset = accounts._issue_token(spare_person, TokenPurpose.PASSWORD_RESET,
-                                  __import__("datetime").timedelta(hours=1), None)
+    invitee = accounts.invite(
+        actor=people["secretariat"],
+        email="invitee@example.org",
+        name="Invitee",
+        organisation=spare_org,
+        role=Role.MEMBER,
+    )
+    invitation = accounts._issue_token(
+        invitee, TokenPurpose.INVITATION, __import__("datetime").timedelta(days=1), None
+    )
+    reset = accounts._issue_token(
+        spare_person, TokenPurpose.PASSWORD_RESET, __import__("datetime").timedelta(hours=1), None
+    )
     comment, _ = comment_services.add_comment(author=people["member"], ask=ask, body="A comment.")
-    report = comment_services.report_comment(actor=people["other_member"], comment=comment,
-                                             reason="Off topic")
+    report = comment_services.report_comment(
+        actor=people["other_member"], comment=comment, reason="Off topic"
+    )
     db.session.commit()
     ids = {
-        "comment": comment.id, "report": report.id,
-        "consultation": consultation.id, "ask": ask.id, "other_org": other_org.id,
-        "spare_org": spare_org.id, "inactive_org": inactive_org.id, "invitee": invitee.id,
-        "spare_person": spare_person.id, "inactive_person": inactive_person.id,
-        "invitation": invitation, "reset": reset,
+        "comment": comment.id,
+        "report": report.id,
+        "consultation": consultation.id,
+        "ask": ask.id,
+        "other_org": other_org.id,
+        "spare_org": spare_org.id,
+        "inactive_org": inactive_org.id,
+        "invitee": invitee.id,
+        "spare_person": spare_person.id,
+        "inactive_person": inactive_person.id,
+        "invitation": invitation,
+        "reset": reset,
     }
     return people, ids
 
@@ -166,8 +211,9 @@ def _audit_count() -> int:
 
 
 @pytest.mark.parametrize("role_index, role", list(enumerate(ROLES)))
-@pytest.mark.parametrize("method, endpoint, url, expected", MATRIX,
-                         ids=[f"{m} {e}" for m, e, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    "method, endpoint, url, expected", MATRIX, ids=[f"{m} {e}" for m, e, _, _ in MATRIX]
+)
 def test_route_role_matrix(client, world, method, endpoint, url, expected, role_index, role):
     people, ids = world
     login_as(client, people[role])

@@ -12,9 +12,13 @@ from tests import factories
 
 
 def test_create_org(runner):
-    result = runner.invoke(args=["consult", "create-org", "Eastmere City Council", "--kind", "local_authority"])
+    result = runner.invoke(
+        args=["consult", "create-org", "Eastmere City Council", "--kind", "local_authority"]
+    )
     assert result.exit_code == 0, result.output
-    org = db.session.scalar(select(Organisation).where(Organisation.name == "Eastmere City Council"))
+    org = db.session.scalar(
+        select(Organisation).where(Organisation.name == "Eastmere City Council")
+    )
     assert org is not None and org.kind == "local_authority"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.create"))
 
@@ -24,7 +28,12 @@ def test_create_org_refuses_duplicate_and_bad_input(runner):
     db.session.commit()
     assert runner.invoke(args=["consult", "create-org", "Taken"]).exit_code != 0
     assert runner.invoke(args=["consult", "create-org", "X", "--kind", "bogus"]).exit_code != 0
-    assert runner.invoke(args=["consult", "create-org", "Y", "--website", "javascript:alert(1)"]).exit_code != 0
+    assert (
+        runner.invoke(
+            args=["consult", "create-org", "Y", "--website", "javascript:alert(1)"]
+        ).exit_code
+        != 0
+    )
     assert runner.invoke(args=["consult", "create-org", "x" * 201]).exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
 
@@ -33,8 +42,19 @@ def test_create_user_reads_password_from_stdin(runner, client):
     factories.organisation(name="Green Futures Alliance")
     db.session.commit()
     result = runner.invoke(
-        args=["consult", "create-user", "--email", "Lucy@Example.org", "--name", "Lucy Evans",
-              "--organisation", "Green Futures Alliance", "--role", "secretariat", "--password-stdin"],
+        args=[
+            "consult",
+            "create-user",
+            "--email",
+            "Lucy@Example.org",
+            "--name",
+            "Lucy Evans",
+            "--organisation",
+            "Green Futures Alliance",
+            "--role",
+            "secretariat",
+            "--password-stdin",
+        ],
         input="a long enough password\n",
     )
     assert result.exit_code == 0, result.output
@@ -47,10 +67,28 @@ def test_create_user_refuses_bad_input(runner):
     factories.user(email="taken@example.org")
     db.session.commit()
     base = ["consult", "create-user", "--name", "N", "--organisation", "Org", "--password-stdin"]
-    assert runner.invoke(args=base + ["--email", "taken@example.org"], input="long enough pw\n").exit_code != 0
-    assert runner.invoke(args=base + ["--email", "not-an-email"], input="long enough pw\n").exit_code != 0
+    assert (
+        runner.invoke(
+            args=base + ["--email", "taken@example.org"], input="long enough pw\n"
+        ).exit_code
+        != 0
+    )
+    assert (
+        runner.invoke(args=base + ["--email", "not-an-email"], input="long enough pw\n").exit_code
+        != 0
+    )
     assert runner.invoke(args=base + ["--email", "new@example.org"], input="short\n").exit_code != 0
-    missing = ["consult", "create-user", "--name", "N", "--organisation", "Nope", "--email", "a@b.org", "--password-stdin"]
+    missing = [
+        "consult",
+        "create-user",
+        "--name",
+        "N",
+        "--organisation",
+        "Nope",
+        "--email",
+        "a@b.org",
+        "--password-stdin",
+    ]
     assert runner.invoke(args=missing, input="long enough pw\n").exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 

@@ -12,8 +12,13 @@ from tests.smtp import smtp_server  # noqa: F401
 
 def _invite(email: str = "grace@example.org"):
     secretariat = factories.user(Role.SECRETARIAT)
-    return services.invite(actor=secretariat, email=email, name="Grace",
-                           organisation=factories.organisation(), role=Role.MEMBER)
+    return services.invite(
+        actor=secretariat,
+        email=email,
+        name="Grace",
+        organisation=factories.organisation(),
+        role=Role.MEMBER,
+    )
 
 
 def test_an_invitation_is_sent_only_when_it_is_committed(app, outbox):

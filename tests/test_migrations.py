@@ -14,9 +14,19 @@ from consult import create_app
 from consult.extensions import db
 from tests.conftest import POSTGRES_ADMIN_URL, _unavailable, postgres_available, postgres_url
 
-TABLES = {"organisation", "user_account", "account_token", "consultation", "ask",
-          "draft_version", "audit_event", "comment", "comment_report", "live_event",
-          "alembic_version"}
+TABLES = {
+    "organisation",
+    "user_account",
+    "account_token",
+    "consultation",
+    "ask",
+    "draft_version",
+    "audit_event",
+    "comment",
+    "comment_report",
+    "live_event",
+    "alembic_version",
+}
 
 
 def _upgrade_and_check(url: str) -> None:

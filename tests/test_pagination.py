@@ -26,15 +26,21 @@ class Listing:
 
 
 def published_consultations(n: int, reader: User | None) -> tuple[str, set[str]]:
-    items = [factories.consultation(title=f"Published {i}", opens_in_days=-30, closes_in_days=-10,
-                                    published_at=utcnow()) for i in range(n)]
+    items = [
+        factories.consultation(
+            title=f"Published {i}", opens_in_days=-30, closes_in_days=-10, published_at=utcnow()
+        )
+        for i in range(n)
+    ]
     return "/", {f"consultation-{c.id}" for c in items}
 
 
 def all_consultations(n: int, reader: User | None) -> tuple[str, set[str]]:
     now = utcnow()
-    items = [factories.consultation(title=f"Round {i}", created_at=now - timedelta(hours=i))
-             for i in range(n)]
+    items = [
+        factories.consultation(title=f"Round {i}", created_at=now - timedelta(hours=i))
+        for i in range(n)
+    ]
     return "/consultations", {f"consultation-{c.id}" for c in items}
 
 
@@ -56,8 +62,15 @@ def people(n: int, reader: User | None) -> tuple[str, set[str]]:
 
 def audit_events(n: int, reader: User | None) -> tuple[str, set[str]]:
     start = utcnow() - timedelta(days=1)
-    items = [AuditEvent(action="bulk.event", object_type="organisation", object_id=i,
-                        created_at=start + timedelta(seconds=i)) for i in range(n)]
+    items = [
+        AuditEvent(
+            action="bulk.event",
+            object_type="organisation",
+            object_id=i,
+            created_at=start + timedelta(seconds=i),
+        )
+        for i in range(n)
+    ]
     db.session.add_all(items)
     db.session.flush()
     return "/admin/audit", {f"audit-event-{event.id}" for event in items}

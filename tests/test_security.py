@@ -85,15 +85,19 @@ class TestCSRF:
     def test_htmx_sends_the_token_from_the_body_in_a_header(self, client):
         login_as(client, factories.user(role="secretariat"))
         token = self._token(client)
-        response = client.post("/admin/organisations/new", data={"name": "New", "kind": "ngo"},
-                               headers={"X-CSRFToken": token, "HX-Request": "true"})
+        response = client.post(
+            "/admin/organisations/new",
+            data={"name": "New", "kind": "ngo"},
+            headers={"X-CSRFToken": token, "HX-Request": "true"},
+        )
         assert response.status_code in (204, 303)
         assert db.session.query(Organisation).filter_by(name="New").count() == 1
 
     def test_htmx_errors_go_to_the_message_region(self, client):
         login_as(client, factories.user(role="secretariat"))
-        response = client.post("/admin/organisations/new", data={"name": "x"},
-                               headers={"HX-Request": "true"})
+        response = client.post(
+            "/admin/organisations/new", data={"name": "x"}, headers={"HX-Request": "true"}
+        )
         assert response.status_code == 400
         assert response.headers["HX-Retarget"] == "#messages"
         body = response.get_data(as_text=True)

@@ -46,10 +46,16 @@ def web_address(form, field) -> None:
     if not value:
         return
     parts = urlsplit(value)
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or re.search(r"[\s<>\"'`\\]", value) or _CONTROL.search(value)):
-        raise ValidationError("Enter a website address starting with https:// or http://, "
-                              "like https://www.example.org")
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"[\s<>\"'`\\]", value)
+        or _CONTROL.search(value)
+    ):
+        raise ValidationError(
+            "Enter a website address starting with https:// or http://, "
+            "like https://www.example.org"
+        )
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -156,6 +162,7 @@ class ChangeRoleForm(FlaskForm):
 
 # Filters (GET forms, no CSRF) -------------------------------------------------------------
 
+
 class FilterForm(FlaskForm):
     """A form read from the query string: nothing changes, so no CSRF token."""
 
@@ -166,9 +173,13 @@ class FilterForm(FlaskForm):
 class OrganisationFilterForm(FilterForm):
     status = Choice(
         "Show",
-        choices=_choices([("all", "All organisations"),
-                          (OrganisationStatus.ACTIVE.value, "Active organisations"),
-                          (OrganisationStatus.DEACTIVATED.value, "Deactivated organisations")]),
+        choices=_choices(
+            [
+                ("all", "All organisations"),
+                (OrganisationStatus.ACTIVE.value, "Active organisations"),
+                (OrganisationStatus.DEACTIVATED.value, "Deactivated organisations"),
+            ]
+        ),
         default="all",
         invalid_choice_message="Select which organisations to show from the list",
     )
@@ -177,14 +188,24 @@ class OrganisationFilterForm(FilterForm):
 class PeopleFilterForm(FilterForm):
     """Filter people; the organisation choices are set by the view."""
 
-    organisation_id = Choice("Organisation", choices=[], default="",
-                             invalid_choice_message="Select an organisation from the list")
-    role = Choice("Role", choices=_choices([("", "Any role")] + [(r.value, r.label) for r in Role]),
-                  default="", invalid_choice_message="Select a role from the list")
-    status = Choice("Status",
-                    choices=_choices([("", "Any status")]
-                                     + [(s.value, s.label) for s in PersonStatus]),
-                    default="", invalid_choice_message="Select a status from the list")
+    organisation_id = Choice(
+        "Organisation",
+        choices=[],
+        default="",
+        invalid_choice_message="Select an organisation from the list",
+    )
+    role = Choice(
+        "Role",
+        choices=_choices([("", "Any role")] + [(r.value, r.label) for r in Role]),
+        default="",
+        invalid_choice_message="Select a role from the list",
+    )
+    status = Choice(
+        "Status",
+        choices=_choices([("", "Any status")] + [(s.value, s.label) for s in PersonStatus]),
+        default="",
+        invalid_choice_message="Select a status from the list",
+    )
 
     def set_organisations(self, organisations) -> None:
         self.organisation_id.choices = [SelectChoice(value="", label="All organisations")] + [
@@ -195,25 +216,34 @@ class PeopleFilterForm(FilterForm):
 class AuditFilterForm(FilterForm):
     """Filter the audit log; the action and object type choices are set by the view."""
 
-    action = Choice("Action", choices=[], default="",
-                    invalid_choice_message="Select an action from the list")
-    object_type = Choice("Object type", choices=[], default="",
-                         invalid_choice_message="Select an object type from the list")
+    action = Choice(
+        "Action", choices=[], default="", invalid_choice_message="Select an action from the list"
+    )
+    object_type = Choice(
+        "Object type",
+        choices=[],
+        default="",
+        invalid_choice_message="Select an object type from the list",
+    )
     actor = StringField(
         "Done by (email contains)",
         widget=GovTextInput(),
         filters=[_strip],
-        validators=[Length(max=254, message="Email must be 254 characters or fewer"),
-                    plain_text("Email")],
+        validators=[
+            Length(max=254, message="Email must be 254 characters or fewer"),
+            plain_text("Email"),
+        ],
     )
     date_from = UKDateField("Date from", subject="date from", required=False, accept_iso=True)
     date_to = UKDateField("Date to", subject="date to", required=False, accept_iso=True)
 
     def set_choices(self, actions: list[str], object_types: list[str]) -> None:
         self.action.choices = [SelectChoice(value="", label="Any action")] + _choices(
-            (a, a) for a in actions)
+            (a, a) for a in actions
+        )
         self.object_type.choices = [SelectChoice(value="", label="Any object")] + _choices(
-            (t, t) for t in object_types)
+            (t, t) for t in object_types
+        )
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

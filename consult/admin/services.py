@@ -55,6 +55,7 @@ class OrganisationStatus(StrEnum):
 
 # Organisations ----------------------------------------------------------------------------
 
+
 def organisation_name_taken(name: str, *, exclude: Organisation | None = None) -> bool:
     """True if another organisation already has this name, ignoring case and spaces."""
     stmt = select(Organisation.id).where(func.lower(Organisation.name) == name.strip().lower())
@@ -63,29 +64,44 @@ def organisation_name_taken(name: str, *, exclude: Organisation | None = None) -
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def create_organisation(*, actor: User, name: str, kind: OrganisationKind | str,
-                        website: str | None = None) -> Organisation:
+def create_organisation(
+    *, actor: User, name: str, kind: OrganisationKind | str, website: str | None = None
+) -> Organisation:
     """Add an organisation, refusing a name that is already taken."""
     name = name.strip()
     if organisation_name_taken(name):
         raise AdminError(DUPLICATE_NAME)
-    organisation = Organisation(name=name, kind=OrganisationKind(kind),
-                                website=(website or "").strip() or None, active=True)
+    organisation = Organisation(
+        name=name, kind=OrganisationKind(kind), website=(website or "").strip() or None, active=True
+    )
     db.session.add(organisation)
     db.session.flush()
-    audit.record(actor, "organisation.create", organisation,
-                 after=audit.snapshot(organisation, *ORGANISATION_FIELDS))
+    audit.record(
+        actor,
+        "organisation.create",
+        organisation,
+        after=audit.snapshot(organisation, *ORGANISATION_FIELDS),
+    )
     return organisation
 
 
-def update_organisation(*, actor: User, organisation: Organisation, name: str,
-                        kind: OrganisationKind | str, website: str | None) -> bool:
+def update_organisation(
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    kind: OrganisationKind | str,
+    website: str | None,
+) -> bool:
     """Change an organisation's details; returns False (and records nothing) if none changed."""
     name = name.strip()
     if organisation_name_taken(name, exclude=organisation):
         raise AdminError(DUPLICATE_NAME)
-    wanted = {"name": name, "kind": OrganisationKind(kind).value,
-              "website": (website or "").strip() or None}
+    wanted = {
+        "name": name,
+        "kind": OrganisationKind(kind).value,
+        "website": (website or "").strip() or None,
+    }
     current = audit.snapshot(organisation, *wanted)
     changed = [field for field, value in wanted.items() if current[field] != value]
     if not changed:
@@ -95,8 +111,13 @@ def update_organisation(*, actor: User, organisation: Organisation, name: str,
     organisation.kind = OrganisationKind(wanted["kind"])
     organisation.website = wanted["website"]
     db.session.flush()
-    audit.record(actor, "organisation.update", organisation, before=before,
-                 after=audit.snapshot(organisation, *changed))
+    audit.record(
+        actor,
+        "organisation.update",
+        organisation,
+        before=before,
+        after=audit.snapshot(organisation, *changed),
+    )
     return True
 
 
@@ -108,8 +129,9 @@ def set_organisation_active(*, actor: User, organisation: Organisation, active: 
     if not active and actor.organisation_id == organisation.id:
         raise AdminError("You cannot deactivate your own organisation.")
     if organisation.active == active:
-        raise AdminError("This organisation is already "
-                         + ("active." if active else "deactivated."))
+        raise AdminError(
+            "This organisation is already " + ("active." if active else "deactivated.")
+        )
     before = audit.snapshot(organisation, "active")
     organisation.active = active
     signed_out = 0
@@ -119,8 +141,13 @@ def set_organisation_active(*, actor: User, organisation: Organisation, active: 
             person.rotate_session()
             signed_out += 1
     db.session.flush()
-    audit.record(actor, "organisation.reactivate" if active else "organisation.deactivate",
-                 organisation, before=before, after=audit.snapshot(organisation, "active"))
+    audit.record(
+        actor,
+        "organisation.reactivate" if active else "organisation.deactivate",
+        organisation,
+        before=before,
+        after=audit.snapshot(organisation, "active"),
+    )
     return signed_out
 
 
@@ -148,17 +175,19 @@ def people_counts(organisation_ids: list[int]) -> dict[int, int]:
 
 def active_people_count(organisation: Organisation) -> int:
     """How many of the organisation's people have an active account (would be signed out)."""
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.organisation_id == organisation.id,
-                                          User.active == true())
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(
+                User.organisation_id == organisation.id, User.active == true()
+            )
+        )
+        or 0
+    )
 
 
 def active_organisations() -> list[Organisation]:
     """Active organisations by name: the ones people may be invited to."""
-    return list(db.session.scalars(
-        organisations_statement(OrganisationStatus.ACTIVE)
-    ))
+    return list(db.session.scalars(organisations_statement(OrganisationStatus.ACTIVE)))
 
 
 def all_organisations() -> list[Organisation]:
@@ -167,6 +196,7 @@ def all_organisations() -> list[Organisation]:
 
 
 # People -----------------------------------------------------------------------------------
+
 
 def person_status(user: User) -> PersonStatus:
     """Deactivated, invited (has not yet set a password) or active."""
@@ -177,8 +207,12 @@ def person_status(user: User) -> PersonStatus:
     return PersonStatus.ACTIVE
 
 
-def people_statement(*, organisation_id: int | None = None, role: Role | str | None = None,
-                     status: PersonStatus | str | None = None) -> Select:
+def people_statement(
+    *,
+    organisation_id: int | None = None,
+    role: Role | str | None = None,
+    status: PersonStatus | str | None = None,
+) -> Select:
     """People by name, filtered by organisation, role and status."""
     stmt = select(User).order_by(func.lower(User.name), User.id)
     if organisation_id is not None:
@@ -213,8 +247,11 @@ def invitation_accepted_at(user: User) -> datetime | None:
     """When the person accepted their invitation, from the audit log."""
     return db.session.scalar(
         select(AuditEvent.created_at)
-        .where(AuditEvent.object_type == User.__tablename__, AuditEvent.object_id == user.id,
-               AuditEvent.action == "user.accept_invitation")
+        .where(
+            AuditEvent.object_type == User.__tablename__,
+            AuditEvent.object_id == user.id,
+            AuditEvent.action == "user.accept_invitation",
+        )
         .order_by(AuditEvent.created_at.desc())
         .limit(1)
     )
@@ -222,18 +259,21 @@ def invitation_accepted_at(user: User) -> datetime | None:
 
 # Audit log --------------------------------------------------------------------------------
 
+
 def distinct_actions() -> list[str]:
     """Every action that appears in the audit log, sorted."""
-    return list(db.session.scalars(
-        select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-    ))
+    return list(
+        db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+    )
 
 
 def distinct_object_types() -> list[str]:
     """Every object type that appears in the audit log, sorted."""
-    return list(db.session.scalars(
-        select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+        )
+    )
 
 
 def _london_midnight(day: date) -> datetime:
@@ -241,9 +281,15 @@ def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
 
 
-def audit_statement(*, action: str | None = None, object_type: str | None = None,
-                    object_id: int | None = None, actor_email: str | None = None,
-                    date_from: date | None = None, date_to: date | None = None) -> Select:
+def audit_statement(
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    actor_email: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Select:
     """Audit events, newest first, filtered; dates are whole UK days, both inclusive."""
     stmt = (
         select(AuditEvent)

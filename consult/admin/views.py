@@ -94,18 +94,30 @@ def audit_value(values: dict[str, Any] | None, key: str) -> str:
 
 # Organisations ----------------------------------------------------------------------------
 
+
 @bp.get("/organisations")
 def organisations():
     """List organisations with how many people each has, filtered by status."""
     filters = OrganisationFilterForm(formdata=request.args)
     if not filters.validate():
-        return render("admin/organisations.html", filters=filters, page=None, counts={},
-                      pagination=None, status=400)
+        return render(
+            "admin/organisations.html",
+            filters=filters,
+            page=None,
+            counts={},
+            pagination=None,
+            status=400,
+        )
     status = None if filters.status.data == "all" else filters.status.data
     page = paginate(services.organisations_statement(status), per_page=ORGANISATIONS_PER_PAGE)
     counts = services.people_counts([org.id for org in page.items])
-    return render("admin/organisations.html", filters=filters, page=page, counts=counts,
-                  pagination=pagination_params(page))
+    return render(
+        "admin/organisations.html",
+        filters=filters,
+        page=page,
+        counts=counts,
+        pagination=pagination_params(page),
+    )
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -115,8 +127,11 @@ def create_organisation():
     if form.validate_on_submit():
         try:
             organisation = services.create_organisation(
-                actor=current_user, name=form.name.data, kind=form.kind.data,
-                website=form.website.data)
+                actor=current_user,
+                name=form.name.data,
+                kind=form.kind.data,
+                website=form.website.data,
+            )
             db.session.commit()
         except services.AdminError as error:
             db.session.rollback()
@@ -127,16 +142,23 @@ def create_organisation():
         else:
             flash(f"{organisation.name} added", "success")
             return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
-    return render("admin/organisation_form.html", form=form, organisation=None,
-                  status=422 if form.errors else 200)
+    return render(
+        "admin/organisation_form.html",
+        form=form,
+        organisation=None,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.get("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int):
     """An organisation's details and its people."""
     organisation = db.get_or_404(Organisation, organisation_id)
-    return render("admin/organisation.html", organisation=organisation,
-                  people=services.organisation_people(organisation))
+    return render(
+        "admin/organisation.html",
+        organisation=organisation,
+        people=services.organisation_people(organisation),
+    )
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -148,8 +170,12 @@ def edit_organisation(organisation_id: int):
     if form.validate_on_submit():
         try:
             changed = services.update_organisation(
-                actor=current_user, organisation=organisation, name=form.name.data,
-                kind=form.kind.data, website=form.website.data)
+                actor=current_user,
+                organisation=organisation,
+                name=form.name.data,
+                kind=form.kind.data,
+                website=form.website.data,
+            )
             db.session.commit()
         except services.AdminError as error:
             db.session.rollback()
@@ -158,11 +184,17 @@ def edit_organisation(organisation_id: int):
             db.session.rollback()
             form.name.errors.append(services.DUPLICATE_NAME)
         else:
-            flash("Organisation details saved" if changed else "Nothing was changed",
-                  "success" if changed else "info")
+            flash(
+                "Organisation details saved" if changed else "Nothing was changed",
+                "success" if changed else "info",
+            )
             return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
-    return render("admin/organisation_form.html", form=form, organisation=organisation,
-                  status=422 if form.errors else 200)
+    return render(
+        "admin/organisation_form.html",
+        form=form,
+        organisation=organisation,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/organisations/<int:organisation_id>/deactivate", methods=["GET", "POST"])
@@ -172,18 +204,24 @@ def deactivate_organisation(organisation_id: int):
     if request.method == "POST":
         try:
             signed_out = services.set_organisation_active(
-                actor=current_user, organisation=organisation, active=False)
+                actor=current_user, organisation=organisation, active=False
+            )
             db.session.commit()
         except services.AdminError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(f"{organisation.name} deactivated. "
-                  f"{_people(signed_out).capitalize()} signed out.", "success")
+            flash(
+                f"{organisation.name} deactivated. {_people(signed_out).capitalize()} signed out.",
+                "success",
+            )
         return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
-    return render("admin/deactivate_organisation.html", organisation=organisation,
-                  active_people=services.active_people_count(organisation),
-                  own=organisation.id == current_user.organisation_id)
+    return render(
+        "admin/deactivate_organisation.html",
+        organisation=organisation,
+        active_people=services.active_people_count(organisation),
+        own=organisation.id == current_user.organisation_id,
+    )
 
 
 @bp.post("/organisations/<int:organisation_id>/reactivate")
@@ -191,8 +229,7 @@ def reactivate_organisation(organisation_id: int):
     """Reactivate an organisation; its people can sign in again."""
     organisation = db.get_or_404(Organisation, organisation_id)
     try:
-        services.set_organisation_active(actor=current_user, organisation=organisation,
-                                         active=True)
+        services.set_organisation_active(actor=current_user, organisation=organisation, active=True)
         db.session.commit()
     except services.AdminError as error:
         db.session.rollback()
@@ -209,23 +246,26 @@ def _people(count: int) -> str:
 
 # People -----------------------------------------------------------------------------------
 
+
 @bp.get("/people")
 def people():
     """List people, filtered by organisation, role and status."""
     filters = PeopleFilterForm(formdata=request.args)
     filters.set_organisations(services.all_organisations())
     if not filters.validate():
-        return render("admin/people.html", filters=filters, page=None, pagination=None,
-                      status=400)
+        return render("admin/people.html", filters=filters, page=None, pagination=None, status=400)
     organisation_id = int(filters.organisation_id.data) if filters.organisation_id.data else None
     page = paginate(
-        services.people_statement(organisation_id=organisation_id,
-                                  role=filters.role.data or None,
-                                  status=filters.status.data or None),
+        services.people_statement(
+            organisation_id=organisation_id,
+            role=filters.role.data or None,
+            status=filters.status.data or None,
+        ),
         per_page=PEOPLE_PER_PAGE,
     )
-    return render("admin/people.html", filters=filters, page=page,
-                  pagination=pagination_params(page))
+    return render(
+        "admin/people.html", filters=filters, page=page, pagination=pagination_params(page)
+    )
 
 
 @bp.route("/people/invite", methods=["GET", "POST"])
@@ -239,9 +279,13 @@ def invite_person():
     if form.validate_on_submit():
         organisation = db.session.get(Organisation, int(form.organisation_id.data))
         try:
-            person = accounts.invite(actor=current_user, email=form.email.data,
-                                     name=form.name.data, organisation=organisation,
-                                     role=Role(form.role.data))
+            person = accounts.invite(
+                actor=current_user,
+                email=form.email.data,
+                name=form.name.data,
+                organisation=organisation,
+                role=Role(form.role.data),
+            )
             db.session.commit()
         except AccountError as error:
             db.session.rollback()
@@ -259,10 +303,13 @@ def invite_person():
 def person(user_id: int):
     """A person's account: details, actions, and recent audit events."""
     person = db.get_or_404(User, user_id)
-    return render("admin/person.html", person=person,
-                  invitation=services.latest_invitation(person),
-                  accepted_at=services.invitation_accepted_at(person),
-                  events=services.events_about_or_by(person))
+    return render(
+        "admin/person.html",
+        person=person,
+        invitation=services.latest_invitation(person),
+        accepted_at=services.invitation_accepted_at(person),
+        events=services.events_about_or_by(person),
+    )
 
 
 @bp.post("/people/<int:user_id>/resend-invitation")
@@ -284,8 +331,7 @@ def resend_invitation(user_id: int):
 def change_role(user_id: int):
     """Give a person a different role; they are signed out so it takes effect at once."""
     person = db.get_or_404(User, user_id)
-    form = ChangeRoleForm(data={"role": person.role.value}
-                          if request.method == "GET" else None)
+    form = ChangeRoleForm(data={"role": person.role.value} if request.method == "GET" else None)
     if form.validate_on_submit():
         if form.role.data == person.role.value:
             flash("Nothing was changed", "info")
@@ -299,8 +345,9 @@ def change_role(user_id: int):
         else:
             flash(f"{person.name} is now {person.role.label.lower()}", "success")
             return redirect_to(url_for("admin.person", user_id=person.id))
-    return render("admin/change_role.html", form=form, person=person,
-                  status=422 if form.errors else 200)
+    return render(
+        "admin/change_role.html", form=form, person=person, status=422 if form.errors else 200
+    )
 
 
 @bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])
@@ -319,8 +366,7 @@ def deactivate_person(user_id: int):
         else:
             flash(f"{person.name} deactivated and signed out", "success")
         return redirect_to(url_for("admin.person", user_id=person.id))
-    return render("admin/deactivate_person.html", person=person,
-                  own=person.id == current_user.id)
+    return render("admin/deactivate_person.html", person=person, own=person.id == current_user.id)
 
 
 @bp.post("/people/<int:user_id>/reactivate")
@@ -342,14 +388,16 @@ def reactivate_person(user_id: int):
 
 # Audit log --------------------------------------------------------------------------------
 
+
 @bp.get("/audit")
 def audit_log():
     """The audit log, newest first, filtered by action, object, actor and dates."""
     filters = AuditFilterForm(formdata=request.args)
     filters.set_choices(services.distinct_actions(), services.distinct_object_types())
     if not filters.validate():
-        return render("admin/audit_log.html", filters=filters, page=None, pagination=None,
-                      status=400)
+        return render(
+            "admin/audit_log.html", filters=filters, page=None, pagination=None, status=400
+        )
     page = paginate(
         services.audit_statement(
             action=filters.action.data or None,
@@ -360,5 +408,6 @@ def audit_log():
         ),
         per_page=EVENTS_PER_PAGE,
     )
-    return render("admin/audit_log.html", filters=filters, page=page,
-                  pagination=pagination_params(page))
+    return render(
+        "admin/audit_log.html", filters=filters, page=page, pagination=pagination_params(page)
+    )

@@ -23,16 +23,18 @@ class AskForm(FlaskForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a title for the ask"),
-                    Length(max=TITLE_MAX,
-                           message=f"Title must be {TITLE_MAX} characters or fewer")],
+        validators=[
+            DataRequired("Enter a title for the ask"),
+            Length(max=TITLE_MAX, message=f"Title must be {TITLE_MAX} characters or fewer"),
+        ],
     )
     theme = StringField(
         "Theme (optional)",
         widget=GovTextInput(),
-        validators=[Optional(),
-                    Length(max=THEME_MAX,
-                           message=f"Theme must be {THEME_MAX} characters or fewer")],
+        validators=[
+            Optional(),
+            Length(max=THEME_MAX, message=f"Theme must be {THEME_MAX} characters or fewer"),
+        ],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -43,15 +45,20 @@ class VersionForm(FlaskForm):
     body = TextAreaField(
         "Wording",
         widget=GovTextArea(),
-        validators=[DataRequired("Enter the wording"),
-                    Length(max=WORDING_MAX,
-                           message=f"Wording must be {WORDING_MAX:,} characters or fewer")],
+        validators=[
+            DataRequired("Enter the wording"),
+            Length(max=WORDING_MAX, message=f"Wording must be {WORDING_MAX:,} characters or fewer"),
+        ],
     )
     change_note = TextAreaField(
         "What changed",
         widget=GovTextArea(),
-        validators=[Length(max=CHANGE_NOTE_MAX,
-                           message=f"What changed must be {CHANGE_NOTE_MAX} characters or fewer")],
+        validators=[
+            Length(
+                max=CHANGE_NOTE_MAX,
+                message=f"What changed must be {CHANGE_NOTE_MAX} characters or fewer",
+            )
+        ],
     )
     # The latest version number when the form was opened: publishing on top of a version
     # the writer has not seen is refused rather than silently overwriting it.

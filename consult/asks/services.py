@@ -31,8 +31,13 @@ def create_ask(*, actor: User, consultation: Consultation, title: str, theme: st
     last = db.session.scalar(
         select(func.max(Ask.position)).where(Ask.consultation_id == consultation.id)
     )
-    ask = Ask(consultation=consultation, title=title.strip(), theme=theme.strip(),
-              position=(last or 0) + 1, state=AskState.DRAFTING)
+    ask = Ask(
+        consultation=consultation,
+        title=title.strip(),
+        theme=theme.strip(),
+        position=(last or 0) + 1,
+        state=AskState.DRAFTING,
+    )
     db.session.add(ask)
     db.session.flush()
     audit.record(actor, "ask.create", ask, after=audit.snapshot(ask, *ASK_FIELDS))
@@ -60,41 +65,62 @@ def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
     """
     if direction not in ("up", "down"):
         raise AskError("Choose whether to move the ask up or down.")
-    siblings = list(db.session.scalars(
-        select(Ask).where(Ask.consultation_id == ask.consultation_id)
-        .order_by(Ask.position, Ask.id)
-    ))
+    siblings = list(
+        db.session.scalars(
+            select(Ask)
+            .where(Ask.consultation_id == ask.consultation_id)
+            .order_by(Ask.position, Ask.id)
+        )
+    )
     index = siblings.index(ask)
     other = index - 1 if direction == "up" else index + 1
     if other < 0 or other >= len(siblings):
         return False
     neighbour = siblings[other]
-    before = {"position": ask.position, "neighbour_id": neighbour.id,
-              "neighbour_position": neighbour.position}
+    before = {
+        "position": ask.position,
+        "neighbour_id": neighbour.id,
+        "neighbour_position": neighbour.position,
+    }
     siblings[index], siblings[other] = siblings[other], siblings[index]
     for number, sibling in enumerate(siblings, start=1):
         if sibling.position != number:
             sibling.position = number
     db.session.flush()
-    audit.record(actor, "ask.move", ask, before=before,
-                 after={"position": ask.position, "neighbour_id": neighbour.id,
-                        "neighbour_position": neighbour.position, "direction": direction})
+    audit.record(
+        actor,
+        "ask.move",
+        ask,
+        before=before,
+        after={
+            "position": ask.position,
+            "neighbour_id": neighbour.id,
+            "neighbour_position": neighbour.position,
+            "direction": direction,
+        },
+    )
     return True
 
 
 def latest_number(ask: Ask) -> int:
     """The number of the ask's latest version in the database (0 if none)."""
-    return db.session.scalar(
-        select(func.coalesce(func.max(DraftVersion.number), 0))
-        .where(DraftVersion.ask_id == ask.id)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.max(DraftVersion.number), 0)).where(
+                DraftVersion.ask_id == ask.id
+            )
+        )
+        or 0
+    )
 
 
 def check_can_publish(ask: Ask) -> None:
     """Refuse a new version once the ask's wording is agreed or published."""
     if ask.state in LOCKED_STATES:
-        raise AskError(f"The wording of this ask has been {LOCKED_STATES[ask.state]}, "
-                       "so you cannot publish a new version.")
+        raise AskError(
+            f"The wording of this ask has been {LOCKED_STATES[ask.state]}, "
+            "so you cannot publish a new version."
+        )
 
 
 def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> DraftVersion:
@@ -111,14 +137,20 @@ def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> Dr
     number = latest_number(ask)
     if number:
         current = db.session.scalar(
-            select(DraftVersion).where(DraftVersion.ask_id == ask.id,
-                                       DraftVersion.number == number)
+            select(DraftVersion).where(DraftVersion.ask_id == ask.id, DraftVersion.number == number)
         )
         if current is not None and normalise_wording(current.body) == body:
-            raise AskError(f"This wording is the same as {current.label}. "
-                           "Change the wording before publishing a new version.")
-    version = DraftVersion(ask_id=ask.id, number=number + 1, body=body,
-                           change_note=change_note.strip(), author_id=actor.id)
+            raise AskError(
+                f"This wording is the same as {current.label}. "
+                "Change the wording before publishing a new version."
+            )
+    version = DraftVersion(
+        ask_id=ask.id,
+        number=number + 1,
+        body=body,
+        change_note=change_note.strip(),
+        author_id=actor.id,
+    )
     db.session.add(version)
     db.session.flush()
     before = audit.snapshot(ask, "state")
@@ -127,9 +159,17 @@ def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> Dr
         db.session.flush()
     # Let ask.versions / ask.current_version see the new version.
     db.session.expire(ask, ["versions"])
-    audit.record(actor, "version.publish", version,
-                 before={"number": number or None, **before},
-                 after={"number": version.number, "change_note": version.change_note,
-                        "ask_id": ask.id, **audit.snapshot(ask, "state")})
+    audit.record(
+        actor,
+        "version.publish",
+        version,
+        before={"number": number or None, **before},
+        after={
+            "number": version.number,
+            "change_note": version.change_note,
+            "ask_id": ask.id,
+            **audit.snapshot(ask, "state"),
+        },
+    )
     announce(ask_id=ask.id, name="version-published", object_id=version.id)
     return version

@@ -24,12 +24,14 @@ from consult.pagination import paginate, pagination_params
 bp = Blueprint("asks", __name__)
 
 VERSIONS_PER_PAGE = 50
-CONFLICT = ("Someone else published a version at the same time. "
-            "Check the latest version and try again.")
+CONFLICT = (
+    "Someone else published a version at the same time. Check the latest version and try again."
+)
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 # Loading and permission checks ------------------------------------------------------------
+
 
 def readable_ask(ask_id: int) -> Ask:
     """The ask, if the current person may read it (sign in or 403 otherwise)."""
@@ -48,16 +50,20 @@ def _editable_ask(ask_id: int) -> Ask:
 
 def _version_or_404(ask: Ask, number: int) -> DraftVersion:
     return db.first_or_404(
-        select(DraftVersion).options(joinedload(DraftVersion.author))
+        select(DraftVersion)
+        .options(joinedload(DraftVersion.author))
         .where(DraftVersion.ask_id == ask.id, DraftVersion.number == number)
     )
 
 
 def _version_numbers(ask: Ask) -> list[int]:
-    return list(db.session.scalars(
-        select(DraftVersion.number).where(DraftVersion.ask_id == ask.id)
-        .order_by(DraftVersion.number.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(DraftVersion.number)
+            .where(DraftVersion.ask_id == ask.id)
+            .order_by(DraftVersion.number.desc())
+        )
+    )
 
 
 def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None) -> Response:
@@ -67,12 +73,19 @@ def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None
 def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
     """What every ask page's template needs to know about the ask and the version shown."""
     current = ask.current_version
-    return {"ask": ask, "consultation": ask.consultation, "current": current, "version": version,
-            "is_current": version is not None and current is not None
-            and version.number == current.number}
+    return {
+        "ask": ask,
+        "consultation": ask.consultation,
+        "current": current,
+        "version": version,
+        "is_current": version is not None
+        and current is not None
+        and version.number == current.number,
+    }
 
 
 # Secretariat: asks ------------------------------------------------------------------------
+
 
 @bp.route("/consultations/<int:consultation_id>/asks/new", methods=["GET", "POST"])
 def create(consultation_id: int):
@@ -82,13 +95,22 @@ def create(consultation_id: int):
         refuse()
     form = AskForm()
     if form.validate_on_submit():
-        ask = services.create_ask(actor=current_user, consultation=consultation,
-                                  title=form.title.data, theme=form.theme.data or "")
+        ask = services.create_ask(
+            actor=current_user,
+            consultation=consultation,
+            title=form.title.data,
+            theme=form.theme.data or "",
+        )
         db.session.commit()
         flash(f"Ask added: {ask.title}", "success")
         return redirect_to(url_for("asks.show", ask_id=ask.id))
-    return render("asks/form.html", status=422 if form.errors else 200, form=form,
-                  consultation=consultation, ask=None)
+    return render(
+        "asks/form.html",
+        status=422 if form.errors else 200,
+        form=form,
+        consultation=consultation,
+        ask=None,
+    )
 
 
 @bp.route("/asks/<int:ask_id>/edit", methods=["GET", "POST"])
@@ -97,13 +119,19 @@ def edit(ask_id: int):
     ask = _editable_ask(ask_id)
     form = AskForm(obj=ask)
     if form.validate_on_submit():
-        changed = services.update_ask(actor=current_user, ask=ask, title=form.title.data,
-                                      theme=form.theme.data or "")
+        changed = services.update_ask(
+            actor=current_user, ask=ask, title=form.title.data, theme=form.theme.data or ""
+        )
         db.session.commit()
         flash("Ask updated" if changed else "Nothing was changed", "success" if changed else "info")
         return redirect_to(url_for("asks.show", ask_id=ask.id))
-    return render("asks/form.html", status=422 if form.errors else 200, form=form,
-                  consultation=ask.consultation, ask=ask)
+    return render(
+        "asks/form.html",
+        status=422 if form.errors else 200,
+        form=form,
+        consultation=ask.consultation,
+        ask=ask,
+    )
 
 
 @bp.post("/asks/<int:ask_id>/move")
@@ -112,8 +140,9 @@ def move(ask_id: int):
     ask = _editable_ask(ask_id)
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
-        return _problem("The ask was not moved",
-                        "Choose whether to move the ask up or down.", 400, ask)
+        return _problem(
+            "The ask was not moved", "Choose whether to move the ask up or down.", 400, ask
+        )
     moved = services.move_ask(actor=current_user, ask=ask, direction=direction)
     db.session.commit()
     if moved:
@@ -125,6 +154,7 @@ def move(ask_id: int):
 
 # Reading ----------------------------------------------------------------------------------
 
+
 @bp.get("/asks/<int:ask_id>")
 def show(ask_id: int):
     """An ask, its current wording paragraph by paragraph, and its discussion (the wording
@@ -132,9 +162,13 @@ def show(ask_id: int):
     ask = readable_ask(ask_id)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
-    return render("asks/show.html", block="wording", paragraphs=paragraphs,
-                  discussion=threads.for_page(ask, current, paragraphs) if current else None,
-                  **ask_context(ask, current))
+    return render(
+        "asks/show.html",
+        block="wording",
+        paragraphs=paragraphs,
+        discussion=threads.for_page(ask, current, paragraphs) if current else None,
+        **ask_context(ask, current),
+    )
 
 
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")
@@ -143,8 +177,13 @@ def version(ask_id: int, number: int):
     ask = readable_ask(ask_id)
     shown = _version_or_404(ask, number)
     paragraphs = text.paragraphs(shown.body)
-    return render("asks/show.html", block="wording", paragraphs=paragraphs,
-                  discussion=threads.for_page(ask, shown, paragraphs), **ask_context(ask, shown))
+    return render(
+        "asks/show.html",
+        block="wording",
+        paragraphs=paragraphs,
+        discussion=threads.for_page(ask, shown, paragraphs),
+        **ask_context(ask, shown),
+    )
 
 
 @bp.get("/asks/<int:ask_id>/versions")
@@ -152,14 +191,22 @@ def versions(ask_id: int):
     """Every version of an ask, newest first, with a form to compare two of them."""
     ask = readable_ask(ask_id)
     page = paginate(
-        select(DraftVersion).options(joinedload(DraftVersion.author))
-        .where(DraftVersion.ask_id == ask.id).order_by(DraftVersion.number.desc()),
+        select(DraftVersion)
+        .options(joinedload(DraftVersion.author))
+        .where(DraftVersion.ask_id == ask.id)
+        .order_by(DraftVersion.number.desc()),
         per_page=VERSIONS_PER_PAGE,
     )
     numbers = _version_numbers(ask)
-    return render("asks/versions.html", page=page, pagination=pagination_params(page),
-                  numbers=numbers, compare_from=numbers[1] if len(numbers) > 1 else None,
-                  compare_to=numbers[0] if numbers else None, **ask_context(ask))
+    return render(
+        "asks/versions.html",
+        page=page,
+        pagination=pagination_params(page),
+        numbers=numbers,
+        compare_from=numbers[1] if len(numbers) > 1 else None,
+        compare_to=numbers[0] if numbers else None,
+        **ask_context(ask),
+    )
 
 
 @bp.get("/asks/<int:ask_id>/compare")
@@ -171,9 +218,15 @@ def compare(ask_id: int):
     context = dict(numbers=numbers, **ask_context(ask))
 
     def refuse(message: str) -> Response:
-        return render("asks/compare.html", status=400, problem=message, blocks=None,
-                      compare_from=numbers[1] if len(numbers) > 1 else None,
-                      compare_to=numbers[0] if numbers else None, **context)
+        return render(
+            "asks/compare.html",
+            status=400,
+            problem=message,
+            blocks=None,
+            compare_from=numbers[1] if len(numbers) > 1 else None,
+            compare_to=numbers[0] if numbers else None,
+            **context,
+        )
 
     if len(numbers) < 2:
         return refuse("This ask has fewer than two versions, so there is nothing to compare yet.")
@@ -185,12 +238,22 @@ def compare(ask_id: int):
     old = _version_or_404(ask, from_number)
     new = _version_or_404(ask, to_number)
     blocks = text.paragraph_diff(old.body, new.body)
-    return render("asks/compare.html", old=old, new=new, blocks=blocks, problem=None,
-                  removed=sum(b.removed for b in blocks), added=sum(b.added for b in blocks),
-                  compare_from=from_number, compare_to=to_number, **context)
+    return render(
+        "asks/compare.html",
+        old=old,
+        new=new,
+        blocks=blocks,
+        problem=None,
+        removed=sum(b.removed for b in blocks),
+        added=sum(b.added for b in blocks),
+        compare_from=from_number,
+        compare_to=to_number,
+        **context,
+    )
 
 
 # Secretariat: new versions ----------------------------------------------------------------
+
 
 def _preview(ask: Ask, body: str) -> dict[str, Any]:
     """What a new version would look like, and how it differs from the latest."""
@@ -214,13 +277,24 @@ def new_version(ask_id: int):
     # A preview needs only the wording; publishing v2 onwards also needs a change note.
     form = VersionForm(note_required=publishing and current is not None)
 
-    def page(status: int = 200, preview: dict[str, Any] | None = None,
-             conflict: str | None = None, fragment: bool = False) -> Response:
-        return render("asks/new_version.html", block="preview" if fragment else None,
-                      status=status, form=form, preview=preview, conflict=conflict,
-                      fragment=fragment, next_number=services.latest_number(ask) + 1,
-                      can_publish=permissions.can_publish_version(current_user, ask),
-                      **ask_context(ask))
+    def page(
+        status: int = 200,
+        preview: dict[str, Any] | None = None,
+        conflict: str | None = None,
+        fragment: bool = False,
+    ) -> Response:
+        return render(
+            "asks/new_version.html",
+            block="preview" if fragment else None,
+            status=status,
+            form=form,
+            preview=preview,
+            conflict=conflict,
+            fragment=fragment,
+            next_number=services.latest_number(ask) + 1,
+            can_publish=permissions.can_publish_version(current_user, ask),
+            **ask_context(ask),
+        )
 
     if request.method == "GET":
         form.body.data = current.body if current is not None else ""
@@ -238,8 +312,12 @@ def new_version(ask_id: int):
         form.based_on.data = str(latest)
         return page(409, preview=_preview(ask, form.body.data), conflict=CONFLICT)
     try:
-        published = services.publish_version(actor=current_user, ask=ask, body=form.body.data,
-                                             change_note=form.change_note.data or "")
+        published = services.publish_version(
+            actor=current_user,
+            ask=ask,
+            body=form.body.data,
+            change_note=form.change_note.data or "",
+        )
     except services.AskError as error:
         form.body.errors.append(str(error))
         return page(422)

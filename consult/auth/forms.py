@@ -42,8 +42,10 @@ class SignInForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Enter your email address"),
-            Length(max=EMAIL_MAX_LENGTH,
-                   message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer"),
+            Length(
+                max=EMAIL_MAX_LENGTH,
+                message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer",
+            ),
         ],
         widget=GovTextInput(),
     )
@@ -51,8 +53,10 @@ class SignInForm(FlaskForm):
         "Password",
         validators=[
             InputRequired("Enter your password"),
-            Length(max=PASSWORD_MAX_LENGTH,
-                   message=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer"),
+            Length(
+                max=PASSWORD_MAX_LENGTH,
+                message=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+            ),
         ],
         widget=GovPasswordInput(),
     )
@@ -66,8 +70,9 @@ _NAME = StringField(
     filters=[_strip],
     validators=[
         DataRequired("Enter your full name"),
-        Length(max=NAME_MAX_LENGTH,
-               message=f"Full name must be {NAME_MAX_LENGTH} characters or fewer"),
+        Length(
+            max=NAME_MAX_LENGTH, message=f"Full name must be {NAME_MAX_LENGTH} characters or fewer"
+        ),
     ],
     widget=GovTextInput(),
 )
@@ -75,8 +80,10 @@ _CURRENT_PASSWORD = PasswordField(
     "Current password",
     validators=[
         InputRequired("Enter your current password"),
-        Length(max=PASSWORD_MAX_LENGTH,
-               message=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer"),
+        Length(
+            max=PASSWORD_MAX_LENGTH,
+            message=f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer",
+        ),
     ],
     widget=GovPasswordInput(),
 )
@@ -88,7 +95,7 @@ class _NewPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         description=f"Must be {PASSWORD_MIN_LENGTH} characters or more. A few unrelated words "
-                    "make a password that is long but easy to remember.",
+        "make a password that is long but easy to remember.",
         validators=[InputRequired("Enter a new password"), PasswordRules()],
         widget=GovPasswordInput(),
     )
@@ -126,10 +133,14 @@ class RequestPasswordResetForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Enter your email address"),
-            Length(max=EMAIL_MAX_LENGTH,
-                   message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer"),
-            Email("Enter an email address in the correct format, like name@example.com",
-                  check_deliverability=False),
+            Length(
+                max=EMAIL_MAX_LENGTH,
+                message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer",
+            ),
+            Email(
+                "Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
         ],
         widget=GovTextInput(),
     )

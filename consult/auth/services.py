@@ -34,8 +34,11 @@ def _hasher() -> tuple[PasswordHasher, str]:
     """The app's hasher: the library's parameters unless ARGON2_TIME_COST/ARGON2_MEMORY_COST
     lower them (the test suite does; production never should)."""
     config = current_app.config if has_app_context() else {}
-    return _hasher_with(config.get("ARGON2_TIME_COST", _DEFAULT.time_cost),
-                        config.get("ARGON2_MEMORY_COST", _DEFAULT.memory_cost))
+    return _hasher_with(
+        config.get("ARGON2_TIME_COST", _DEFAULT.time_cost),
+        config.get("ARGON2_MEMORY_COST", _DEFAULT.memory_cost),
+    )
+
 
 USER_FIELDS = ("email", "name", "organisation_id", "role", "active")
 
@@ -99,19 +102,31 @@ def change_password(*, user: User, new_password: str) -> None:
 
 # Single-use links -----------------------------------------------------------------------
 
-def _issue_token(user: User, purpose: TokenPurpose, lifetime: timedelta,
-                 created_by: User | None) -> str:
+
+def _issue_token(
+    user: User, purpose: TokenPurpose, lifetime: timedelta, created_by: User | None
+) -> str:
     """Revoke the user's earlier unused links of this purpose and issue a new one."""
     now = utcnow()
     db.session.execute(
         update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
-               AccountToken.used_at.is_(None))
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
         .values(used_at=now)
     )
     raw = secrets.token_urlsafe(32)
-    db.session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=hash_token(raw),
-                                expires_at=now + lifetime, created_by_id=getattr(created_by, "id", None)))
+    db.session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(raw),
+            expires_at=now + lifetime,
+            created_by_id=getattr(created_by, "id", None),
+        )
+    )
     db.session.flush()
     return raw
 
@@ -123,8 +138,9 @@ def find_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
     deactivated since the link was sent.
     """
     token = db.session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == hash_token(raw),
-                                   AccountToken.purpose == purpose)
+        select(AccountToken).where(
+            AccountToken.token_hash == hash_token(raw), AccountToken.purpose == purpose
+        )
     )
     if token is None or not token.is_usable():
         return None
@@ -147,6 +163,7 @@ def _use_token(token: AccountToken) -> None:
 
 
 # Invitations -------------------------------------------------------------------------------
+
 
 def _send_invitation(user: User, raw: str, inviter: User) -> None:
     link = url_for("auth.accept_invitation", token=raw, _external=True)
@@ -173,8 +190,9 @@ def invite(*, actor: User, email: str, name: str, organisation: Organisation, ro
     user = User(email=email, name=name.strip(), organisation=organisation, role=role)
     db.session.add(user)
     db.session.flush()
-    raw = _issue_token(user, TokenPurpose.INVITATION,
-                       timedelta(days=current_app.config["INVITATION_DAYS"]), actor)
+    raw = _issue_token(
+        user, TokenPurpose.INVITATION, timedelta(days=current_app.config["INVITATION_DAYS"]), actor
+    )
     audit.record(actor, "user.invite", user, after=audit.snapshot(user, *USER_FIELDS))
     _send_invitation(user, raw, actor)
     return user
@@ -186,8 +204,9 @@ def resend_invitation(*, actor: User, user: User) -> None:
         raise AccountError("This person has already accepted their invitation.")
     if not user.active:
         raise AccountError("This person has been deactivated. Reactivate them first.")
-    raw = _issue_token(user, TokenPurpose.INVITATION,
-                       timedelta(days=current_app.config["INVITATION_DAYS"]), actor)
+    raw = _issue_token(
+        user, TokenPurpose.INVITATION, timedelta(days=current_app.config["INVITATION_DAYS"]), actor
+    )
     audit.record(actor, "user.resend_invitation", user)
     _send_invitation(user, raw, actor)
 
@@ -201,12 +220,14 @@ def accept_invitation(*, token: AccountToken, name: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.rotate_session()
     db.session.flush()
-    audit.record(user, "user.accept_invitation", user, before=before,
-                 after=audit.snapshot(user, "name"))
+    audit.record(
+        user, "user.accept_invitation", user, before=before, after=audit.snapshot(user, "name")
+    )
     return user
 
 
 # Password reset ---------------------------------------------------------------------------
+
 
 def request_password_reset(email: str) -> None:
     """Email a reset link if an active account has this address; say nothing either way."""
@@ -242,6 +263,7 @@ def reset_password(*, token: AccountToken, password: str) -> User:
 
 # Administration of people -----------------------------------------------------------------
 
+
 def change_role(*, actor: User, user: User, role: Role) -> None:
     """Give a person another role; their sessions end so the new role applies at once."""
     if user.id == actor.id and role != Role.SECRETARIAT:
@@ -261,5 +283,10 @@ def set_user_active(*, actor: User, user: User, active: bool) -> None:
     user.active = active
     user.rotate_session()
     db.session.flush()
-    audit.record(actor, "user.deactivate" if not active else "user.reactivate", user,
-                 before=before, after=audit.snapshot(user, "active"))
+    audit.record(
+        actor,
+        "user.deactivate" if not active else "user.reactivate",
+        user,
+        before=before,
+        after=audit.snapshot(user, "active"),
+    )

@@ -35,19 +35,22 @@ from consult.models import TokenPurpose, User
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
-INVITATION_EXPIRED = ("This invitation link has expired or has already been used. "
-                      "Ask the secretariat to send a new one.")
-RESET_EXPIRED = ("This password reset link has expired or has already been used. "
-                 "You can ask for a new one.")
+INVITATION_EXPIRED = (
+    "This invitation link has expired or has already been used. "
+    "Ask the secretariat to send a new one."
+)
+RESET_EXPIRED = (
+    "This password reset link has expired or has already been used. You can ask for a new one."
+)
 
 # Throttling. Each limit string may be overridden in the app's configuration; it is read
 # at request time, so a test (or an operator) can change it without a restart.
 LIMIT_DEFAULTS = {
-    "SIGN_IN_ACCOUNT_LIMIT": "10 per 5 minutes",      # failed sign-ins per email address
-    "SIGN_IN_ADDRESS_LIMIT": "30 per 5 minutes",      # failed sign-ins per remote address
+    "SIGN_IN_ACCOUNT_LIMIT": "10 per 5 minutes",  # failed sign-ins per email address
+    "SIGN_IN_ADDRESS_LIMIT": "30 per 5 minutes",  # failed sign-ins per remote address
     "PASSWORD_RESET_ADDRESS_LIMIT": "5 per 15 minutes",  # reset requests per remote address
     "PASSWORD_RESET_ACCOUNT_LIMIT": "3 per 15 minutes",  # reset emails per email address
-    "CHANGE_PASSWORD_LIMIT": "10 per 5 minutes",      # wrong current passwords per person
+    "CHANGE_PASSWORD_LIMIT": "10 per 5 minutes",  # wrong current passwords per person
 }
 
 
@@ -58,7 +61,9 @@ def load_user(session_token: str) -> User | None:
     cookie stops working at once.
     """
     user = db.session.scalar(
-        select(User).options(joinedload(User.organisation)).where(User.session_token == session_token)
+        select(User)
+        .options(joinedload(User.organisation))
+        .where(User.session_token == session_token)
     )
     return user if user is not None and user.is_active else None
 
@@ -89,6 +94,7 @@ def unauthorised() -> Response:
 
 # Rate-limit keys and values -----------------------------------------------------------------
 
+
 def _limit(name: str) -> Callable[[], str]:
     return lambda: current_app.config.get(name) or LIMIT_DEFAULTS[name]
 
@@ -113,11 +119,20 @@ def _failed(response: Response) -> bool:
 
 # Routes -------------------------------------------------------------------------------------
 
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_limit("SIGN_IN_ACCOUNT_LIMIT"), key_func=_posted_email_key, methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(_limit("SIGN_IN_ADDRESS_LIMIT"), key_func=_remote_address_key, methods=["POST"],
-               deduct_when=_failed)
+@limiter.limit(
+    _limit("SIGN_IN_ACCOUNT_LIMIT"),
+    key_func=_posted_email_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    _limit("SIGN_IN_ADDRESS_LIMIT"),
+    key_func=_remote_address_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def sign_in():
     """Sign in with email address and password."""
     next_url = safe_next(request.args.get("next"))
@@ -134,8 +149,9 @@ def sign_in():
             return redirect_to(next_url or url_for("consultations.index"))
         # One message, whatever the reason: unknown, wrong password, deactivated, invited.
         form.email.errors.append(SIGN_IN_ERROR)
-    return render("auth/sign_in.html", form=form, next_url=next_url,
-                  status=422 if form.errors else 200)
+    return render(
+        "auth/sign_in.html", form=form, next_url=next_url, status=422 if form.errors else 200
+    )
 
 
 @bp.post("/sign-out")
@@ -160,12 +176,15 @@ def accept_invitation(token: str):
     if record is None:
         return _link_expired(INVITATION_EXPIRED)
     invitee = record.user
-    form = AcceptInvitationForm(account_email=invitee.email,
-                                data=None if request.method == "POST" else {"name": invitee.name})
+    form = AcceptInvitationForm(
+        account_email=invitee.email,
+        data=None if request.method == "POST" else {"name": invitee.name},
+    )
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(token=record, name=form.name.data,
-                                              password=form.password.data)
+            user = services.accept_invitation(
+                token=record, name=form.name.data, password=form.password.data
+            )
         except services.AccountError:
             db.session.rollback()
             return _link_expired(INVITATION_EXPIRED)
@@ -175,15 +194,19 @@ def accept_invitation(token: str):
         db.session.commit()
         flash("Your account is ready. Welcome to Consult.", "success")
         return redirect_to(url_for("consultations.index"))
-    return render("auth/accept_invitation.html", form=form, invitee=invitee,
-                  status=422 if form.errors else 200)
+    return render(
+        "auth/accept_invitation.html",
+        form=form,
+        invitee=invitee,
+        status=422 if form.errors else 200,
+    )
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
-@limiter.limit(_limit("PASSWORD_RESET_ADDRESS_LIMIT"), key_func=_remote_address_key,
-               methods=["POST"])
-@limiter.limit(_limit("PASSWORD_RESET_ACCOUNT_LIMIT"), key_func=_posted_email_key,
-               methods=["POST"])
+@limiter.limit(
+    _limit("PASSWORD_RESET_ADDRESS_LIMIT"), key_func=_remote_address_key, methods=["POST"]
+)
+@limiter.limit(_limit("PASSWORD_RESET_ACCOUNT_LIMIT"), key_func=_posted_email_key, methods=["POST"])
 def request_password_reset():
     """Ask for a password reset link; the answer is the same whether or not the account exists."""
     form = RequestPasswordResetForm()
@@ -191,15 +214,13 @@ def request_password_reset():
         services.request_password_reset(form.email.data)
         db.session.commit()
         return redirect_to(url_for("auth.password_reset_sent"))
-    return render("auth/request_password_reset.html", form=form,
-                  status=422 if form.errors else 200)
+    return render("auth/request_password_reset.html", form=form, status=422 if form.errors else 200)
 
 
 @bp.get("/password-reset/sent")
 def password_reset_sent():
     """Confirm that a reset link was sent, without saying whether the account exists."""
-    return render("auth/password_reset_sent.html",
-                  hours=current_app.config["PASSWORD_RESET_HOURS"])
+    return render("auth/password_reset_sent.html", hours=current_app.config["PASSWORD_RESET_HOURS"])
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
@@ -230,8 +251,9 @@ def account():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_limit("CHANGE_PASSWORD_LIMIT"), key_func=_person_key, methods=["POST"],
-               deduct_when=_failed)
+@limiter.limit(
+    _limit("CHANGE_PASSWORD_LIMIT"), key_func=_person_key, methods=["POST"], deduct_when=_failed
+)
 def change_password():
     """Change one's password; every other session ends, this one carries on."""
     user = current_user._get_current_object()

@@ -21,13 +21,19 @@ def new_submission_key() -> str:
 
 
 def _body(label: str, required: str, too_long: str) -> TextAreaField:
-    return TextAreaField(label, widget=GovTextArea(), validators=[
-        DataRequired(required), Length(max=BODY_MAX, message=too_long)])
+    return TextAreaField(
+        label,
+        widget=GovTextArea(),
+        validators=[DataRequired(required), Length(max=BODY_MAX, message=too_long)],
+    )
 
 
 def _reason(label: str, required: str, too_long: str, limit: int = REASON_MAX) -> TextAreaField:
-    return TextAreaField(label, widget=GovTextArea(), validators=[
-        DataRequired(required), Length(max=limit, message=too_long)])
+    return TextAreaField(
+        label,
+        widget=GovTextArea(),
+        validators=[DataRequired(required), Length(max=limit, message=too_long)],
+    )
 
 
 class CommentActionForm(FlaskForm):
@@ -47,33 +53,46 @@ class CommentActionForm(FlaskForm):
 class CommentForm(CommentActionForm):
     """A new comment on the whole ask or on one paragraph, optionally quoting a phrase of it."""
 
-    body = _body("Comment", "Enter your comment",
-                 f"Comment must be {BODY_MAX:,} characters or fewer")
-    quote = StringField("Quote a phrase from this paragraph (optional)", widget=GovTextInput(),
-                        validators=[Optional(), Length(
-                            max=QUOTE_MAX,
-                            message=f"The quoted phrase must be {QUOTE_MAX} characters or fewer")])
+    body = _body(
+        "Comment", "Enter your comment", f"Comment must be {BODY_MAX:,} characters or fewer"
+    )
+    quote = StringField(
+        "Quote a phrase from this paragraph (optional)",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(
+                max=QUOTE_MAX, message=f"The quoted phrase must be {QUOTE_MAX} characters or fewer"
+            ),
+        ],
+    )
     paragraph = HiddenField(validators=[Optional(), Regexp(ANCHOR_PATTERN, message=RELOAD)])
     # Where the form sits: under its paragraph (opened with htmx) or on the page itself.
     placement = HiddenField(default="page", validators=[AnyOf(("page", "inline"), message=RELOAD)])
-    submission_key = HiddenField(default=new_submission_key, validators=[
-        DataRequired(RELOAD), Regexp(r"^[0-9a-f]{32}$", message=RELOAD)])
+    submission_key = HiddenField(
+        default=new_submission_key,
+        validators=[DataRequired(RELOAD), Regexp(r"^[0-9a-f]{32}$", message=RELOAD)],
+    )
 
 
 class ReplyForm(CommentActionForm):
     """A reply to a comment."""
 
-    body = _body("Your reply", "Enter your reply",
-                 f"Reply must be {BODY_MAX:,} characters or fewer")
-    submission_key = HiddenField(default=new_submission_key, validators=[
-        DataRequired(RELOAD), Regexp(r"^[0-9a-f]{32}$", message=RELOAD)])
+    body = _body(
+        "Your reply", "Enter your reply", f"Reply must be {BODY_MAX:,} characters or fewer"
+    )
+    submission_key = HiddenField(
+        default=new_submission_key,
+        validators=[DataRequired(RELOAD), Regexp(r"^[0-9a-f]{32}$", message=RELOAD)],
+    )
 
 
 class EditForm(CommentActionForm):
     """The author's new text for their comment."""
 
-    body = _body("Your comment", "Enter your comment",
-                 f"Comment must be {BODY_MAX:,} characters or fewer")
+    body = _body(
+        "Your comment", "Enter your comment", f"Comment must be {BODY_MAX:,} characters or fewer"
+    )
 
 
 class WithdrawForm(CommentActionForm):
@@ -83,19 +102,29 @@ class WithdrawForm(CommentActionForm):
 class HideForm(CommentActionForm):
     """The secretariat's reason for hiding a comment; its author is shown it."""
 
-    reason = _reason("Why are you hiding this comment?", "Enter the reason for hiding the comment",
-                     f"Reason must be {REASON_MAX} characters or fewer")
+    reason = _reason(
+        "Why are you hiding this comment?",
+        "Enter the reason for hiding the comment",
+        f"Reason must be {REASON_MAX} characters or fewer",
+    )
 
 
 class ResolveForm(CommentActionForm):
     """The secretariat's response to a comment it marks resolved."""
 
-    response = _reason("The secretariat's response", "Enter the secretariat's response",
-                       f"Response must be {BODY_MAX:,} characters or fewer", BODY_MAX)
+    response = _reason(
+        "The secretariat's response",
+        "Enter the secretariat's response",
+        f"Response must be {BODY_MAX:,} characters or fewer",
+        BODY_MAX,
+    )
 
 
 class ReportForm(CommentActionForm):
     """A member's reason for reporting a comment to the secretariat."""
 
-    reason = _reason("Why are you reporting this comment?", "Enter why you are reporting this comment",
-                     f"Reason must be {REASON_MAX} characters or fewer")
+    reason = _reason(
+        "Why are you reporting this comment?",
+        "Enter why you are reporting this comment",
+        f"Reason must be {REASON_MAX} characters or fewer",
+    )

@@ -37,15 +37,25 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def add_comment(*, author: User, ask: Ask, body: str, paragraph_anchor: str | None = None,
-                quote: str | None = None, parent: Comment | None = None,
-                submission_key: str | None = None) -> tuple[Comment, bool]:
+def add_comment(
+    *,
+    author: User,
+    ask: Ask,
+    body: str,
+    paragraph_anchor: str | None = None,
+    quote: str | None = None,
+    parent: Comment | None = None,
+    submission_key: str | None = None,
+) -> tuple[Comment, bool]:
     """Comment on the ask's current version (or reply to a comment); returns the comment and
     whether it is new. The same submission key from the same person returns the first one."""
     body = _clean_body(body)
     if submission_key:
-        existing = db.session.scalar(select(Comment).where(
-            Comment.author_id == author.id, Comment.submission_key == submission_key))
+        existing = db.session.scalar(
+            select(Comment).where(
+                Comment.author_id == author.id, Comment.submission_key == submission_key
+            )
+        )
         if existing is not None:
             return existing, False
     if parent is not None:
@@ -60,7 +70,9 @@ def add_comment(*, author: User, ask: Ask, body: str, paragraph_anchor: str | No
             raise CommentError("There is no draft to comment on yet")
         quote = (quote or "").strip() or None
         if paragraph_anchor:
-            paragraph = next((p for p in paragraphs(version.body) if p.anchor == paragraph_anchor), None)
+            paragraph = next(
+                (p for p in paragraphs(version.body) if p.anchor == paragraph_anchor), None
+            )
             if paragraph is None:
                 raise CommentError("That paragraph is not in the current version")
             if quote is not None:
@@ -72,24 +84,39 @@ def add_comment(*, author: User, ask: Ask, body: str, paragraph_anchor: str | No
             paragraph_anchor = None
             if quote is not None:
                 raise CommentError("Choose a paragraph to quote from")
-    comment = Comment(ask_id=ask.id, version=version, paragraph_anchor=paragraph_anchor,
-                      quote=quote, parent=parent, author=author,
-                      organisation_id=author.organisation_id, body=body,
-                      submission_key=submission_key or None)
+    comment = Comment(
+        ask_id=ask.id,
+        version=version,
+        paragraph_anchor=paragraph_anchor,
+        quote=quote,
+        parent=parent,
+        author=author,
+        organisation_id=author.organisation_id,
+        body=body,
+        submission_key=submission_key or None,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(comment)
             db.session.flush()
     except IntegrityError:
         # The same form, sent twice at once: the other request made it first.
-        existing = db.session.scalar(select(Comment).where(
-            Comment.author_id == author.id, Comment.submission_key == submission_key))
+        existing = db.session.scalar(
+            select(Comment).where(
+                Comment.author_id == author.id, Comment.submission_key == submission_key
+            )
+        )
         if existing is None:
             raise
         return existing, False
-    audit.record(author, "comment.reply" if parent else "comment.create", comment,
-                 after=audit.snapshot(comment, "version_id", "paragraph_anchor", "quote",
-                                      "parent_id", "body"))
+    audit.record(
+        author,
+        "comment.reply" if parent else "comment.create",
+        comment,
+        after=audit.snapshot(
+            comment, "version_id", "paragraph_anchor", "quote", "parent_id", "body"
+        ),
+    )
     announce(ask_id=ask.id, name="comment-added", object_id=comment.id)
     return comment, True
 
@@ -103,7 +130,9 @@ def edit_comment(*, actor: User, comment: Comment, body: str) -> bool:
     comment.body = body
     comment.edited_at = utcnow()
     db.session.flush()
-    audit.record(actor, "comment.edit", comment, before=before, after=audit.snapshot(comment, "body"))
+    audit.record(
+        actor, "comment.edit", comment, before=before, after=audit.snapshot(comment, "body")
+    )
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
     return True
 
@@ -113,8 +142,9 @@ def withdraw_comment(*, actor: User, comment: Comment) -> None:
     before = audit.snapshot(comment, "state", "body")
     comment.state = CommentState.WITHDRAWN
     db.session.flush()
-    audit.record(actor, "comment.withdraw", comment, before=before,
-                 after=audit.snapshot(comment, "state"))
+    audit.record(
+        actor, "comment.withdraw", comment, before=before, after=audit.snapshot(comment, "state")
+    )
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
 
 
@@ -133,8 +163,13 @@ def hide_comment(*, actor: User, comment: Comment, reason: str) -> None:
     comment.hidden_at = utcnow()
     comment.hidden_by = actor
     db.session.flush()
-    audit.record(actor, "comment.hide", comment, before=before,
-                 after=audit.snapshot(comment, "state", "hidden_reason"))
+    audit.record(
+        actor,
+        "comment.hide",
+        comment,
+        before=before,
+        after=audit.snapshot(comment, "state", "hidden_reason"),
+    )
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
 
 
@@ -162,8 +197,11 @@ def report_comment(*, actor: User, comment: Comment, reason: str) -> CommentRepo
         raise CommentError("Enter why you are reporting this comment")
     if len(reason) > REASON_MAX:
         raise CommentError(f"Reason must be {REASON_MAX} characters or fewer")
-    existing = db.session.scalar(select(CommentReport).where(
-        CommentReport.comment_id == comment.id, CommentReport.reporter_id == actor.id))
+    existing = db.session.scalar(
+        select(CommentReport).where(
+            CommentReport.comment_id == comment.id, CommentReport.reporter_id == actor.id
+        )
+    )
     if existing is not None:
         raise CommentError("You have already reported this comment")
     report = CommentReport(comment=comment, reporter=actor, reason=reason)

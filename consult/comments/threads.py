@@ -53,6 +53,7 @@ def parse_id(value: str | None) -> int | None:
 
 # Filters --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Filters:
     """What the reader narrowed the discussion to (unknown values are ignored)."""
@@ -67,8 +68,12 @@ class Filters:
         paragraph = args.get("paragraph") or None
         if paragraph != WHOLE_ASK and paragraph not in set(anchors):
             paragraph = None
-        return cls(paragraph=paragraph, organisation_id=parse_id(args.get("organisation")),
-                   unresolved=args.get("unresolved") == "1", thread=parse_id(args.get("thread")))
+        return cls(
+            paragraph=paragraph,
+            organisation_id=parse_id(args.get("organisation")),
+            unresolved=args.get("unresolved") == "1",
+            thread=parse_id(args.get("thread")),
+        )
 
     @property
     def active(self) -> bool:
@@ -168,8 +173,14 @@ def build_threads(roots: list[Comment], comments: Iterable[Comment], viewer: Any
                 continue
             second = Node(reply, 2, show[reply.id])
             second.replies = [
-                Node(deeper, DEEPEST_LEVEL, show[deeper.id],
-                     in_reply_to=by_id.get(deeper.parent_id) if deeper.parent_id != reply.id else None)
+                Node(
+                    deeper,
+                    DEEPEST_LEVEL,
+                    show[deeper.id],
+                    in_reply_to=by_id.get(deeper.parent_id)
+                    if deeper.parent_id != reply.id
+                    else None,
+                )
                 for deeper in flat_descendants(reply)
             ]
             node.replies.append(second)
@@ -178,6 +189,7 @@ def build_threads(roots: list[Comment], comments: Iterable[Comment], viewer: Any
 
 
 # The discussion of one version's page ---------------------------------------------------------
+
 
 @dataclass
 class Discussion:
@@ -265,8 +277,9 @@ def _on_page(ask: Ask, version: DraftVersion, anchors: list[str]) -> ColumnEleme
     earlier, _ = _version_ids(ask, version)
     condition = Comment.version_id == version.id
     if earlier and anchors:
-        condition = or_(condition, and_(Comment.version_id.in_(earlier),
-                                        Comment.paragraph_anchor.in_(anchors)))
+        condition = or_(
+            condition, and_(Comment.version_id.in_(earlier), Comment.paragraph_anchor.in_(anchors))
+        )
     return condition
 
 
@@ -274,20 +287,27 @@ def _shown_condition(viewer: Any) -> ColumnElement[bool]:
     """Top-level comments that may be shown: visible, hidden ones to those who may read
     them, and any with replies (a tombstone, unless every reply is left out too)."""
     reply = aliased(Comment)
-    condition = or_(Comment.state == CommentState.VISIBLE,
-                    exists().where(reply.parent_id == Comment.id))
+    condition = or_(
+        Comment.state == CommentState.VISIBLE, exists().where(reply.parent_id == Comment.id)
+    )
     if permissions.is_secretariat(viewer):
         return or_(condition, Comment.state == CommentState.HIDDEN)
     if getattr(viewer, "is_authenticated", False):
-        return or_(condition, and_(Comment.state == CommentState.HIDDEN,
-                                   Comment.author_id == viewer.id))
+        return or_(
+            condition, and_(Comment.state == CommentState.HIDDEN, Comment.author_id == viewer.id)
+        )
     return condition
 
 
-def _root_conditions(ask: Ask, version: DraftVersion, anchors: list[str], filters: Filters,
-                     viewer: Any) -> list[ColumnElement[bool]]:
-    conditions = [Comment.ask_id == ask.id, Comment.parent_id.is_(None),
-                  _on_page(ask, version, anchors), _shown_condition(viewer)]
+def _root_conditions(
+    ask: Ask, version: DraftVersion, anchors: list[str], filters: Filters, viewer: Any
+) -> list[ColumnElement[bool]]:
+    conditions = [
+        Comment.ask_id == ask.id,
+        Comment.parent_id.is_(None),
+        _on_page(ask, version, anchors),
+        _shown_condition(viewer),
+    ]
     if filters.paragraph == WHOLE_ASK:
         conditions.append(Comment.paragraph_anchor.is_(None))
     elif filters.paragraph:
@@ -301,33 +321,50 @@ def _root_conditions(ask: Ask, version: DraftVersion, anchors: list[str], filter
     return conditions
 
 
-def _load_threads(conditions: list[ColumnElement[bool]], start: int, upto: int,
-                  replies_upto: int | None) -> list[Comment]:
+def _load_threads(
+    conditions: list[ColumnElement[bool]], start: int, upto: int, replies_upto: int | None
+) -> list[Comment]:
     """One statement: the next page of top-level comments after `start` (up to `upto`), and
     every reply under them (up to `replies_upto`, when given), oldest first."""
-    page = (select(Comment.id).where(*conditions, Comment.id > start, Comment.id <= upto)
-            .order_by(Comment.id).limit(PER_PAGE).cte("page_roots"))
-    tree = select(Comment.id.label("id")).where(Comment.id.in_(select(page.c.id))) \
+    page = (
+        select(Comment.id)
+        .where(*conditions, Comment.id > start, Comment.id <= upto)
+        .order_by(Comment.id)
+        .limit(PER_PAGE)
+        .cte("page_roots")
+    )
+    tree = (
+        select(Comment.id.label("id"))
+        .where(Comment.id.in_(select(page.c.id)))
         .cte("thread_tree", recursive=True)
+    )
     reply = aliased(Comment)
     step = select(reply.id).where(reply.parent_id == tree.c.id)
     if replies_upto is not None:
         step = step.where(reply.id <= replies_upto)
     tree = tree.union_all(step)
-    return list(db.session.scalars(
-        select(Comment).where(Comment.id.in_(select(tree.c.id))).options(*_LOAD)
-        .order_by(Comment.id)
-    ).unique())
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_(select(tree.c.id)))
+            .options(*_LOAD)
+            .order_by(Comment.id)
+        ).unique()
+    )
 
 
 def latest_ids(ask: Ask) -> tuple[int, int]:
     """The newest live event id and the newest comment id of an ask, read together."""
-    row = db.session.execute(select(
-        select(func.coalesce(func.max(LiveEvent.id), 0))
-        .where(LiveEvent.ask_id == ask.id).scalar_subquery(),
-        select(func.coalesce(func.max(Comment.id), 0))
-        .where(Comment.ask_id == ask.id).scalar_subquery(),
-    )).one()
+    row = db.session.execute(
+        select(
+            select(func.coalesce(func.max(LiveEvent.id), 0))
+            .where(LiveEvent.ask_id == ask.id)
+            .scalar_subquery(),
+            select(func.coalesce(func.max(Comment.id), 0))
+            .where(Comment.ask_id == ask.id)
+            .scalar_subquery(),
+        )
+    ).one()
     return int(row[0]), int(row[1])
 
 
@@ -339,8 +376,12 @@ def paragraph_counts(ask: Ask, version: DraftVersion, anchors: list[str]) -> dic
     _, upto_this = _version_ids(ask, version)
     rows = db.session.execute(
         select(Comment.paragraph_anchor, func.count())
-        .where(Comment.ask_id == ask.id, Comment.paragraph_anchor.in_(anchors),
-               Comment.version_id.in_(upto_this), Comment.state == CommentState.VISIBLE)
+        .where(
+            Comment.ask_id == ask.id,
+            Comment.paragraph_anchor.in_(anchors),
+            Comment.version_id.in_(upto_this),
+            Comment.state == CommentState.VISIBLE,
+        )
         .group_by(Comment.paragraph_anchor)
     ).all()
     return {anchor: count for anchor, count in rows}
@@ -348,12 +389,17 @@ def paragraph_counts(ask: Ask, version: DraftVersion, anchors: list[str]) -> dic
 
 def _organisations(ask: Ask) -> list[tuple[int, str]]:
     """Organisations that started a thread on the ask, by name (for the filter)."""
-    started = select(Comment.organisation_id).where(Comment.ask_id == ask.id,
-                                                    Comment.parent_id.is_(None))
-    return [(org_id, name) for org_id, name in db.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.id.in_(started))
-        .order_by(Organisation.name)
-    ).all()]
+    started = select(Comment.organisation_id).where(
+        Comment.ask_id == ask.id, Comment.parent_id.is_(None)
+    )
+    return [
+        (org_id, name)
+        for org_id, name in db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(started))
+            .order_by(Organisation.name)
+        ).all()
+    ]
 
 
 def report_counts(viewer: Any, comment_ids: Iterable[int]) -> dict[int, int]:
@@ -361,11 +407,13 @@ def report_counts(viewer: Any, comment_ids: Iterable[int]) -> dict[int, int]:
     ids = list(comment_ids)
     if not ids or not permissions.can_moderate(viewer):
         return {}
-    return dict(db.session.execute(
-        select(CommentReport.comment_id, func.count())
-        .where(CommentReport.comment_id.in_(ids), CommentReport.handled_at.is_(None))
-        .group_by(CommentReport.comment_id)
-    ).all())
+    return dict(
+        db.session.execute(
+            select(CommentReport.comment_id, func.count())
+            .where(CommentReport.comment_id.in_(ids), CommentReport.handled_at.is_(None))
+            .group_by(CommentReport.comment_id)
+        ).all()
+    )
 
 
 def _all_ids(nodes: Iterable[Node]) -> list[int]:
@@ -377,18 +425,32 @@ def _all_ids(nodes: Iterable[Node]) -> list[int]:
     return ids
 
 
-def load(ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], viewer: Any,
-         args: Mapping[str, str], *, more: bool = False) -> Discussion:
+def load(
+    ask: Ask,
+    version: DraftVersion,
+    paragraphs: list[Paragraph],
+    viewer: Any,
+    args: Mapping[str, str],
+    *,
+    more: bool = False,
+) -> Discussion:
     """The discussion of a version's page: a page of threads (after ?after=), with counts,
     the organisations to filter by and the live cursor; or, with `more`, only the next
     page of threads for "Show more comments" (bounded by ?upto=, the page's newest id)."""
     anchors = [p.anchor for p in paragraphs]
     current = ask.current_version
-    live = (current is not None and version.id == current.id
-            and getattr(viewer, "is_authenticated", False))
+    live = (
+        current is not None
+        and version.id == current.id
+        and getattr(viewer, "is_authenticated", False)
+    )
     discussion = Discussion(
-        ask=ask, version=version, viewer=viewer, paragraphs=paragraphs,
-        filters=Filters.from_args(args, anchors), live=live,
+        ask=ask,
+        version=version,
+        viewer=viewer,
+        paragraphs=paragraphs,
+        filters=Filters.from_args(args, anchors),
+        live=live,
         can_comment=live and permissions.can_comment(viewer, ask),
         start=parse_id(args.get("after")) or 0,
     )
@@ -407,8 +469,9 @@ def load(ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], viewer: A
     discussion.last = roots[-1].id if roots else None
     boundary = discussion.last or discussion.start
     total, remaining = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Comment.id > boundary, 1), else_=0)), 0))
-        .where(*conditions, Comment.id <= discussion.upto)
+        select(
+            func.count(), func.coalesce(func.sum(case((Comment.id > boundary, 1), else_=0)), 0)
+        ).where(*conditions, Comment.id <= discussion.upto)
     ).one()
     discussion.total, discussion.remaining = int(total), int(remaining)
     discussion.reports = report_counts(viewer, _all_ids(discussion.nodes))
@@ -419,6 +482,7 @@ def load(ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], viewer: A
 
 
 # Live changes ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Changes:
@@ -450,52 +514,77 @@ class Window:
 def _ancestry(ids: list[int]) -> dict[int, list[int]]:
     """For each comment id, its chain of ids up to its top-level comment (itself first),
     in one recursive statement."""
-    chain = select(Comment.id.label("start"), Comment.id.label("id"),
-                   Comment.parent_id.label("parent_id"), literal(0).label("step")) \
-        .where(Comment.id.in_(ids)).cte("ancestry", recursive=True)
+    chain = (
+        select(
+            Comment.id.label("start"),
+            Comment.id.label("id"),
+            Comment.parent_id.label("parent_id"),
+            literal(0).label("step"),
+        )
+        .where(Comment.id.in_(ids))
+        .cte("ancestry", recursive=True)
+    )
     parent = aliased(Comment)
     chain = chain.union_all(
-        select(chain.c.start, parent.id, parent.parent_id, chain.c.step + 1)
-        .where(parent.id == chain.c.parent_id)
+        select(chain.c.start, parent.id, parent.parent_id, chain.c.step + 1).where(
+            parent.id == chain.c.parent_id
+        )
     )
     result: dict[int, list[int]] = defaultdict(list)
     for start, comment_id, _, _ in db.session.execute(
-            select(chain).order_by(chain.c.start, chain.c.step)).all():
+        select(chain).order_by(chain.c.start, chain.c.step)
+    ).all():
         result[start].append(comment_id)
     return result
 
 
-def changes(ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], viewer: Any,
-            args: Mapping[str, str]) -> Changes:
+def changes(
+    ask: Ask,
+    version: DraftVersion,
+    paragraphs: list[Paragraph],
+    viewer: Any,
+    args: Mapping[str, str],
+) -> Changes:
     """What changed on a version's page after the live event ?after=, for this viewer and
     the page's filters: new comments (with the list each joins), changed ones, fresh
     paragraph counts, words for screen readers, and a newly published version."""
     anchors = [p.anchor for p in paragraphs]
     discussion = Discussion(
-        ask=ask, version=version, viewer=viewer, paragraphs=paragraphs,
-        filters=Filters.from_args(args, anchors), live=True,
+        ask=ask,
+        version=version,
+        viewer=viewer,
+        paragraphs=paragraphs,
+        filters=Filters.from_args(args, anchors),
+        live=True,
         can_comment=permissions.can_comment(viewer, ask),
-        start=parse_id(args.get("start")) or 0, upto=parse_id(args.get("upto")) or 0,
+        start=parse_id(args.get("start")) or 0,
+        upto=parse_id(args.get("upto")) or 0,
     )
     after = parse_id(args.get("after")) or 0
-    window = Window(discussion.start, discussion.upto,
-                    max(parse_id(args.get("loaded")) or 0, discussion.start))
+    window = Window(
+        discussion.start, discussion.upto, max(parse_id(args.get("loaded")) or 0, discussion.start)
+    )
     events = db.session.execute(
         select(LiveEvent.id, LiveEvent.name, LiveEvent.object_id)
         .where(LiveEvent.ask_id == ask.id, LiveEvent.id > after)
-        .order_by(LiveEvent.id).limit(CHANGES_LIMIT + 1)
+        .order_by(LiveEvent.id)
+        .limit(CHANGES_LIMIT + 1)
     ).all()
-    result = Changes(discussion=discussion, cursor=after,
-                     more_pending=len(events) > CHANGES_LIMIT)
+    result = Changes(discussion=discussion, cursor=after, more_pending=len(events) > CHANGES_LIMIT)
     events = events[:CHANGES_LIMIT]
     if not events:
         return result
     result.cursor = events[-1].id
-    added = list(dict.fromkeys(e.object_id for e in events
-                               if e.name == "comment-added" and e.object_id))
-    updated = [i for i in dict.fromkeys(e.object_id for e in events
-                                        if e.name == "comment-updated" and e.object_id)
-               if i not in added]
+    added = list(
+        dict.fromkeys(e.object_id for e in events if e.name == "comment-added" and e.object_id)
+    )
+    updated = [
+        i
+        for i in dict.fromkeys(
+            e.object_id for e in events if e.name == "comment-updated" and e.object_id
+        )
+        if i not in added
+    ]
     published = [e.object_id for e in events if e.name == "version-published" and e.object_id]
     if published:
         result.published = db.session.get(DraftVersion, published[-1])
@@ -510,12 +599,21 @@ def _comment_changes(result: Changes, window: Window, added: list[int], updated:
     ask, viewer = discussion.ask, discussion.viewer
     chains = _ancestry(added + updated)
     wanted = {i for chain in chains.values() for i in chain}
-    comments = {c.id: c for c in db.session.scalars(
-        select(Comment).where(Comment.id.in_(wanted), Comment.ask_id == ask.id).options(*_LOAD)
-    ).unique()}
-    with_replies = set(db.session.scalars(
-        select(Comment.parent_id).where(Comment.parent_id.in_(updated)).distinct()
-    )) if updated else set()
+    comments = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Comment).where(Comment.id.in_(wanted), Comment.ask_id == ask.id).options(*_LOAD)
+        ).unique()
+    }
+    with_replies = (
+        set(
+            db.session.scalars(
+                select(Comment.parent_id).where(Comment.parent_id.in_(updated)).distinct()
+            )
+        )
+        if updated
+        else set()
+    )
     anchors = set(discussion.anchors)
     earlier, _ = _version_ids(ask, discussion.version)
 
@@ -527,13 +625,18 @@ def _comment_changes(result: Changes, window: Window, added: list[int], updated:
             return None
         comment, root, depth = chain[0], chain[-1], len(chain) - 1
         on_version = root.version_id == discussion.version.id or (
-            root.version_id in earlier and root.paragraph_anchor in anchors)
+            root.version_id in earlier and root.paragraph_anchor in anchors
+        )
         if not (on_version and discussion.filters.matches(root) and window.holds(root.id)):
             return None
         level = min(depth + 1, DEEPEST_LEVEL)
         in_reply_to = chain[1] if depth >= DEEPEST_LEVEL else None
-        node = Node(comment, level, shown_as(comment, viewer, comment.id in with_replies),
-                    in_reply_to=in_reply_to)
+        node = Node(
+            comment,
+            level,
+            shown_as(comment, viewer, comment.id in with_replies),
+            in_reply_to=in_reply_to,
+        )
         container = "threads" if depth == 0 else f"replies-{chain[-1 if depth == 1 else -2].id}"
         return node, container
 
@@ -551,7 +654,8 @@ def _comment_changes(result: Changes, window: Window, added: list[int], updated:
         if found is not None:
             result.updated.append(found[0])
     result.discussion.reports = report_counts(
-        viewer, [n.id for n, _ in result.added] + [n.id for n in result.updated])
+        viewer, [n.id for n, _ in result.added] + [n.id for n in result.updated]
+    )
 
 
 def root_of(comment: Comment) -> Comment:
@@ -569,9 +673,15 @@ def single(comment: Comment, viewer: Any) -> Changes | None:
     version = ask.current_version
     if version is None:
         return None
-    discussion = Discussion(ask=ask, version=version, viewer=viewer,
-                            paragraphs=text.paragraphs(version.body), filters=Filters(),
-                            live=True, can_comment=permissions.can_comment(viewer, ask))
+    discussion = Discussion(
+        ask=ask,
+        version=version,
+        viewer=viewer,
+        paragraphs=text.paragraphs(version.body),
+        filters=Filters(),
+        live=True,
+        can_comment=permissions.can_comment(viewer, ask),
+    )
     result = Changes(discussion=discussion, cursor=0)
     everything = Window(start=0, upto=0, loaded=2**31)
     _comment_changes(result, everything, [], [comment.id])
@@ -579,6 +689,7 @@ def single(comment: Comment, viewer: Any) -> Changes | None:
 
 
 # The ask page -------------------------------------------------------------------------------
+
 
 def paragraph_of(ask: Ask, anchor: str | None) -> Paragraph | None:
     """A paragraph of the ask's current version, by its anchor."""
@@ -588,8 +699,9 @@ def paragraph_of(ask: Ask, anchor: str | None) -> Paragraph | None:
     return next((p for p in text.paragraphs(current.body) if p.anchor == anchor), None)
 
 
-def for_page(ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], *,
-             more: bool = False) -> Discussion:
+def for_page(
+    ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], *, more: bool = False
+) -> Discussion:
     """The discussion of a version's page for this request: the signed-in reader, the
     page's query (?after=, filters) and, for those who may comment, the form at its foot:
     on the whole ask, or on the paragraph chosen with "Comment on paragraph N" without

@@ -44,13 +44,18 @@ bp = Blueprint("comments", __name__)
 
 REPORTS_PER_PAGE = 25
 CHANGED = "comments-changed"  # tells the page's live tail to fetch what changed now
-STALE_PARAGRAPH = ("That paragraph has changed in a newer version of the ask. Reload the page "
-                   "to comment on the latest wording.")
-TOO_FAST = ("You have posted a lot of comments in a short time. Wait a minute, then try again. "
-            "What you wrote has not been posted.")
+STALE_PARAGRAPH = (
+    "That paragraph has changed in a newer version of the ask. Reload the page "
+    "to comment on the latest wording."
+)
+TOO_FAST = (
+    "You have posted a lot of comments in a short time. Wait a minute, then try again. "
+    "What you wrote has not been posted."
+)
 
 
 # Loading and permission checks ------------------------------------------------------------
+
 
 def _comment(comment_id: int) -> Comment:
     """A comment on an ask the visitor may read."""
@@ -89,12 +94,14 @@ def thread_url(comment: Comment) -> str:
     if current is not None and (root.version_id == current.id or root.paragraph_anchor in anchors):
         page = url_for("asks.show", ask_id=comment.ask_id, thread=root.id)
     else:
-        page = url_for("asks.version", ask_id=comment.ask_id, number=root.version.number,
-                       thread=root.id)
+        page = url_for(
+            "asks.version", ask_id=comment.ask_id, number=root.version.number, thread=root.id
+        )
     return f"{page}#comment-{comment.id}"
 
 
 # Rate limit on new comments and replies -----------------------------------------------------
+
 
 def _creation_limit_value() -> str:
     return current_app.config["COMMENT_RATE_LIMIT"]
@@ -110,8 +117,12 @@ def _created_one(response: Response) -> bool:
 
 
 creation_limit = limiter.shared_limit(
-    _creation_limit_value, scope="comment-creation", key_func=_person_key, methods=["POST"],
-    deduct_when=_created_one, exempt_when=lambda: not current_user.is_authenticated,
+    _creation_limit_value,
+    scope="comment-creation",
+    key_func=_person_key,
+    methods=["POST"],
+    deduct_when=_created_one,
+    exempt_when=lambda: not current_user.is_authenticated,
 )
 
 
@@ -126,10 +137,15 @@ def too_many_comments(error) -> Response:
 
 # Reading ------------------------------------------------------------------------------------
 
+
 def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[str, Any]:
     paragraphs = text.paragraphs(version.body)
-    return {"paragraphs": paragraphs, "more": more, **ask_context(ask, version),
-            "discussion": threads.for_page(ask, version, paragraphs, more=more)}
+    return {
+        "paragraphs": paragraphs,
+        "more": more,
+        **ask_context(ask, version),
+        "discussion": threads.for_page(ask, version, paragraphs, more=more),
+    }
 
 
 @bp.get("/asks/<int:ask_id>/comments")
@@ -153,8 +169,9 @@ def changes(ask_id: int):
     version = _page_version(ask)
     if not is_htmx():
         return redirect_to(url_for("asks.show", ask_id=ask.id))
-    result = threads.changes(ask, version, text.paragraphs(version.body), current_user,
-                             request.args)
+    result = threads.changes(
+        ask, version, text.paragraphs(version.body), current_user, request.args
+    )
     response = render("comments/changes.html", changes=result, discussion=result.discussion)
     response.headers["Cache-Control"] = "no-store"
     if result.more_pending:  # more than one answer holds: ask again at once
@@ -171,26 +188,46 @@ def show(comment_id: int):
 
 # Posting ------------------------------------------------------------------------------------
 
+
 def _form_page(template_context: dict[str, Any], status: int = 200) -> Response:
     """A comment form: a page of its own, or (for htmx) the form alone."""
     context = {"status_message": None, "status_link": None, **template_context}
-    return render("comments/form.html", block="form", status=status, fragment=is_htmx(),
-                  focus=request.method == "GET", render_comment=text.render_comment, **context)
+    return render(
+        "comments/form.html",
+        block="form",
+        status=status,
+        fragment=is_htmx(),
+        focus=request.method == "GET",
+        render_comment=text.render_comment,
+        **context,
+    )
 
 
 def _new_comment_context(ask: Ask, form: CommentForm, paragraph: Any) -> dict[str, Any]:
     current = ask.current_version
-    number = next((n for n, p in enumerate(text.paragraphs(current.body), start=1)
-                   if paragraph and p.anchor == paragraph.anchor), None)
+    number = next(
+        (
+            n
+            for n, p in enumerate(text.paragraphs(current.body), start=1)
+            if paragraph and p.anchor == paragraph.anchor
+        ),
+        None,
+    )
     return {
-        "ask": ask, "form": form, "paragraph": paragraph, "paragraph_number": number,
-        "kind": "comment", "target": None,
+        "ask": ask,
+        "form": form,
+        "paragraph": paragraph,
+        "paragraph_number": number,
+        "kind": "comment",
+        "target": None,
         "title": f"Comment on paragraph {number}" if paragraph else "Comment on the whole ask",
-        "button": "Post comment", "action_url": url_for("comments.create", ask_id=ask.id),
-        "cancel_url": url_for("comments.new", ask_id=ask.id,
-                              paragraph=paragraph.anchor if paragraph else None),
-        "back_url": url_for("asks.show", ask_id=ask.id) + (
-            f"#{paragraph.anchor}" if paragraph else "#discussion"),
+        "button": "Post comment",
+        "action_url": url_for("comments.create", ask_id=ask.id),
+        "cancel_url": url_for(
+            "comments.new", ask_id=ask.id, paragraph=paragraph.anchor if paragraph else None
+        ),
+        "back_url": url_for("asks.show", ask_id=ask.id)
+        + (f"#{paragraph.anchor}" if paragraph else "#discussion"),
     }
 
 
@@ -225,8 +262,12 @@ def _posted(comment: Comment, message: str, form_context: dict[str, Any] | None)
     if form_context is not None:  # the form at the foot of the page: fresh, for another one
         response = _form_page({**form_context, "status_message": message, "status_link": link})
     else:
-        response = render("comments/done.html", message=message, link=link,
-                          link_text="View your reply" if comment.parent_id else "View your comment")
+        response = render(
+            "comments/done.html",
+            message=message,
+            link=link,
+            link_text="View your reply" if comment.parent_id else "View your comment",
+        )
     return trigger(response, CHANGED)
 
 
@@ -244,10 +285,13 @@ def create(ask_id: int):
         else:
             try:
                 comment, created = services.add_comment(
-                    author=current_user, ask=ask, body=form.body.data,
+                    author=current_user,
+                    ask=ask,
+                    body=form.body.data,
                     paragraph_anchor=form.paragraph.data or None,
                     quote=form.quote.data if paragraph else None,
-                    submission_key=form.submission_key.data)
+                    submission_key=form.submission_key.data,
+                )
             except CommentError as error:
                 field = form.quote if "quot" in str(error).lower() else form.body
                 field.errors.append(str(error))
@@ -263,6 +307,7 @@ def create(ask_id: int):
 
 
 # Actions on one comment ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Action:
@@ -291,46 +336,104 @@ def _may_moderate(user: Any, comment: Comment) -> bool:
 
 
 def _reply(comment: Comment, form: ReplyForm) -> Comment:
-    made, created = services.add_comment(author=current_user, ask=comment.ask,
-                                         body=form.body.data, parent=comment,
-                                         submission_key=form.submission_key.data)
+    made, created = services.add_comment(
+        author=current_user,
+        ask=comment.ask,
+        body=form.body.data,
+        parent=comment,
+        submission_key=form.submission_key.data,
+    )
     g.comment_created = created
     return made
 
 
-MARKDOWN_HINT = ("You can use *emphasis*, **strong**, lists, [links](https://example.org) "
-                 "and > quotes.")
-ACTIONS = {action.name: action for action in (
-    Action("reply", ReplyForm, _may_reply, _reply, "Reply to a comment", "Post reply",
-           "Your reply has been posted", "body", "Your reply", MARKDOWN_HINT),
-    Action("edit", EditForm, permissions.can_edit_comment,
-           lambda comment, form: services.edit_comment(
-               actor=current_user, comment=comment, body=form.body.data),
-           "Edit your comment", "Save changes", "Your comment has been updated", "body",
-           "Your comment", "Your comment will say when it was last edited. " + MARKDOWN_HINT),
-    Action("withdraw", WithdrawForm, permissions.can_edit_comment,
-           lambda comment, form: services.withdraw_comment(actor=current_user, comment=comment),
-           "Are you sure you want to withdraw your comment?", "Withdraw comment",
-           "Your comment has been withdrawn", warning=True),
-    Action("hide", HideForm, _may_moderate,
-           lambda comment, form: services.hide_comment(
-               actor=current_user, comment=comment, reason=form.reason.data),
-           "Hide a comment", "Hide comment", "The comment has been hidden", "reason",
-           "Why are you hiding this comment?",
-           "The author is shown this reason. It is also kept in the audit log.", warning=True),
-    Action("resolve", ResolveForm, _may_moderate,
-           lambda comment, form: services.resolve_comment(
-               actor=current_user, comment=comment, response=form.response.data),
-           "Mark a comment as resolved", "Mark as resolved",
-           "The comment has been marked as resolved", "response", "The secretariat's response",
-           "Everyone who reads the comment sees this response. " + MARKDOWN_HINT),
-    Action("report", ReportForm, permissions.can_report_comment,
-           lambda comment, form: services.report_comment(
-               actor=current_user, comment=comment, reason=form.reason.data),
-           "Report a comment to the secretariat", "Send report",
-           "Thank you. The secretariat has been told about this comment", "reason",
-           "Why are you reporting this comment?", "Only the secretariat sees your report."),
-)}
+MARKDOWN_HINT = (
+    "You can use *emphasis*, **strong**, lists, [links](https://example.org) and > quotes."
+)
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action(
+            "reply",
+            ReplyForm,
+            _may_reply,
+            _reply,
+            "Reply to a comment",
+            "Post reply",
+            "Your reply has been posted",
+            "body",
+            "Your reply",
+            MARKDOWN_HINT,
+        ),
+        Action(
+            "edit",
+            EditForm,
+            permissions.can_edit_comment,
+            lambda comment, form: services.edit_comment(
+                actor=current_user, comment=comment, body=form.body.data
+            ),
+            "Edit your comment",
+            "Save changes",
+            "Your comment has been updated",
+            "body",
+            "Your comment",
+            "Your comment will say when it was last edited. " + MARKDOWN_HINT,
+        ),
+        Action(
+            "withdraw",
+            WithdrawForm,
+            permissions.can_edit_comment,
+            lambda comment, form: services.withdraw_comment(actor=current_user, comment=comment),
+            "Are you sure you want to withdraw your comment?",
+            "Withdraw comment",
+            "Your comment has been withdrawn",
+            warning=True,
+        ),
+        Action(
+            "hide",
+            HideForm,
+            _may_moderate,
+            lambda comment, form: services.hide_comment(
+                actor=current_user, comment=comment, reason=form.reason.data
+            ),
+            "Hide a comment",
+            "Hide comment",
+            "The comment has been hidden",
+            "reason",
+            "Why are you hiding this comment?",
+            "The author is shown this reason. It is also kept in the audit log.",
+            warning=True,
+        ),
+        Action(
+            "resolve",
+            ResolveForm,
+            _may_moderate,
+            lambda comment, form: services.resolve_comment(
+                actor=current_user, comment=comment, response=form.response.data
+            ),
+            "Mark a comment as resolved",
+            "Mark as resolved",
+            "The comment has been marked as resolved",
+            "response",
+            "The secretariat's response",
+            "Everyone who reads the comment sees this response. " + MARKDOWN_HINT,
+        ),
+        Action(
+            "report",
+            ReportForm,
+            permissions.can_report_comment,
+            lambda comment, form: services.report_comment(
+                actor=current_user, comment=comment, reason=form.reason.data
+            ),
+            "Report a comment to the secretariat",
+            "Send report",
+            "Thank you. The secretariat has been told about this comment",
+            "reason",
+            "Why are you reporting this comment?",
+            "Only the secretariat sees your report.",
+        ),
+    )
+}
 _SUBMIT_ENDPOINT = {"reply": "comments.create_reply"}
 
 
@@ -338,8 +441,14 @@ def _action_context(action: Action, comment: Comment, form: CommentActionForm) -
     endpoint = _SUBMIT_ENDPOINT.get(action.name, f"comments.{action.name}")
     form_endpoint = "comments.new_reply" if action.name == "reply" else f"comments.{action.name}"
     return {
-        "ask": comment.ask, "form": form, "kind": action.name, "action": action,
-        "target": comment, "paragraph": None, "title": action.title, "button": action.button,
+        "ask": comment.ask,
+        "form": form,
+        "kind": action.name,
+        "action": action,
+        "target": comment,
+        "paragraph": None,
+        "title": action.title,
+        "button": action.button,
         "action_url": url_for(endpoint, comment_id=comment.id),
         "cancel_url": url_for(form_endpoint, comment_id=comment.id),
         "back_url": thread_url(comment),
@@ -379,8 +488,12 @@ def _changed(comment: Comment, message: str) -> Response:
         flash(message, "success")
         return redirect_to(thread_url(comment))
     result = threads.single(comment, current_user)
-    response = render("comments/done.html", message=message, changes=result,
-                      discussion=result.discussion if result else None)
+    response = render(
+        "comments/done.html",
+        message=message,
+        changes=result,
+        discussion=result.discussion if result else None,
+    )
     return trigger(response, CHANGED)
 
 
@@ -429,6 +542,7 @@ def report(comment_id: int):
 
 # The secretariat's reports ------------------------------------------------------------------
 
+
 def _secretariat() -> None:
     if not permissions.can_moderate(current_user):
         refuse()
@@ -439,16 +553,21 @@ def reports():
     """Comments reported to the secretariat: open reports, or every report (?show=all)."""
     _secretariat()
     show_all = request.args.get("show") == "all"
-    stmt = (select(CommentReport)
-            .options(joinedload(CommentReport.reporter).joinedload(User.organisation),
-                     joinedload(CommentReport.comment).joinedload(Comment.author),
-                     joinedload(CommentReport.comment).joinedload(Comment.ask))
-            .order_by(CommentReport.created_at.desc(), CommentReport.id.desc()))
+    stmt = (
+        select(CommentReport)
+        .options(
+            joinedload(CommentReport.reporter).joinedload(User.organisation),
+            joinedload(CommentReport.comment).joinedload(Comment.author),
+            joinedload(CommentReport.comment).joinedload(Comment.ask),
+        )
+        .order_by(CommentReport.created_at.desc(), CommentReport.id.desc())
+    )
     if not show_all:
         stmt = stmt.where(CommentReport.handled_at.is_(None))
     page = paginate(stmt, per_page=REPORTS_PER_PAGE)
-    return render("comments/reports.html", page=page, pagination=pagination_params(page),
-                  show_all=show_all)
+    return render(
+        "comments/reports.html", page=page, pagination=pagination_params(page), show_all=show_all
+    )
 
 
 @bp.post("/comments/reports/<int:report_id>/handled")
@@ -458,6 +577,8 @@ def handle_report(report_id: int):
     found = db.get_or_404(CommentReport, report_id)
     changed = services.handle_report(actor=current_user, report=found)
     db.session.commit()
-    flash("Report marked as handled" if changed else "That report was already handled",
-          "success" if changed else "info")
+    flash(
+        "Report marked as handled" if changed else "That report was already handled",
+        "success" if changed else "info",
+    )
     return redirect_to(url_for("comments.reports"))

@@ -16,8 +16,13 @@ from consult.filters import LONDON
 from consult.models import Ask, Consultation, DraftVersion, User, utcnow
 
 CONSULTATION_FIELDS = (
-    "title", "summary", "opens_at", "closes_at",
-    "quorum_percent", "threshold_percent", "objection_blocks",
+    "title",
+    "summary",
+    "opens_at",
+    "closes_at",
+    "quorum_percent",
+    "threshold_percent",
+    "objection_blocks",
 )
 
 
@@ -30,6 +35,7 @@ class NonexistentLocalTime(ValueError):
 
 
 # UK time --------------------------------------------------------------------------------
+
 
 def london_to_utc(day: date, at: time) -> datetime:
     """A date and time on a UK wall clock, as an aware UTC datetime.
@@ -51,6 +57,7 @@ def utc_to_london(moment: datetime) -> datetime:
 
 # Reading --------------------------------------------------------------------------------
 
+
 def asks_and_versions():
     """A loader option: each consultation's asks and their version numbers, in two queries."""
     return (
@@ -71,37 +78,50 @@ def _not_ended():
 def open_consultations(now: datetime | None = None) -> list[Consultation]:
     """Consultations open now, closing soonest first, with their asks and versions loaded."""
     now = now or utcnow()
-    query = select(Consultation).where(
-        _not_ended(), Consultation.opens_at <= now, Consultation.closes_at > now
-    ).order_by(Consultation.closes_at, Consultation.id)
+    query = (
+        select(Consultation)
+        .where(_not_ended(), Consultation.opens_at <= now, Consultation.closes_at > now)
+        .order_by(Consultation.closes_at, Consultation.id)
+    )
     return list(db.session.scalars(_with_asks(query)))
 
 
 def upcoming_consultations(now: datetime | None = None) -> list[Consultation]:
     """Consultations that have not opened yet, opening soonest first."""
     now = now or utcnow()
-    query = select(Consultation).where(_not_ended(), Consultation.opens_at > now) \
+    query = (
+        select(Consultation)
+        .where(_not_ended(), Consultation.opens_at > now)
         .order_by(Consultation.opens_at, Consultation.id)
+    )
     return list(db.session.scalars(query))
 
 
 def recent_ended_consultations(now: datetime | None = None, limit: int = 10) -> list[Consultation]:
     """The most recently closed or published consultations."""
     now = now or utcnow()
-    query = select(Consultation).where(
-        or_(
-            Consultation.published_at.is_not(None),
-            Consultation.closed_at.is_not(None),
-            Consultation.closes_at <= now,
+    query = (
+        select(Consultation)
+        .where(
+            or_(
+                Consultation.published_at.is_not(None),
+                Consultation.closed_at.is_not(None),
+                Consultation.closes_at <= now,
+            )
         )
-    ).order_by(Consultation.closes_at.desc(), Consultation.id.desc()).limit(limit)
+        .order_by(Consultation.closes_at.desc(), Consultation.id.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(query))
 
 
 def published_consultations_query() -> Select:
     """The consultations the public may read, most recently published first."""
-    return select(Consultation).where(Consultation.published_at.is_not(None)) \
+    return (
+        select(Consultation)
+        .where(Consultation.published_at.is_not(None))
         .order_by(Consultation.published_at.desc(), Consultation.id.desc())
+    )
 
 
 def all_consultations_query() -> Select:
@@ -129,14 +149,19 @@ def consensus_rule(consultation: Consultation) -> str:
     if consultation.quorum_percent == 0:
         quorum = "No minimum share of active member organisations must take a position"
     else:
-        quorum = (f"At least {consultation.quorum_percent}% of active member organisations "
-                  "must take a position")
+        quorum = (
+            f"At least {consultation.quorum_percent}% of active member organisations "
+            "must take a position"
+        )
     if consultation.threshold_percent == 0:
         threshold = "no minimum share of those responding must support"
     else:
         threshold = f"at least {consultation.threshold_percent}% of those responding must support"
-    objection = ("an objection blocks agreement" if consultation.objection_blocks
-                 else "an objection does not block agreement on its own")
+    objection = (
+        "an objection blocks agreement"
+        if consultation.objection_blocks
+        else "an objection does not block agreement on its own"
+    )
     return f"{quorum}; {threshold}; {objection}."
 
 
@@ -154,8 +179,15 @@ def themed_groups(asks: list[Ask]) -> list[tuple[str, list[Ask]]]:
 
 # Changing ------------------------------------------------------------------------------
 
-def _check(*, title: str, opens_at: datetime, closes_at: datetime,
-           quorum_percent: int, threshold_percent: int) -> None:
+
+def _check(
+    *,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    quorum_percent: int,
+    threshold_percent: int,
+) -> None:
     if not title.strip():
         raise ConsultationError("Enter a title")
     if opens_at.tzinfo is None or closes_at.tzinfo is None:
@@ -168,32 +200,64 @@ def _check(*, title: str, opens_at: datetime, closes_at: datetime,
 
 
 def create_consultation(
-    *, actor: User, title: str, summary: str, opens_at: datetime, closes_at: datetime,
-    quorum_percent: int, threshold_percent: int, objection_blocks: bool,
+    *,
+    actor: User,
+    title: str,
+    summary: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    quorum_percent: int,
+    threshold_percent: int,
+    objection_blocks: bool,
 ) -> Consultation:
     """Start a new consultation round with its dates and consensus rule."""
-    _check(title=title, opens_at=opens_at, closes_at=closes_at,
-           quorum_percent=quorum_percent, threshold_percent=threshold_percent)
+    _check(
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        quorum_percent=quorum_percent,
+        threshold_percent=threshold_percent,
+    )
     consultation = Consultation(
-        title=title.strip(), summary=summary.strip(),
-        opens_at=opens_at.astimezone(UTC), closes_at=closes_at.astimezone(UTC),
-        quorum_percent=quorum_percent, threshold_percent=threshold_percent,
+        title=title.strip(),
+        summary=summary.strip(),
+        opens_at=opens_at.astimezone(UTC),
+        closes_at=closes_at.astimezone(UTC),
+        quorum_percent=quorum_percent,
+        threshold_percent=threshold_percent,
         objection_blocks=objection_blocks,
     )
     db.session.add(consultation)
     db.session.flush()
-    audit.record(actor, "consultation.create", consultation,
-                 after=audit.snapshot(consultation, *CONSULTATION_FIELDS))
+    audit.record(
+        actor,
+        "consultation.create",
+        consultation,
+        after=audit.snapshot(consultation, *CONSULTATION_FIELDS),
+    )
     return consultation
 
 
 def update_consultation(
-    *, actor: User, consultation: Consultation, title: str, summary: str, opens_at: datetime,
-    closes_at: datetime, quorum_percent: int, threshold_percent: int, objection_blocks: bool,
+    *,
+    actor: User,
+    consultation: Consultation,
+    title: str,
+    summary: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    quorum_percent: int,
+    threshold_percent: int,
+    objection_blocks: bool,
 ) -> bool:
     """Change a consultation's title, summary, dates or rule; False if nothing changed."""
-    _check(title=title, opens_at=opens_at, closes_at=closes_at,
-           quorum_percent=quorum_percent, threshold_percent=threshold_percent)
+    _check(
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        quorum_percent=quorum_percent,
+        threshold_percent=threshold_percent,
+    )
     before = audit.snapshot(consultation, *CONSULTATION_FIELDS)
     consultation.title = title.strip()
     consultation.summary = summary.strip()
@@ -206,7 +270,11 @@ def update_consultation(
     if after == before:
         return False
     db.session.flush()
-    audit.record(actor, "consultation.update", consultation,
-                 before={k: v for k, v in before.items() if after[k] != v},
-                 after={k: v for k, v in after.items() if before[k] != v})
+    audit.record(
+        actor,
+        "consultation.update",
+        consultation,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+    )
     return True

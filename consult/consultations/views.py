@@ -25,8 +25,7 @@ def index():
     """The public landing page for visitors; the dashboard of open consultations otherwise."""
     if not current_user.is_authenticated:
         page = paginate(services.published_consultations_query(), per_page=PER_PAGE)
-        return render("consultations/landing.html", page=page,
-                      pagination=pagination_params(page))
+        return render("consultations/landing.html", page=page, pagination=pagination_params(page))
     secretariat = permissions.can_administer(current_user)
     return render(
         "consultations/dashboard.html",
@@ -42,8 +41,12 @@ def manage():
     if not permissions.can_administer(current_user):
         refuse()
     page = paginate(services.all_consultations_query(), per_page=PER_PAGE)
-    return render("consultations/manage.html", page=page, pagination=pagination_params(page),
-                  ask_counts=services.ask_counts(list(page.items)))
+    return render(
+        "consultations/manage.html",
+        page=page,
+        pagination=pagination_params(page),
+        ask_counts=services.ask_counts(list(page.items)),
+    )
 
 
 @bp.route("/consultations/new", methods=["GET", "POST"])
@@ -66,7 +69,8 @@ def create():
 def show(consultation_id: int):
     """A consultation: its summary, dates, consensus rule and asks, grouped by theme."""
     consultation = db.get_or_404(
-        Consultation, consultation_id,
+        Consultation,
+        consultation_id,
         options=[services.asks_and_versions()],
     )
     if not permissions.can_read_consultation(current_user, consultation):
@@ -89,10 +93,12 @@ def edit(consultation_id: int):
     if request.method == "POST":
         form = ConsultationForm()
         if not form.validate():
-            return render("consultations/form.html", status=422, form=form,
-                          consultation=consultation)
-        changed = services.update_consultation(actor=current_user, consultation=consultation,
-                                               **form.values())
+            return render(
+                "consultations/form.html", status=422, form=form, consultation=consultation
+            )
+        changed = services.update_consultation(
+            actor=current_user, consultation=consultation, **form.values()
+        )
         db.session.commit()
         flash("Consultation updated" if changed else "No changes were made", "success")
         return redirect_to(url_for("consultations.show", consultation_id=consultation.id))

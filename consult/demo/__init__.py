@@ -48,12 +48,18 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     now = utcnow()
     people: list[User] = []
     for item in data["organisations"]:
-        org = Organisation(name=item["name"], kind=OrganisationKind(item["kind"]),
-                           website=item.get("website"))
+        org = Organisation(
+            name=item["name"], kind=OrganisationKind(item["kind"]), website=item.get("website")
+        )
         db.session.add(org)
         for person in item["people"]:
-            user = User(email=person["email"].lower(), name=person["name"], organisation=org,
-                        role=Role(person["role"]), password_hash=password_hash)
+            user = User(
+                email=person["email"].lower(),
+                name=person["name"],
+                organisation=org,
+                role=Role(person["role"]),
+                password_hash=password_hash,
+            )
             db.session.add(user)
             people.append(user)
     db.session.flush()
@@ -71,15 +77,34 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     )
     db.session.add(consultation)
     for position, item in enumerate(data["asks"], start=1):
-        ask = Ask(consultation=consultation, title=item["title"], theme=item["theme"],
-                  position=position, state=AskState.IN_REVIEW)
+        ask = Ask(
+            consultation=consultation,
+            title=item["title"],
+            theme=item["theme"],
+            position=position,
+            state=AskState.IN_REVIEW,
+        )
         db.session.add(ask)
         for number, version in enumerate(item["versions"], start=1):
-            db.session.add(DraftVersion(ask=ask, number=number, body=version["body"].strip(),
-                                        change_note=version["change_note"], author=author,
-                                        created_at=now - timedelta(days=len(item["versions"]) - number + 3)))
+            db.session.add(
+                DraftVersion(
+                    ask=ask,
+                    number=number,
+                    body=version["body"].strip(),
+                    change_note=version["change_note"],
+                    author=author,
+                    created_at=now - timedelta(days=len(item["versions"]) - number + 3),
+                )
+            )
     db.session.flush()
-    audit.record(None, "demo.load", consultation,
-                 after={"organisations": len(data["organisations"]), "people": len(people),
-                        "asks": len(data["asks"])})
+    audit.record(
+        None,
+        "demo.load",
+        consultation,
+        after={
+            "organisations": len(data["organisations"]),
+            "people": len(people),
+            "asks": len(data["asks"]),
+        },
+    )
     return data

@@ -122,9 +122,16 @@ class RedisBroker:
     subscribe(); it reconnects with backoff for as long as the process lives.
     """
 
-    def __init__(self, url: str, *, prefix: str = "consult:", queue_size: int = QUEUE_SIZE,
-                 publish_timeout: float = 1.0, pattern: str = "ask:*",
-                 ready_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "consult:",
+        queue_size: int = QUEUE_SIZE,
+        publish_timeout: float = 1.0,
+        pattern: str = "ask:*",
+        ready_timeout: float = 2.0,
+    ) -> None:
         import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -138,8 +145,12 @@ class RedisBroker:
         self._redis = redis
         self._no_retry = lambda: Retry(NoBackoff(), 0)
         self._publisher = redis.Redis.from_url(
-            url, socket_timeout=publish_timeout, socket_connect_timeout=publish_timeout,
-            retry=self._no_retry(), health_check_interval=30)
+            url,
+            socket_timeout=publish_timeout,
+            socket_connect_timeout=publish_timeout,
+            retry=self._no_retry(),
+            health_check_interval=30,
+        )
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
         self._started_at = 0.0
@@ -176,8 +187,9 @@ class RedisBroker:
         with self._lock:
             if self._reader is None or not self._reader.is_alive():
                 self._stop.clear()
-                self._reader = threading.Thread(target=self._run, name="consult-live-redis",
-                                                daemon=True)
+                self._reader = threading.Thread(
+                    target=self._run, name="consult-live-redis", daemon=True
+                )
                 self._started_at = time.monotonic()
                 self._reader.start()
             return self._started_at
@@ -190,9 +202,13 @@ class RedisBroker:
             client = pubsub = None
             try:
                 client = self._redis.Redis.from_url(
-                    self.url, socket_connect_timeout=2, socket_keepalive=True,
-                    retry=self._no_retry(), health_check_interval=15,
-                    client_name=self.reader_name)
+                    self.url,
+                    socket_connect_timeout=2,
+                    socket_keepalive=True,
+                    retry=self._no_retry(),
+                    health_check_interval=15,
+                    client_name=self.reader_name,
+                )
                 pubsub = client.pubsub()
                 pubsub.psubscribe(self.pattern)
                 while not self._stop.is_set():
@@ -233,7 +249,7 @@ class RedisBroker:
         except (TypeError, ValueError):
             log.warning("Live events: ignored a malformed message on %s", channel)
             return
-        self.local.publish(channel[len(self.prefix):], message)
+        self.local.publish(channel[len(self.prefix) :], message)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the reader thread and close the connections (tests, shutdown)."""
@@ -243,5 +259,3 @@ class RedisBroker:
             reader.join(timeout)
         self._reader = None
         self._publisher.close()
-
-

@@ -72,12 +72,14 @@ def stream(ask_id: int) -> Response:
     # and is sent once.
     subscription = broker.subscribe(channel_for(ask_id))
     try:
-        replay = list(db.session.execute(
-            select(LiveEvent.id, LiveEvent.name, LiveEvent.object_id)
-            .where(LiveEvent.ask_id == ask_id, LiveEvent.id > after)
-            .order_by(LiveEvent.id.desc())
-            .limit(REPLAY_LIMIT)
-        ).all())
+        replay = list(
+            db.session.execute(
+                select(LiveEvent.id, LiveEvent.name, LiveEvent.object_id)
+                .where(LiveEvent.ask_id == ask_id, LiveEvent.id > after)
+                .order_by(LiveEvent.id.desc())
+                .limit(REPLAY_LIMIT)
+            ).all()
+        )
         replay.reverse()
         stream_seconds = float(current_app.config.get("LIVE_STREAM_SECONDS", 300))
         heartbeat_seconds = float(current_app.config.get("LIVE_HEARTBEAT_SECONDS", 15))
@@ -93,8 +95,13 @@ def stream(ask_id: int) -> Response:
     return response
 
 
-def _events(subscription: Subscription, replay: list, after: int, stream_seconds: float,
-            heartbeat_seconds: float) -> Iterator[str]:
+def _events(
+    subscription: Subscription,
+    replay: list,
+    after: int,
+    stream_seconds: float,
+    heartbeat_seconds: float,
+) -> Iterator[str]:
     # `after` is the browser's Last-Event-ID: the id lines never go below it.
     """Yield the stream's text; runs outside any request or application context."""
     try:
@@ -131,7 +138,8 @@ def _events(subscription: Subscription, replay: list, after: int, stream_seconds
                 del sent[next(iter(sent))]
             advances = event_id > last_id
             last_id = max(last_id, event_id)
-            yield format_event(event_id, str(message.get("name")), message.get("object_id"),
-                               id_line=advances)
+            yield format_event(
+                event_id, str(message.get("name")), message.get("object_id"), id_line=advances
+            )
     finally:
         subscription.close()

@@ -22,8 +22,24 @@ from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
 
 __all__ = [
-    "AccountToken", "Ask", "AskState", "AuditEvent", "Base", "Comment", "CommentReport",
-    "CommentState", "Consultation", "LiveEvent",
-    "ConsultationState", "DraftVersion", "ImmutableError", "Organisation",
-    "OrganisationKind", "Role", "TokenPurpose", "User", "hash_token", "utcnow",
+    "AccountToken",
+    "Ask",
+    "AskState",
+    "AuditEvent",
+    "Base",
+    "Comment",
+    "CommentReport",
+    "CommentState",
+    "Consultation",
+    "LiveEvent",
+    "ConsultationState",
+    "DraftVersion",
+    "ImmutableError",
+    "Organisation",
+    "OrganisationKind",
+    "Role",
+    "TokenPurpose",
+    "User",
+    "hash_token",
+    "utcnow",
 ]

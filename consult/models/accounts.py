@@ -54,9 +54,7 @@ class Organisation(Base):
 
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.name")
 
-    __table_args__ = (
-        CheckConstraint(kind.in_([k.value for k in OrganisationKind]), name="kind"),
-    )
+    __table_args__ = (CheckConstraint(kind.in_([k.value for k in OrganisationKind]), name="kind"),)
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
@@ -127,7 +125,9 @@ class AccountToken(Base):
     __tablename__ = "account_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose, 20))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -75,8 +75,12 @@ class AskState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"drafting": "Drafting", "in_review": "In review",
-                "agreed": "Agreed", "published": "Published"}[self.value]
+        return {
+            "drafting": "Drafting",
+            "in_review": "In review",
+            "agreed": "Agreed",
+            "published": "Published",
+        }[self.value]
 
 
 class Ask(Base):

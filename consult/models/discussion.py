@@ -34,15 +34,21 @@ class Comment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ask_id: Mapped[int] = mapped_column(ForeignKey("ask.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("draft_version.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("draft_version.id", ondelete="CASCADE"), index=True
+    )
     paragraph_anchor: Mapped[str | None] = mapped_column(String(40))
     quote: Mapped[str | None] = mapped_column(String(300))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     # The author's organisation when they wrote it: the record stays true if they move.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[CommentState] = mapped_column(enum_type(CommentState, 20), default=CommentState.VISIBLE)
+    state: Mapped[CommentState] = mapped_column(
+        enum_type(CommentState, 20), default=CommentState.VISIBLE
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
@@ -67,7 +73,9 @@ class Comment(Base):
         UniqueConstraint("author_id", "submission_key"),
         CheckConstraint(state.in_([s.value for s in CommentState]), name="state"),
         CheckConstraint("state != 'hidden' OR hidden_reason IS NOT NULL", name="hidden_has_reason"),
-        CheckConstraint("resolved_at IS NULL OR resolution IS NOT NULL", name="resolved_has_response"),
+        CheckConstraint(
+            "resolved_at IS NULL OR resolution IS NOT NULL", name="resolved_has_response"
+        ),
         Index("ix_comment_ask_paragraph", "ask_id", "paragraph_anchor"),
         Index("ix_comment_ask_id_id", "ask_id", "id"),
     )
@@ -90,7 +98,9 @@ class CommentReport(Base):
     __tablename__ = "comment_report"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    comment_id: Mapped[int] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
     reporter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

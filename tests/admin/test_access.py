@@ -26,10 +26,20 @@ def targets(cast):
         org=cast.member_org,
         dormant=dormant,
         person=cast.other_member,
-        invited=factories.user(Role.MEMBER, cast.member_org, name="Ivy Invited",
-                               email="ivy@councils.example", password=None),
-        deactivated=factories.user(Role.MEMBER, cast.other_org, name="Dee Deactivated",
-                                   email="dee@research.example", active=False),
+        invited=factories.user(
+            Role.MEMBER,
+            cast.member_org,
+            name="Ivy Invited",
+            email="ivy@councils.example",
+            password=None,
+        ),
+        deactivated=factories.user(
+            Role.MEMBER,
+            cast.other_org,
+            name="Dee Deactivated",
+            email="dee@research.example",
+            active=False,
+        ),
     )
     db.session.commit()
     return targets
@@ -41,53 +51,113 @@ ROUTES = {
     "admin.organisations": ("GET", lambda t: "/admin/organisations", None, 200),
     "admin.create_organisation:GET": ("GET", lambda t: "/admin/organisations/new", None, 200),
     "admin.create_organisation:POST": (
-        "POST", lambda t: "/admin/organisations/new",
-        {"name": "New Organisation", "kind": "ngo", "website": "https://new.example"}, 303),
+        "POST",
+        lambda t: "/admin/organisations/new",
+        {"name": "New Organisation", "kind": "ngo", "website": "https://new.example"},
+        303,
+    ),
     "admin.organisation": ("GET", lambda t: f"/admin/organisations/{t.org.id}", None, 200),
-    "admin.edit_organisation:GET": ("GET", lambda t: f"/admin/organisations/{t.org.id}/edit",
-                                    None, 200),
+    "admin.edit_organisation:GET": (
+        "GET",
+        lambda t: f"/admin/organisations/{t.org.id}/edit",
+        None,
+        200,
+    ),
     "admin.edit_organisation:POST": (
-        "POST", lambda t: f"/admin/organisations/{t.org.id}/edit",
-        {"name": "Renamed Network", "kind": "research", "website": ""}, 303),
+        "POST",
+        lambda t: f"/admin/organisations/{t.org.id}/edit",
+        {"name": "Renamed Network", "kind": "research", "website": ""},
+        303,
+    ),
     "admin.deactivate_organisation:GET": (
-        "GET", lambda t: f"/admin/organisations/{t.org.id}/deactivate", None, 200),
+        "GET",
+        lambda t: f"/admin/organisations/{t.org.id}/deactivate",
+        None,
+        200,
+    ),
     "admin.deactivate_organisation:POST": (
-        "POST", lambda t: f"/admin/organisations/{t.org.id}/deactivate", {}, 303),
+        "POST",
+        lambda t: f"/admin/organisations/{t.org.id}/deactivate",
+        {},
+        303,
+    ),
     "admin.reactivate_organisation": (
-        "POST", lambda t: f"/admin/organisations/{t.dormant.id}/reactivate", {}, 303),
+        "POST",
+        lambda t: f"/admin/organisations/{t.dormant.id}/reactivate",
+        {},
+        303,
+    ),
     "admin.people": ("GET", lambda t: "/admin/people", None, 200),
     "admin.invite_person:GET": ("GET", lambda t: "/admin/people/invite", None, 200),
     "admin.invite_person:POST": (
-        "POST", lambda t: "/admin/people/invite",
-        lambda t: {"email": "new.person@councils.example", "name": "New Person",
-                   "organisation_id": str(t.org.id), "role": "member"}, 303),
+        "POST",
+        lambda t: "/admin/people/invite",
+        lambda t: {
+            "email": "new.person@councils.example",
+            "name": "New Person",
+            "organisation_id": str(t.org.id),
+            "role": "member",
+        },
+        303,
+    ),
     "admin.person": ("GET", lambda t: f"/admin/people/{t.person.id}", None, 200),
     "admin.resend_invitation": (
-        "POST", lambda t: f"/admin/people/{t.invited.id}/resend-invitation", {}, 303),
+        "POST",
+        lambda t: f"/admin/people/{t.invited.id}/resend-invitation",
+        {},
+        303,
+    ),
     "admin.change_role:GET": ("GET", lambda t: f"/admin/people/{t.person.id}/role", None, 200),
     "admin.change_role:POST": (
-        "POST", lambda t: f"/admin/people/{t.person.id}/role", {"role": "observer"}, 303),
+        "POST",
+        lambda t: f"/admin/people/{t.person.id}/role",
+        {"role": "observer"},
+        303,
+    ),
     "admin.deactivate_person:GET": (
-        "GET", lambda t: f"/admin/people/{t.person.id}/deactivate", None, 200),
+        "GET",
+        lambda t: f"/admin/people/{t.person.id}/deactivate",
+        None,
+        200,
+    ),
     "admin.deactivate_person:POST": (
-        "POST", lambda t: f"/admin/people/{t.person.id}/deactivate", {}, 303),
+        "POST",
+        lambda t: f"/admin/people/{t.person.id}/deactivate",
+        {},
+        303,
+    ),
     "admin.reactivate_person": (
-        "POST", lambda t: f"/admin/people/{t.deactivated.id}/reactivate", {}, 303),
+        "POST",
+        lambda t: f"/admin/people/{t.deactivated.id}/reactivate",
+        {},
+        303,
+    ),
     "admin.audit_log": ("GET", lambda t: "/admin/audit", None, 200),
 }
 
 
 def database_state() -> dict:
     """Everything an admin route could change, as plain values."""
+
     def rows(model, *columns):
-        return sorted(tuple(getattr(row, c) for c in columns)
-                      for row in db.session.scalars(select(model)))
+        return sorted(
+            tuple(getattr(row, c) for c in columns) for row in db.session.scalars(select(model))
+        )
 
     db.session.expire_all()
     return {
         "organisations": rows(Organisation, "id", "name", "kind", "website", "active"),
-        "people": rows(User, "id", "email", "name", "role", "active", "session_token",
-                       "organisation_id", "password_hash"),
+        "people": rows(
+            User,
+            "id",
+            "email",
+            "name",
+            "role",
+            "active",
+            "session_token",
+            "organisation_id",
+            "password_hash",
+        ),
         "tokens": rows(AccountToken, "id", "token_hash", "used_at"),
         "audit": rows(AuditEvent, "id", "action"),
     }
@@ -158,27 +228,43 @@ def test_admin_links_are_shown_only_to_the_secretariat(client, cast):
     assert 'href="/admin/audit"' not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/organisations/999999", "/admin/organisations/999999/edit",
-    "/admin/organisations/999999/deactivate", "/admin/people/999999",
-    "/admin/people/999999/role", "/admin/people/999999/deactivate",
-    "/admin/organisations/0",
-    # Too large for the database's integer: still a 404, not a database error.
-    "/admin/people/99999999999999999999", "/admin/organisations/2147483648/edit",
-    # Pages that cannot exist.
-    "/admin/audit?page=0", "/admin/audit?page=abc", "/admin/audit?page=%C2%B2",
-    "/admin/people?page=99999999999999999999", "/admin/organisations?page=-1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/organisations/999999",
+        "/admin/organisations/999999/edit",
+        "/admin/organisations/999999/deactivate",
+        "/admin/people/999999",
+        "/admin/people/999999/role",
+        "/admin/people/999999/deactivate",
+        "/admin/organisations/0",
+        # Too large for the database's integer: still a 404, not a database error.
+        "/admin/people/99999999999999999999",
+        "/admin/organisations/2147483648/edit",
+        # Pages that cannot exist.
+        "/admin/audit?page=0",
+        "/admin/audit?page=abc",
+        "/admin/audit?page=%C2%B2",
+        "/admin/people?page=99999999999999999999",
+        "/admin/organisations?page=-1",
+    ],
+)
 def test_unknown_ids_and_pages_get_404(client, cast, url):
     assert login_as(client, cast.secretariat).get(url).status_code == 404
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/organisations/999999/edit", "/admin/organisations/999999/deactivate",
-    "/admin/organisations/999999/reactivate", "/admin/people/999999/resend-invitation",
-    "/admin/people/999999/role", "/admin/people/999999/deactivate",
-    "/admin/people/999999/reactivate",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/organisations/999999/edit",
+        "/admin/organisations/999999/deactivate",
+        "/admin/organisations/999999/reactivate",
+        "/admin/people/999999/resend-invitation",
+        "/admin/people/999999/role",
+        "/admin/people/999999/deactivate",
+        "/admin/people/999999/reactivate",
+    ],
+)
 def test_unknown_ids_get_404_on_post_and_nothing_changes(client, cast, url):
     before = database_state()
     assert login_as(client, cast.secretariat).post(url, data={"role": "member"}).status_code == 404

@@ -12,11 +12,26 @@ from tests import factories
 from tests.conftest import login_as
 
 
-def add_event(action="organisation.update", actor=None, object_type="organisation", object_id=1,
-              before=None, after=None, created_at=None, ip_address=None) -> AuditEvent:
-    event = AuditEvent(action=action, actor_id=actor.id if actor else None,
-                       object_type=object_type, object_id=object_id, before=before, after=after,
-                       created_at=created_at or utcnow(), ip_address=ip_address)
+def add_event(
+    action="organisation.update",
+    actor=None,
+    object_type="organisation",
+    object_id=1,
+    before=None,
+    after=None,
+    created_at=None,
+    ip_address=None,
+) -> AuditEvent:
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor else None,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        created_at=created_at or utcnow(),
+        ip_address=ip_address,
+    )
     db.session.add(event)
     db.session.flush()
     return event
@@ -34,12 +49,22 @@ def test_empty_audit_log(client, cast):
 
 
 def test_each_row_says_when_who_what_where_and_what_changed(client, cast):
-    add_event("organisation.update", actor=cast.member, object_id=cast.member_org.id,
-              before={"name": "Old name", "website": None},
-              after={"name": "New name", "website": "https://new.example"},
-              created_at=datetime(2026, 7, 1, 13, 5, tzinfo=UTC), ip_address="203.0.113.9")
-    add_event("user.request_password_reset", actor=None, object_type="user_account",
-              object_id=cast.member.id, created_at=datetime(2026, 7, 2, 9, 0, tzinfo=UTC))
+    add_event(
+        "organisation.update",
+        actor=cast.member,
+        object_id=cast.member_org.id,
+        before={"name": "Old name", "website": None},
+        after={"name": "New name", "website": "https://new.example"},
+        created_at=datetime(2026, 7, 1, 13, 5, tzinfo=UTC),
+        ip_address="203.0.113.9",
+    )
+    add_event(
+        "user.request_password_reset",
+        actor=None,
+        object_type="user_account",
+        object_id=cast.member.id,
+        created_at=datetime(2026, 7, 2, 9, 0, tzinfo=UTC),
+    )
     page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
     newest, older = rows(page)
     assert "user.request_password_reset" in newest and "System" in newest
@@ -47,8 +72,10 @@ def test_each_row_says_when_who_what_where_and_what_changed(client, cast):
     assert "1 July 2026 at 2:05pm" in older  # UK summer time
     assert "Mina Member" in older and "Green Councils Network" in older
     assert "organisation.update" in older
-    assert f'href="/admin/organisations/{cast.member_org.id}">organisation {cast.member_org.id}' \
+    assert (
+        f'href="/admin/organisations/{cast.member_org.id}">organisation {cast.member_org.id}'
         in older
+    )
     assert "203.0.113.9" in older
     assert "Before and after" in older
     for value in ("Old name", "New name", "https://new.example", "(none)"):
@@ -56,8 +83,7 @@ def test_each_row_says_when_who_what_where_and_what_changed(client, cast):
 
 
 def test_requests_record_where_they_came_from(client, cast):
-    login_as(client, cast.secretariat).post(
-        f"/admin/organisations/{cast.other_org.id}/deactivate")
+    login_as(client, cast.secretariat).post(f"/admin/organisations/{cast.other_org.id}/deactivate")
     page = client.get("/admin/audit").get_data(as_text=True)
     [row] = rows(page)
     assert "organisation.deactivate" in row and "127.0.0.1" in row
@@ -71,40 +97,65 @@ def test_newest_first(client, cast):
     add_event("second.event", created_at=now - timedelta(hours=1))
     page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
     assert [r.split("<code>")[1].split("</code>")[0] for r in rows(page)] == [
-        "third.event", "second.event", "first.event"]
+        "third.event",
+        "second.event",
+        "first.event",
+    ]
 
 
 @pytest.fixture
 def history(cast):
     """A small history: different actions, objects, actors and days (UK time)."""
-    add_event("organisation.create", actor=cast.secretariat, object_id=cast.other_org.id,
-              created_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
-    add_event("user.invite", actor=cast.secretariat, object_type="user_account",
-              object_id=cast.member.id, created_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
-    add_event("user.sign_in", actor=cast.member, object_type="user_account",
-              object_id=cast.member.id, created_at=datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
+    add_event(
+        "organisation.create",
+        actor=cast.secretariat,
+        object_id=cast.other_org.id,
+        created_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+    )
+    add_event(
+        "user.invite",
+        actor=cast.secretariat,
+        object_type="user_account",
+        object_id=cast.member.id,
+        created_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+    )
+    add_event(
+        "user.sign_in",
+        actor=cast.member,
+        object_type="user_account",
+        object_id=cast.member.id,
+        created_at=datetime(2026, 3, 3, 10, 0, tzinfo=UTC),
+    )
     # 23:30 UTC on 30 June is 00:30 on 1 July in the UK.
-    add_event("user.sign_in", actor=cast.other_member, object_type="user_account",
-              object_id=cast.other_member.id, created_at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    add_event(
+        "user.sign_in",
+        actor=cast.other_member,
+        object_type="user_account",
+        object_id=cast.other_member.id,
+        created_at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC),
+    )
     db.session.commit()
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("action=user.sign_in", 2),
-    ("object_type=organisation", 1),
-    ("object_type=user_account&action=user.invite", 1),
-    ("actor=councils", 1),
-    ("actor=COUNCILS.example", 1),
-    ("actor=example", 4),
-    ("actor=%25", 0),  # a literal % matches nothing, it is not a wildcard
-    ("date_from=2026-03-02", 3),
-    ("date_to=2026-03-02", 2),
-    ("date_from=2026-03-02&date_to=2026-03-02", 1),
-    ("date_from=2&date_from=3&date_from=2026&date_to=3&date_to=3&date_to=2026", 2),
-    ("date_from=2026-07-01", 1),  # the UK day, not the UTC day
-    ("date_to=2026-06-30", 3),
-    ("date_from=2026-12-01", 0),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("action=user.sign_in", 2),
+        ("object_type=organisation", 1),
+        ("object_type=user_account&action=user.invite", 1),
+        ("actor=councils", 1),
+        ("actor=COUNCILS.example", 1),
+        ("actor=example", 4),
+        ("actor=%25", 0),  # a literal % matches nothing, it is not a wildcard
+        ("date_from=2026-03-02", 3),
+        ("date_to=2026-03-02", 2),
+        ("date_from=2026-03-02&date_to=2026-03-02", 1),
+        ("date_from=2&date_from=3&date_from=2026&date_to=3&date_to=3&date_to=2026", 2),
+        ("date_from=2026-07-01", 1),  # the UK day, not the UTC day
+        ("date_to=2026-06-30", 3),
+        ("date_from=2026-12-01", 0),
+    ],
+)
 def test_filters(client, cast, history, query, expected):
     response = login_as(client, cast.secretariat).get(f"/admin/audit?{query}")
     assert response.status_code == 200
@@ -122,22 +173,27 @@ def test_action_filter_offers_the_actions_that_exist(client, cast, history):
     assert "organisation.deactivate" not in select
 
 
-@pytest.mark.parametrize("query, message", [
-    ("action=made.up", "Select an action from the list"),
-    ("object_type=<script>alert(1)</script>", "Select an object type from the list"),
-    ("actor=" + "a" * 255, "Email must be 254 characters or fewer"),
-    ("actor=a%00b", "Email must not include control characters"),
-    ("date_from=2026-02-30", "Date from must be a real date"),
-    ("date_from=yesterday", "Date from must be a real date"),
-    ("date_to=31/12/2026", "Date to must be a real date"),
-    ("date_from=30&date_from=2&date_from=2026", "Date from must be a real date"),
-    ("date_from=1&date_from=2&date_from=26", "The year of date from must include 4 numbers"),
-    ("date_from=&date_from=2&date_from=2026", "Date from must include a day"),
-    ("date_to=1&date_to=&date_to=", "Date to must include a month and year"),
-    ("date_from=1&date_from=2", "Date from must be a real date"),
-    ("date_from=2026-03-05&date_to=2026-03-01",
-     "Date to must be the same as or after date from"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("action=made.up", "Select an action from the list"),
+        ("object_type=<script>alert(1)</script>", "Select an object type from the list"),
+        ("actor=" + "a" * 255, "Email must be 254 characters or fewer"),
+        ("actor=a%00b", "Email must not include control characters"),
+        ("date_from=2026-02-30", "Date from must be a real date"),
+        ("date_from=yesterday", "Date from must be a real date"),
+        ("date_to=31/12/2026", "Date to must be a real date"),
+        ("date_from=30&date_from=2&date_from=2026", "Date from must be a real date"),
+        ("date_from=1&date_from=2&date_from=26", "The year of date from must include 4 numbers"),
+        ("date_from=&date_from=2&date_from=2026", "Date from must include a day"),
+        ("date_to=1&date_to=&date_to=", "Date to must include a month and year"),
+        ("date_from=1&date_from=2", "Date from must be a real date"),
+        (
+            "date_from=2026-03-05&date_to=2026-03-01",
+            "Date to must be the same as or after date from",
+        ),
+    ],
+)
 def test_bad_filters_are_explained(client, cast, history, query, message):
     response = login_as(client, cast.secretariat).get(f"/admin/audit?{query}")
     page = response.get_data(as_text=True)
@@ -147,12 +203,15 @@ def test_bad_filters_are_explained(client, cast, history, query, message):
     assert rows(page) == []
 
 
-@pytest.mark.parametrize("query, boxes", [
-    ("date_from=30&date_from=2&date_from=2026", ("30", "2", "2026")),  # refused, as typed
-    ("date_from=1&date_from=July&date_from=26", ("1", "July", "26")),
-    ("date_from=2026-02-30", ("30", "02", "2026")),  # a refused ISO date, in the boxes
-    ("date_from=2026-03-02", ("02", "03", "2026")),  # an accepted one, from a link
-])
+@pytest.mark.parametrize(
+    "query, boxes",
+    [
+        ("date_from=30&date_from=2&date_from=2026", ("30", "2", "2026")),  # refused, as typed
+        ("date_from=1&date_from=July&date_from=26", ("1", "July", "26")),
+        ("date_from=2026-02-30", ("30", "02", "2026")),  # a refused ISO date, in the boxes
+        ("date_from=2026-03-02", ("02", "03", "2026")),  # an accepted one, from a link
+    ],
+)
 def test_the_date_boxes_show_what_was_asked_for(client, cast, history, query, boxes):
     page = login_as(client, cast.secretariat).get(f"/admin/audit?{query}").get_data(as_text=True)
     for part, value in zip(("day", "month", "year"), boxes, strict=True):
@@ -160,8 +219,11 @@ def test_the_date_boxes_show_what_was_asked_for(client, cast, history, query, bo
 
 
 def test_an_unreadable_date_leaves_the_boxes_empty(client, cast, history):
-    page = login_as(client, cast.secretariat).get("/admin/audit?date_from=yesterday").get_data(
-        as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get("/admin/audit?date_from=yesterday")
+        .get_data(as_text=True)
+    )
     assert 'value="yesterday"' not in page
     assert 'id="date_from-day" name="date_from" type="text" inputmode="numeric">' in page
 
@@ -189,16 +251,22 @@ def test_pagination_keeps_the_filters(client, cast):
 def test_pagination_keeps_a_three_part_date(client, cast):
     for n in range(60):
         add_event("bulk.event", created_at=datetime(2026, 3, 2, 12, 0, n % 60, tzinfo=UTC))
-    page = login_as(client, cast.secretariat).get(
-        "/admin/audit?date_from=2&date_from=3&date_from=2026").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get("/admin/audit?date_from=2&date_from=3&date_from=2026")
+        .get_data(as_text=True)
+    )
     assert len(rows(page)) == 50
     assert 'href="/admin/audit?date_from=2&amp;date_from=3&amp;date_from=2026&amp;page=2"' in page
 
 
 def test_audit_values_are_escaped(client, cast):
-    add_event("organisation.update", actor=cast.member,
-              before={"name": "<script>alert(1)</script>"},
-              after={"name": "<img src=x onerror=alert(2)>", "tags": ["<b>x</b>"]})
+    add_event(
+        "organisation.update",
+        actor=cast.member,
+        before={"name": "<script>alert(1)</script>"},
+        after={"name": "<img src=x onerror=alert(2)>", "tags": ["<b>x</b>"]},
+    )
     page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "<img src=x" not in page and "<b>x</b>" not in page
@@ -207,15 +275,24 @@ def test_audit_values_are_escaped(client, cast):
 
 
 def test_the_person_page_lists_events_about_and_by_them(client, cast):
-    add_event("user.sign_in", actor=cast.member, object_type="user_account",
-              object_id=cast.member.id)
+    add_event(
+        "user.sign_in", actor=cast.member, object_type="user_account", object_id=cast.member.id
+    )
     add_event("comment.add", actor=cast.member, object_type="comment", object_id=7)
-    add_event("user.sign_in", actor=cast.observer, object_type="user_account",
-              object_id=cast.observer.id)
-    add_event("user.change_role", actor=cast.secretariat, object_type="user_account",
-              object_id=cast.member.id)
-    page = login_as(client, cast.secretariat).get(f"/admin/people/{cast.member.id}").get_data(
-        as_text=True)
+    add_event(
+        "user.sign_in", actor=cast.observer, object_type="user_account", object_id=cast.observer.id
+    )
+    add_event(
+        "user.change_role",
+        actor=cast.secretariat,
+        object_type="user_account",
+        object_id=cast.member.id,
+    )
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/people/{cast.member.id}")
+        .get_data(as_text=True)
+    )
     shown = [r.split("<code>")[1].split("</code>")[0] for r in rows(page)]
     assert sorted(shown) == ["comment.add", "user.change_role", "user.sign_in"]
 

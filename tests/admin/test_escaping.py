@@ -20,8 +20,13 @@ def villain(cast):
     or by the person themselves when accepting an invitation)."""
     org = factories.organisation(f'Org {SCRIPT}<img src=x onerror="alert(2)">')
     person = factories.user(Role.MEMBER, org, name=SCRIPT, email="villain@example.org")
-    audit.record(person, "user.accept_invitation", person, before={"name": "Nice name"},
-                 after={"name": person.name})
+    audit.record(
+        person,
+        "user.accept_invitation",
+        person,
+        before={"name": "Nice name"},
+        after={"name": person.name},
+    )
     audit.record(cast.secretariat, "organisation.create", org, after={"name": org.name})
     db.session.commit()
     return person
@@ -33,21 +38,25 @@ def assert_escaped(html: str) -> None:
     assert ESCAPED in html
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/audit",
-    "/admin/people",
-    "/admin/organisations",
-    "/admin/people/{person}",
-    "/admin/people/{person}/role",
-    "/admin/people/{person}/deactivate",
-    "/admin/organisations/{org}",
-    "/admin/organisations/{org}/edit",
-    "/admin/organisations/{org}/deactivate",
-    "/admin/people/invite?organisation_id={org}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/audit",
+        "/admin/people",
+        "/admin/organisations",
+        "/admin/people/{person}",
+        "/admin/people/{person}/role",
+        "/admin/people/{person}/deactivate",
+        "/admin/organisations/{org}",
+        "/admin/organisations/{org}/edit",
+        "/admin/organisations/{org}/deactivate",
+        "/admin/people/invite?organisation_id={org}",
+    ],
+)
 def test_names_are_escaped_on_every_page(client, cast, villain, url):
     response = login_as(client, cast.secretariat).get(
-        url.format(person=villain.id, org=villain.organisation_id))
+        url.format(person=villain.id, org=villain.organisation_id)
+    )
     assert response.status_code == 200
     assert_escaped(response.get_data(as_text=True))
 

@@ -25,6 +25,7 @@ def by_name(name: str) -> Organisation | None:
 
 # List ------------------------------------------------------------------------------------
 
+
 def test_list_shows_name_kind_people_and_status(client, cast):
     factories.user(Role.MEMBER, cast.member_org, password=None)  # invited people count too
     cast.other_org.active = False
@@ -40,10 +41,13 @@ def test_list_shows_name_kind_people_and_status(client, cast):
     assert "Add an organisation" in page
 
 
-@pytest.mark.parametrize("status, shown, hidden", [
-    ("active", "Green Councils Network", "Climate Research Institute"),
-    ("deactivated", "Climate Research Institute", "Green Councils Network"),
-])
+@pytest.mark.parametrize(
+    "status, shown, hidden",
+    [
+        ("active", "Green Councils Network", "Climate Research Institute"),
+        ("deactivated", "Climate Research Institute", "Green Councils Network"),
+    ],
+)
 def test_list_filters_by_status(client, cast, status, shown, hidden):
     cast.other_org.active = False
     page = login_as(client, cast.secretariat).get(f"/admin/organisations?status={status}")
@@ -90,12 +94,19 @@ def test_list_is_paginated_and_pages_keep_the_filter(client, cast):
 
 # Add -------------------------------------------------------------------------------------
 
+
 def test_add_an_organisation(client, cast):
     login_as(client, cast.secretariat)
     form = client.get("/admin/organisations/new").get_data(as_text=True)
     assert "Add an organisation" in form and "Local authority" in form
-    response = client.post("/admin/organisations/new", data={
-        "name": "  Friends of the Fens  ", "kind": "ngo", "website": "https://fens.example/about"})
+    response = client.post(
+        "/admin/organisations/new",
+        data={
+            "name": "  Friends of the Fens  ",
+            "kind": "ngo",
+            "website": "https://fens.example/about",
+        },
+    )
     assert response.status_code == 303
     organisation = by_name("Friends of the Fens")
     assert organisation is not None
@@ -106,15 +117,20 @@ def test_add_an_organisation(client, cast):
     assert event.actor_id == cast.secretariat.id
     assert event.object_type == "organisation" and event.object_id == organisation.id
     assert event.before is None
-    assert event.after == {"name": "Friends of the Fens", "kind": "ngo",
-                           "website": "https://fens.example/about", "active": True}
+    assert event.after == {
+        "name": "Friends of the Fens",
+        "kind": "ngo",
+        "website": "https://fens.example/about",
+        "active": True,
+    }
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Friends of the Fens added" in page
 
 
 def test_add_without_a_website(client, cast):
     response = login_as(client, cast.secretariat).post(
-        "/admin/organisations/new", data={"name": "No Web Ltd", "kind": "other", "website": ""})
+        "/admin/organisations/new", data={"name": "No Web Ltd", "kind": "other", "website": ""}
+    )
     assert response.status_code == 303
     assert by_name("No Web Ltd").website is None
 
@@ -123,17 +139,20 @@ def test_names_and_websites_at_their_limits_are_accepted(client, cast):
     name = "N" * 200
     website = "https://example.org/" + "a" * (500 - len("https://example.org/"))
     response = login_as(client, cast.secretariat).post(
-        "/admin/organisations/new", data={"name": name, "kind": "research", "website": website})
+        "/admin/organisations/new", data={"name": name, "kind": "research", "website": website}
+    )
     assert response.status_code == 303
     assert by_name(name).website == website
 
 
-@pytest.mark.parametrize("name", ["Green Councils Network", "green councils network",
-                                  "  GREEN COUNCILS NETWORK "])
+@pytest.mark.parametrize(
+    "name", ["Green Councils Network", "green councils network", "  GREEN COUNCILS NETWORK "]
+)
 def test_add_refuses_a_name_already_taken(client, cast, name):
     before = organisation_count()
     response = login_as(client, cast.secretariat).post(
-        "/admin/organisations/new", data={"name": name, "kind": "ngo"})
+        "/admin/organisations/new", data={"name": name, "kind": "ngo"}
+    )
     assert response.status_code == 422
     assert "An organisation with this name already exists" in response.get_data(as_text=True)
     assert organisation_count() == before
@@ -145,7 +164,8 @@ def test_add_turns_the_database_unique_constraint_into_the_same_error(client, ca
     monkeypatch.setattr(services, "organisation_name_taken", lambda *a, **k: False)
     before = organisation_count()
     response = login_as(client, cast.secretariat).post(
-        "/admin/organisations/new", data={"name": "Green Councils Network", "kind": "ngo"})
+        "/admin/organisations/new", data={"name": "Green Councils Network", "kind": "ngo"}
+    )
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "An organisation with this name already exists" in text
@@ -158,22 +178,34 @@ BAD_ORGANISATIONS = [
     ({"name": "", "kind": "ngo"}, "Enter the organisation&#39;s name"),
     ({"name": "   ", "kind": "ngo"}, "Enter the organisation&#39;s name"),
     ({"name": "x" * 201, "kind": "ngo"}, "Name must be 200 characters or fewer"),
-    ({"name": "<script>alert(1)</script>", "kind": "ngo"},
-     "Name must not include the characters &lt; or &gt;"),
+    (
+        {"name": "<script>alert(1)</script>", "kind": "ngo"},
+        "Name must not include the characters &lt; or &gt;",
+    ),
     ({"name": "Bad\x00Name", "kind": "ngo"}, "Name must not include control characters"),
     ({"name": "Fine Name"}, "Select the kind of organisation"),
     ({"name": "Fine Name", "kind": "bogus"}, "Select the kind of organisation"),
     ({"name": "Fine Name", "kind": "1"}, "Select the kind of organisation"),
-    ({"name": "Fine Name", "kind": "ngo", "website": "javascript:alert(1)"},
-     "Enter a website address starting with https:// or http://"),
-    ({"name": "Fine Name", "kind": "ngo", "website": "ftp://files.example"},
-     "Enter a website address starting with https:// or http://"),
-    ({"name": "Fine Name", "kind": "ngo", "website": "www.example.org"},
-     "Enter a website address starting with https:// or http://"),
-    ({"name": "Fine Name", "kind": "ngo", "website": 'https://x.example/"><script>'},
-     "Enter a website address starting with https:// or http://"),
-    ({"name": "Fine Name", "kind": "ngo", "website": "https://example.org/" + "a" * 481},
-     "Website must be 500 characters or fewer"),
+    (
+        {"name": "Fine Name", "kind": "ngo", "website": "javascript:alert(1)"},
+        "Enter a website address starting with https:// or http://",
+    ),
+    (
+        {"name": "Fine Name", "kind": "ngo", "website": "ftp://files.example"},
+        "Enter a website address starting with https:// or http://",
+    ),
+    (
+        {"name": "Fine Name", "kind": "ngo", "website": "www.example.org"},
+        "Enter a website address starting with https:// or http://",
+    ),
+    (
+        {"name": "Fine Name", "kind": "ngo", "website": 'https://x.example/"><script>'},
+        "Enter a website address starting with https:// or http://",
+    ),
+    (
+        {"name": "Fine Name", "kind": "ngo", "website": "https://example.org/" + "a" * 481},
+        "Website must be 500 characters or fewer",
+    ),
 ]
 
 
@@ -193,12 +225,16 @@ def test_add_refuses_bad_input(client, cast, data, message):
 
 # View ------------------------------------------------------------------------------------
 
+
 def test_organisation_page_shows_details_people_and_actions(client, cast):
     cast.member_org.website = "https://councils.example"
     invited = factories.user(Role.MEMBER, cast.member_org, name="Ivy Invited", password=None)
     gone = factories.user(Role.MEMBER, cast.member_org, name="Gus Gone", active=False)
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.member_org.id}").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/organisations/{cast.member_org.id}")
+        .get_data(as_text=True)
+    )
     assert '<h1 class="govuk-heading-l">Green Councils Network</h1>' in page
     assert "Local authority" in page and 'href="https://councils.example"' in page
 
@@ -218,16 +254,22 @@ def test_organisation_page_shows_details_people_and_actions(client, cast):
 
 def test_organisation_page_of_a_deactivated_organisation_offers_reactivation(client, cast):
     cast.other_org.active = False
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.other_org.id}").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/organisations/{cast.other_org.id}")
+        .get_data(as_text=True)
+    )
     assert f'action="/admin/organisations/{cast.other_org.id}/reactivate"' in page
     assert f'href="/admin/organisations/{cast.other_org.id}/deactivate"' not in page
     assert "/admin/people/invite?organisation_id" not in page
 
 
 def test_own_organisation_page_does_not_offer_deactivation(client, cast):
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.secretariat_org.id}").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/organisations/{cast.secretariat_org.id}")
+        .get_data(as_text=True)
+    )
     assert f"/admin/organisations/{cast.secretariat_org.id}/deactivate" not in page
 
 
@@ -239,18 +281,25 @@ def test_organisation_page_empty_state(client, cast):
 
 def test_a_stored_unsafe_website_is_not_made_a_link(client, cast):
     cast.member_org.website = "javascript:alert(1)"
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.member_org.id}").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/organisations/{cast.member_org.id}")
+        .get_data(as_text=True)
+    )
     assert 'href="javascript:' not in page
     assert "javascript:alert(1)" in page
 
 
 # Edit ------------------------------------------------------------------------------------
 
+
 def test_edit_form_is_filled_in(client, cast):
     cast.member_org.website = "https://councils.example"
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.member_org.id}/edit").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/organisations/{cast.member_org.id}/edit")
+        .get_data(as_text=True)
+    )
     assert 'value="Green Councils Network"' in page
     assert 'value="https://councils.example"' in page
     assert re.search(r'value="local_authority" checked', page)
@@ -260,8 +309,12 @@ def test_edit_records_only_what_changed(client, cast):
     org = cast.member_org
     response = login_as(client, cast.secretariat).post(
         f"/admin/organisations/{org.id}/edit",
-        data={"name": "Green Councils Alliance", "kind": "local_authority",
-              "website": "https://alliance.example"})
+        data={
+            "name": "Green Councils Alliance",
+            "kind": "local_authority",
+            "website": "https://alliance.example",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/organisations/{org.id}"
     db.session.expire_all()
@@ -269,16 +322,17 @@ def test_edit_records_only_what_changed(client, cast):
     [event] = audit_events("organisation.update")
     assert event.actor_id == cast.secretariat.id and event.object_id == org.id
     assert event.before == {"name": "Green Councils Network", "website": None}
-    assert event.after == {"name": "Green Councils Alliance",
-                           "website": "https://alliance.example"}
+    assert event.after == {"name": "Green Councils Alliance", "website": "https://alliance.example"}
     assert "Organisation details saved" in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_edit_without_changes_records_nothing(client, cast):
     response = login_as(client, cast.secretariat).post(
         f"/admin/organisations/{cast.member_org.id}/edit",
-        data={"name": "Green Councils Network", "kind": "local_authority", "website": ""})
+        data={"name": "Green Councils Network", "kind": "local_authority", "website": ""},
+    )
     assert response.status_code == 303
     assert audit_count() == 0
     assert "Nothing was changed" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -287,7 +341,8 @@ def test_edit_without_changes_records_nothing(client, cast):
 def test_edit_may_change_only_the_case_of_the_name(client, cast):
     response = login_as(client, cast.secretariat).post(
         f"/admin/organisations/{cast.member_org.id}/edit",
-        data={"name": "GREEN Councils Network", "kind": "local_authority"})
+        data={"name": "GREEN Councils Network", "kind": "local_authority"},
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert cast.member_org.name == "GREEN Councils Network"
@@ -296,7 +351,8 @@ def test_edit_may_change_only_the_case_of_the_name(client, cast):
 def test_edit_refuses_another_organisations_name(client, cast):
     response = login_as(client, cast.secretariat).post(
         f"/admin/organisations/{cast.member_org.id}/edit",
-        data={"name": "climate research institute", "kind": "local_authority"})
+        data={"name": "climate research institute", "kind": "local_authority"},
+    )
     assert response.status_code == 422
     assert "An organisation with this name already exists" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -308,7 +364,8 @@ def test_edit_turns_the_unique_constraint_into_a_form_error(client, cast, monkey
     monkeypatch.setattr(services, "organisation_name_taken", lambda *a, **k: False)
     response = login_as(client, cast.secretariat).post(
         f"/admin/organisations/{cast.member_org.id}/edit",
-        data={"name": "Climate Research Institute", "kind": "local_authority"})
+        data={"name": "Climate Research Institute", "kind": "local_authority"},
+    )
     assert response.status_code == 422
     assert "An organisation with this name already exists" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -320,7 +377,8 @@ def test_edit_turns_the_unique_constraint_into_a_form_error(client, cast, monkey
 def test_edit_refuses_bad_input(client, cast, data, message):
     org = cast.member_org
     response = login_as(client, cast.secretariat).post(
-        f"/admin/organisations/{org.id}/edit", data=data)
+        f"/admin/organisations/{org.id}/edit", data=data
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
@@ -330,10 +388,12 @@ def test_edit_refuses_bad_input(client, cast, data, message):
 
 # Deactivate and reactivate ------------------------------------------------------------------
 
+
 def test_deactivation_is_confirmed_first(client, cast):
     factories.user(Role.MEMBER, cast.member_org, active=False)  # already deactivated: not counted
     page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.member_org.id}/deactivate")
+        f"/admin/organisations/{cast.member_org.id}/deactivate"
+    )
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Are you sure you want to deactivate this organisation?" in text
@@ -346,12 +406,14 @@ def test_deactivation_is_confirmed_first(client, cast):
 
 def test_deactivation_confirmation_for_one_person(client, cast):
     page = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.other_org.id}/deactivate")
+        f"/admin/organisations/{cast.other_org.id}/deactivate"
+    )
     assert "Its 1 person will be signed out" in page.get_data(as_text=True)
 
 
-def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sessions(app, client,
-                                                                                     cast):
+def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sessions(
+    app, client, cast
+):
     # A secretariat person in the organisation, so that their session can be seen working.
     colleague = factories.user(Role.SECRETARIAT, cast.member_org, name="Col League")
     their_client = login_as(app.test_client(), colleague)
@@ -359,7 +421,8 @@ def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sess
     tokens = {u.id: u.session_token for u in (colleague, cast.member, cast.observer)}
 
     response = login_as(client, cast.secretariat).post(
-        f"/admin/organisations/{cast.member_org.id}/deactivate")
+        f"/admin/organisations/{cast.member_org.id}/deactivate"
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert not cast.member_org.active
@@ -371,7 +434,8 @@ def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sess
     assert event.before == {"active": True} and event.after == {"active": False}
     assert is_sign_in_redirect(their_client.get("/admin/people"))
     assert "Green Councils Network deactivated" in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
     response = client.post(f"/admin/organisations/{cast.member_org.id}/reactivate")
     assert response.status_code == 303
@@ -381,7 +445,8 @@ def test_deactivate_signs_everyone_out_and_reactivation_does_not_revive_old_sess
     assert event.before == {"active": False} and event.after == {"active": True}
     assert is_sign_in_redirect(their_client.get("/admin/people"))  # must sign in again
     assert "Green Councils Network reactivated" in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_cannot_deactivate_own_organisation(client, cast):
@@ -410,7 +475,8 @@ def test_deactivating_twice_records_once(client, cast):
     assert response.status_code == 303
     assert audit_count("organisation.deactivate") == 1
     assert "This organisation is already deactivated." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
     page = client.get(url).get_data(as_text=True)
     assert "This organisation is already deactivated." in page
     assert f'action="{url}"' not in page
@@ -418,17 +484,20 @@ def test_deactivating_twice_records_once(client, cast):
 
 def test_reactivating_an_active_organisation_is_refused(client, cast):
     response = login_as(client, cast.secretariat).post(
-        f"/admin/organisations/{cast.other_org.id}/reactivate")
+        f"/admin/organisations/{cast.other_org.id}/reactivate"
+    )
     assert response.status_code == 303
     assert audit_count() == 0
     assert "This organisation is already active." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_get_is_not_allowed_on_reactivate(client, cast):
     cast.other_org.active = False
     response = login_as(client, cast.secretariat).get(
-        f"/admin/organisations/{cast.other_org.id}/reactivate")
+        f"/admin/organisations/{cast.other_org.id}/reactivate"
+    )
     assert response.status_code == 405
     db.session.expire_all()
     assert not cast.other_org.active

@@ -31,6 +31,7 @@ def row(page: str, user: User) -> str:
 
 # List ------------------------------------------------------------------------------------
 
+
 def test_people_list_shows_each_person(client, cast):
     invited = factories.user(Role.OBSERVER, cast.other_org, name="Ivy Invited", password=None)
     gone = factories.user(Role.MEMBER, cast.member_org, name="Gus Gone", active=False)
@@ -44,15 +45,21 @@ def test_people_list_shows_each_person(client, cast):
     assert 'href="/admin/people/invite"' in page and "Invite a person" in page
 
 
-@pytest.mark.parametrize("query, shown, hidden", [
-    ("role=observer", ["Oli Observer"], ["Mina Member", "Sam Secretary", "Rae Researcher"]),
-    ("role=secretariat", ["Sam Secretary"], ["Mina Member", "Oli Observer"]),
-    ("status=invited", ["Ivy Invited"], ["Mina Member", "Gus Gone"]),
-    ("status=deactivated", ["Gus Gone"], ["Mina Member", "Ivy Invited"]),
-    ("status=active", ["Mina Member", "Rae Researcher"], ["Ivy Invited", "Gus Gone"]),
-    ("role=member&status=active", ["Mina Member", "Rae Researcher"],
-     ["Oli Observer", "Gus Gone", "Ivy Invited"]),
-])
+@pytest.mark.parametrize(
+    "query, shown, hidden",
+    [
+        ("role=observer", ["Oli Observer"], ["Mina Member", "Sam Secretary", "Rae Researcher"]),
+        ("role=secretariat", ["Sam Secretary"], ["Mina Member", "Oli Observer"]),
+        ("status=invited", ["Ivy Invited"], ["Mina Member", "Gus Gone"]),
+        ("status=deactivated", ["Gus Gone"], ["Mina Member", "Ivy Invited"]),
+        ("status=active", ["Mina Member", "Rae Researcher"], ["Ivy Invited", "Gus Gone"]),
+        (
+            "role=member&status=active",
+            ["Mina Member", "Rae Researcher"],
+            ["Oli Observer", "Gus Gone", "Ivy Invited"],
+        ),
+    ],
+)
 def test_people_list_filters(client, cast, query, shown, hidden):
     factories.user(Role.MEMBER, cast.other_org, name="Ivy Invited", password=None)
     factories.user(Role.MEMBER, cast.member_org, name="Gus Gone", active=False)
@@ -67,7 +74,8 @@ def test_people_list_filters(client, cast, query, shown, hidden):
 
 def test_people_list_filters_by_organisation(client, cast):
     page = login_as(client, cast.secretariat).get(
-        f"/admin/people?organisation_id={cast.member_org.id}")
+        f"/admin/people?organisation_id={cast.member_org.id}"
+    )
     text = page.get_data(as_text=True)
     table = text.split("<tbody")[1]
     assert "Mina Member" in table and "Oli Observer" in table
@@ -80,12 +88,15 @@ def test_people_list_empty_state_for_filters(client, cast):
     assert "No one matches these filters." in page.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query, message", [
-    ("organisation_id=abc", "Select an organisation from the list"),
-    ("organisation_id=999999", "Select an organisation from the list"),
-    ("role=emperor", "Select a role from the list"),
-    ("status=<script>alert(1)</script>", "Select a status from the list"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("organisation_id=abc", "Select an organisation from the list"),
+        ("organisation_id=999999", "Select an organisation from the list"),
+        ("role=emperor", "Select a role from the list"),
+        ("status=<script>alert(1)</script>", "Select a status from the list"),
+    ],
+)
 def test_people_list_refuses_bad_filters(client, cast, query, message):
     page = login_as(client, cast.secretariat).get(f"/admin/people?{query}")
     text = page.get_data(as_text=True)
@@ -103,8 +114,10 @@ def test_people_list_is_paginated_and_pages_keep_the_filters(client, cast):
     first = client.get(url).get_data(as_text=True)
     assert first.count('id="person-') == 25
     assert "Showing 1 to 25 of 30 people" in first
-    second_href = (f"/admin/people?organisation_id={cast.other_org.id}&amp;role=observer"
-                   "&amp;status=active&amp;page=2")
+    second_href = (
+        f"/admin/people?organisation_id={cast.other_org.id}&amp;role=observer"
+        "&amp;status=active&amp;page=2"
+    )
     assert f'href="{second_href}"' in first
     second = client.get(second_href.replace("&amp;", "&")).get_data(as_text=True)
     assert second.count('id="person-') == 5
@@ -113,17 +126,25 @@ def test_people_list_is_paginated_and_pages_keep_the_filters(client, cast):
 
 # Invite ----------------------------------------------------------------------------------
 
+
 def invite_data(cast, **changes) -> dict:
-    data = {"email": "Nia.New@Councils.example", "name": "Nia New",
-            "organisation_id": str(cast.member_org.id), "role": "member"}
+    data = {
+        "email": "Nia.New@Councils.example",
+        "name": "Nia New",
+        "organisation_id": str(cast.member_org.id),
+        "role": "member",
+    }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def test_invite_form_offers_active_organisations_and_preselects(client, cast):
     cast.other_org.active = False
-    page = login_as(client, cast.secretariat).get(
-        f"/admin/people/invite?organisation_id={cast.member_org.id}").get_data(as_text=True)
+    page = (
+        login_as(client, cast.secretariat)
+        .get(f"/admin/people/invite?organisation_id={cast.member_org.id}")
+        .get_data(as_text=True)
+    )
     assert re.search(rf'<option value="{cast.member_org.id}" selected', page)
     assert "Climate Research Institute" not in page
     assert re.search(r'value="member" checked', page)
@@ -134,14 +155,16 @@ def test_invite_form_offers_active_organisations_and_preselects(client, cast):
 @pytest.mark.parametrize("organisation_id", ["abc", "999999", ""])
 def test_invite_form_ignores_a_bad_preselection(client, cast, organisation_id):
     page = login_as(client, cast.secretariat).get(
-        f"/admin/people/invite?organisation_id={organisation_id}")
+        f"/admin/people/invite?organisation_id={organisation_id}"
+    )
     assert page.status_code == 200
     assert not re.search(r'<option value="\d+" selected', page.get_data(as_text=True))
 
 
 def test_invite_creates_the_person_and_sends_one_email(client, cast, outbox):
-    response = login_as(client, cast.secretariat).post("/admin/people/invite",
-                                                       data=invite_data(cast, role="observer"))
+    response = login_as(client, cast.secretariat).post(
+        "/admin/people/invite", data=invite_data(cast, role="observer")
+    )
     assert response.status_code == 303
     person = accounts.user_by_email("nia.new@councils.example")
     assert person is not None
@@ -163,34 +186,43 @@ def test_invite_creates_the_person_and_sends_one_email(client, cast, outbox):
 def test_invite_refuses_an_email_already_in_use(client, cast, outbox):
     before = people_count()
     response = login_as(client, cast.secretariat).post(
-        "/admin/people/invite", data=invite_data(cast, email=" MINA@councils.example "))
+        "/admin/people/invite", data=invite_data(cast, email=" MINA@councils.example ")
+    )
     assert response.status_code == 422
     assert "A person with this email address already has an account." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert people_count() == before
     assert outbox() == []
     assert audit_count() == 0
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"email": ""}, "Enter their email address"),
-    ({"email": "not-an-email"}, "Enter an email address in the correct format"),
-    ({"email": "<script>@x.example"}, "Enter an email address in the correct format"),
-    ({"email": "a" * 243 + "@example.org"}, "Email address must be 254 characters or fewer"),
-    ({"name": ""}, "Enter their full name"),
-    ({"name": "x" * 201}, "Full name must be 200 characters or fewer"),
-    ({"name": "<script>alert(1)</script>"}, "Full name must not include the characters &lt; or"),
-    ({"organisation_id": None}, "Select an organisation"),
-    ({"organisation_id": ""}, "Select an organisation"),
-    ({"organisation_id": "abc"}, "Select an organisation"),
-    ({"organisation_id": "999999"}, "Select an organisation"),
-    ({"role": "emperor"}, "Select a role"),
-    ({"role": None}, "Select a role"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"email": ""}, "Enter their email address"),
+        ({"email": "not-an-email"}, "Enter an email address in the correct format"),
+        ({"email": "<script>@x.example"}, "Enter an email address in the correct format"),
+        ({"email": "a" * 243 + "@example.org"}, "Email address must be 254 characters or fewer"),
+        ({"name": ""}, "Enter their full name"),
+        ({"name": "x" * 201}, "Full name must be 200 characters or fewer"),
+        (
+            {"name": "<script>alert(1)</script>"},
+            "Full name must not include the characters &lt; or",
+        ),
+        ({"organisation_id": None}, "Select an organisation"),
+        ({"organisation_id": ""}, "Select an organisation"),
+        ({"organisation_id": "abc"}, "Select an organisation"),
+        ({"organisation_id": "999999"}, "Select an organisation"),
+        ({"role": "emperor"}, "Select a role"),
+        ({"role": None}, "Select a role"),
+    ],
+)
 def test_invite_refuses_bad_input(client, cast, outbox, changes, message):
     before = people_count()
-    response = login_as(client, cast.secretariat).post("/admin/people/invite",
-                                                       data=invite_data(cast, **changes))
+    response = login_as(client, cast.secretariat).post(
+        "/admin/people/invite", data=invite_data(cast, **changes)
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "There is a problem" in text and message in text
@@ -203,7 +235,8 @@ def test_invite_refuses_bad_input(client, cast, outbox, changes, message):
 def test_invite_refuses_a_deactivated_organisation(client, cast, outbox):
     cast.other_org.active = False
     response = login_as(client, cast.secretariat).post(
-        "/admin/people/invite", data=invite_data(cast, organisation_id=str(cast.other_org.id)))
+        "/admin/people/invite", data=invite_data(cast, organisation_id=str(cast.other_org.id))
+    )
     assert response.status_code == 422
     assert "Select an organisation" in response.get_data(as_text=True)
     assert accounts.user_by_email("nia.new@councils.example") is None
@@ -212,22 +245,27 @@ def test_invite_refuses_a_deactivated_organisation(client, cast, outbox):
 
 def test_invite_shows_the_service_refusal_as_a_form_error(client, cast, outbox, monkeypatch):
     """AccountError from auth.services.invite is shown as a form error, with 422."""
+
     def refuse(**kwargs):
         raise accounts.AccountError("You cannot invite people to a deactivated organisation.")
 
     monkeypatch.setattr(accounts, "invite", refuse)
-    response = login_as(client, cast.secretariat).post("/admin/people/invite",
-                                                       data=invite_data(cast))
+    response = login_as(client, cast.secretariat).post(
+        "/admin/people/invite", data=invite_data(cast)
+    )
     assert response.status_code == 422
     assert "You cannot invite people to a deactivated organisation." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 # A person's page -------------------------------------------------------------------------
 
+
 def test_person_page_shows_the_account_and_recent_events(client, cast):
-    login_as(client, cast.secretariat).post(f"/admin/people/{cast.member.id}/role",
-                                            data={"role": "observer"})
+    login_as(client, cast.secretariat).post(
+        f"/admin/people/{cast.member.id}/role", data={"role": "observer"}
+    )
     page = client.get(f"/admin/people/{cast.member.id}").get_data(as_text=True)
     assert '<h1 class="govuk-heading-l">Mina Member</h1>' in page
     assert "mina@councils.example" in page and "Green Councils Network" in page
@@ -242,8 +280,9 @@ def test_person_page_shows_the_account_and_recent_events(client, cast):
 
 def test_person_page_for_an_invited_person_offers_to_resend(client, cast):
     invited = factories.user(Role.MEMBER, cast.member_org, name="Ivy Invited", password=None)
-    page = login_as(client, cast.secretariat).get(f"/admin/people/{invited.id}").get_data(
-        as_text=True)
+    page = (
+        login_as(client, cast.secretariat).get(f"/admin/people/{invited.id}").get_data(as_text=True)
+    )
     assert f'action="/admin/people/{invited.id}/resend-invitation"' in page
     assert "Not yet" in page
 
@@ -254,6 +293,7 @@ def test_own_page_does_not_offer_deactivation(client, cast):
 
 
 # Resend ----------------------------------------------------------------------------------
+
 
 def test_resend_makes_the_old_link_unusable(client, cast, outbox):
     login_as(client, cast.secretariat).post("/admin/people/invite", data=invite_data(cast))
@@ -270,21 +310,25 @@ def test_resend_makes_the_old_link_unusable(client, cast, outbox):
     assert accounts.find_token(new, TokenPurpose.INVITATION).user_id == person.id
     assert audit_count("user.resend_invitation") == 1
     assert "A new invitation was sent to nia.new@councils.example" in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_resend_is_refused_once_accepted(client, cast, outbox):
     response = login_as(client, cast.secretariat).post(
-        f"/admin/people/{cast.member.id}/resend-invitation")
+        f"/admin/people/{cast.member.id}/resend-invitation"
+    )
     assert response.status_code == 303
     assert outbox() == []
     assert audit_count() == 0
     assert db.session.scalar(select(func.count(AccountToken.id))) == 0
     assert "This person has already accepted their invitation." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
 
 # Change role -----------------------------------------------------------------------------
+
 
 def test_change_role_form_shows_the_current_role(client, cast):
     page = login_as(client, cast.secretariat).get(f"/admin/people/{cast.observer.id}/role")
@@ -295,7 +339,8 @@ def test_change_role(app, client, cast):
     their_client = login_as(app.test_client(), cast.member)
     token = cast.member.session_token
     response = login_as(client, cast.secretariat).post(
-        f"/admin/people/{cast.member.id}/role", data={"role": "secretariat"})
+        f"/admin/people/{cast.member.id}/role", data={"role": "secretariat"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert cast.member.role == "secretariat"
@@ -305,13 +350,15 @@ def test_change_role(app, client, cast):
     assert event.actor_id == cast.secretariat.id
     assert is_sign_in_redirect(their_client.get("/admin/people"))
     assert "Mina Member is now secretariat" in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_change_role_to_the_same_role_changes_nothing(client, cast):
     token = cast.member.session_token
     response = login_as(client, cast.secretariat).post(
-        f"/admin/people/{cast.member.id}/role", data={"role": "member"})
+        f"/admin/people/{cast.member.id}/role", data={"role": "member"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert cast.member.session_token == token
@@ -320,7 +367,8 @@ def test_change_role_to_the_same_role_changes_nothing(client, cast):
 
 def test_cannot_remove_own_secretariat_role(client, cast):
     response = login_as(client, cast.secretariat).post(
-        f"/admin/people/{cast.secretariat.id}/role", data={"role": "member"})
+        f"/admin/people/{cast.secretariat.id}/role", data={"role": "member"}
+    )
     assert response.status_code == 422
     assert "You cannot remove your own secretariat role." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -328,11 +376,13 @@ def test_cannot_remove_own_secretariat_role(client, cast):
     assert audit_count() == 0
 
 
-@pytest.mark.parametrize("data", [{}, {"role": ""}, {"role": "emperor"},
-                                  {"role": "<script>alert(1)</script>"}])
+@pytest.mark.parametrize(
+    "data", [{}, {"role": ""}, {"role": "emperor"}, {"role": "<script>alert(1)</script>"}]
+)
 def test_change_role_refuses_bad_input(client, cast, data):
-    response = login_as(client, cast.secretariat).post(f"/admin/people/{cast.member.id}/role",
-                                                       data=data)
+    response = login_as(client, cast.secretariat).post(
+        f"/admin/people/{cast.member.id}/role", data=data
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Select a role" in text
@@ -343,6 +393,7 @@ def test_change_role_refuses_bad_input(client, cast, data):
 
 
 # Deactivate and reactivate ------------------------------------------------------------------
+
 
 def test_deactivation_is_confirmed_first(client, cast):
     page = login_as(client, cast.secretariat).get(f"/admin/people/{cast.member.id}/deactivate")
@@ -358,8 +409,7 @@ def test_deactivate_person_ends_their_session(app, client, cast):
     their_client = login_as(app.test_client(), colleague)
     assert their_client.get("/admin/people").status_code == 200
 
-    response = login_as(client, cast.secretariat).post(
-        f"/admin/people/{colleague.id}/deactivate")
+    response = login_as(client, cast.secretariat).post(f"/admin/people/{colleague.id}/deactivate")
     assert response.status_code == 303
     db.session.expire_all()
     assert not colleague.active
@@ -379,7 +429,8 @@ def test_deactivate_person_ends_their_session(app, client, cast):
     assert event.before == {"active": False} and event.after == {"active": True}
     assert is_sign_in_redirect(their_client.get("/admin/people"))  # the old cookie stays dead
     assert "Col League reactivated" in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_cannot_deactivate_yourself(client, cast):
@@ -403,7 +454,8 @@ def test_deactivating_twice_records_once(client, cast):
     response = client.post(f"/admin/people/{cast.member.id}/deactivate")
     assert audit_count("user.deactivate") == 1
     assert "This person is already deactivated." in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_reactivating_an_active_person_is_refused(client, cast):

@@ -15,8 +15,12 @@ from tests.admin.conftest import audit_count, audit_events
 
 
 def test_create_organisation_records_the_event(cast):
-    org = services.create_organisation(actor=cast.secretariat, name="  Peat Partnership ",
-                                       kind="research", website=" https://peat.example ")
+    org = services.create_organisation(
+        actor=cast.secretariat,
+        name="  Peat Partnership ",
+        kind="research",
+        website=" https://peat.example ",
+    )
     assert org.id is not None and org.name == "Peat Partnership"
     assert org.kind == OrganisationKind.RESEARCH and org.website == "https://peat.example"
     [event] = audit_events("organisation.create")
@@ -34,8 +38,9 @@ def test_create_organisation_does_not_commit(cast):
 
 def test_create_organisation_refuses_a_taken_name(cast):
     with pytest.raises(services.AdminError, match="An organisation with this name already exists"):
-        services.create_organisation(actor=cast.secretariat, name="GREEN councils network",
-                                     kind="ngo")
+        services.create_organisation(
+            actor=cast.secretariat, name="GREEN councils network", kind="ngo"
+        )
     assert audit_count() == 0
 
 
@@ -52,29 +57,46 @@ def test_create_organisation_refuses_an_unknown_kind(cast):
 
 
 def test_update_organisation(cast):
-    changed = services.update_organisation(actor=cast.secretariat, organisation=cast.other_org,
-                                           name="Climate Research Institute", kind="ngo",
-                                           website="")
+    changed = services.update_organisation(
+        actor=cast.secretariat,
+        organisation=cast.other_org,
+        name="Climate Research Institute",
+        kind="ngo",
+        website="",
+    )
     assert changed is True
     [event] = audit_events("organisation.update")
     assert event.before == {"kind": "research"} and event.after == {"kind": "ngo"}
-    assert services.update_organisation(actor=cast.secretariat, organisation=cast.other_org,
-                                        name="Climate Research Institute", kind="ngo",
-                                        website=None) is False
+    assert (
+        services.update_organisation(
+            actor=cast.secretariat,
+            organisation=cast.other_org,
+            name="Climate Research Institute",
+            kind="ngo",
+            website=None,
+        )
+        is False
+    )
     assert audit_count("organisation.update") == 1
 
 
 def test_update_organisation_refuses_another_organisations_name(cast):
     with pytest.raises(services.AdminError):
-        services.update_organisation(actor=cast.secretariat, organisation=cast.other_org,
-                                     name="Green Councils Network", kind="research", website=None)
+        services.update_organisation(
+            actor=cast.secretariat,
+            organisation=cast.other_org,
+            name="Green Councils Network",
+            kind="research",
+            website=None,
+        )
     assert cast.other_org.name == "Climate Research Institute"
 
 
 def test_deactivate_organisation_rotates_every_session(cast):
     tokens = {cast.member.session_token, cast.observer.session_token}
-    signed_out = services.set_organisation_active(actor=cast.secretariat,
-                                                  organisation=cast.member_org, active=False)
+    signed_out = services.set_organisation_active(
+        actor=cast.secretariat, organisation=cast.member_org, active=False
+    )
     assert signed_out == 2
     assert not cast.member_org.active
     assert not tokens & {cast.member.session_token, cast.observer.session_token}
@@ -84,16 +106,18 @@ def test_deactivate_organisation_rotates_every_session(cast):
 
 def test_deactivate_own_organisation_is_refused(cast):
     with pytest.raises(services.AdminError, match="your own organisation"):
-        services.set_organisation_active(actor=cast.secretariat,
-                                         organisation=cast.secretariat_org, active=False)
+        services.set_organisation_active(
+            actor=cast.secretariat, organisation=cast.secretariat_org, active=False
+        )
     assert cast.secretariat_org.active
     assert audit_count() == 0
 
 
 def test_reactivating_an_active_organisation_is_refused(cast):
     with pytest.raises(services.AdminError, match="already active"):
-        services.set_organisation_active(actor=cast.secretariat, organisation=cast.member_org,
-                                         active=True)
+        services.set_organisation_active(
+            actor=cast.secretariat, organisation=cast.member_org, active=True
+        )
 
 
 def test_person_status(cast):
@@ -113,21 +137,23 @@ def test_people_statement_agrees_with_person_status(cast):
         people = db.session.scalars(services.people_statement(status=status)).all()
         assert people, status
         assert all(services.person_status(p) == status for p in people)
-    observers = db.session.scalars(services.people_statement(
-        role=Role.OBSERVER, organisation_id=cast.member_org.id)).all()
+    observers = db.session.scalars(
+        services.people_statement(role=Role.OBSERVER, organisation_id=cast.member_org.id)
+    ).all()
     assert observers == [cast.observer]
 
 
 def test_people_counts(cast):
     assert services.people_counts([cast.member_org.id, cast.other_org.id]) == {
-        cast.member_org.id: 2, cast.other_org.id: 1}
+        cast.member_org.id: 2,
+        cast.other_org.id: 1,
+    }
     assert services.people_counts([]) == {}
 
 
 def test_audit_statement_uses_whole_uk_days(cast):
     def add(when):
-        db.session.add(AuditEvent(action="x.y", object_type="thing", object_id=1,
-                                  created_at=when))
+        db.session.add(AuditEvent(action="x.y", object_type="thing", object_id=1, created_at=when))
 
     add(datetime(2026, 6, 30, 22, 59, tzinfo=UTC))  # 23:59 on 30 June, UK
     add(datetime(2026, 6, 30, 23, 0, tzinfo=UTC))  # 00:00 on 1 July, UK

@@ -18,8 +18,13 @@ V2 = "The council must act now.\n\nEvery party commits to net zero.\n\n- Homes\n
 def open_ask(people) -> Ask:
     """An ask with two versions in an open consultation, written by the secretariat."""
     consultation = factories.consultation("Net zero by 2040")
-    ask = factories.ask(consultation, title="Declare a climate emergency", theme="Manifesto asks",
-                        versions=(V1, V2), author=people.secretariat)
+    ask = factories.ask(
+        consultation,
+        title="Declare a climate emergency",
+        theme="Manifesto asks",
+        versions=(V1, V2),
+        author=people.secretariat,
+    )
     db.session.commit()
     return ask
 
@@ -33,8 +38,12 @@ def snapshot() -> dict:
             select(Ask.id, Ask.title, Ask.theme, Ask.position, Ask.state).order_by(Ask.id)
         ).all(),
         "versions": db.session.execute(
-            select(DraftVersion.ask_id, DraftVersion.number, DraftVersion.body,
-                   DraftVersion.change_note).order_by(DraftVersion.id)
+            select(
+                DraftVersion.ask_id,
+                DraftVersion.number,
+                DraftVersion.body,
+                DraftVersion.change_note,
+            ).order_by(DraftVersion.id)
         ).all(),
         "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
     }

@@ -19,16 +19,28 @@ READ_ROUTES = {
 # (method, url, form data, status for the secretariat)
 WRITE_ROUTES = {
     "create form": ("GET", lambda a: f"/consultations/{a.consultation_id}/asks/new", None, 200),
-    "create": ("POST", lambda a: f"/consultations/{a.consultation_id}/asks/new",
-               {"title": "A new ask", "theme": ""}, 303),
+    "create": (
+        "POST",
+        lambda a: f"/consultations/{a.consultation_id}/asks/new",
+        {"title": "A new ask", "theme": ""},
+        303,
+    ),
     "edit form": ("GET", lambda a: f"/asks/{a.id}/edit", None, 200),
     "edit": ("POST", lambda a: f"/asks/{a.id}/edit", {"title": "Renamed", "theme": "T"}, 303),
     "move": ("POST", lambda a: f"/asks/{a.id}/move", {"direction": "up"}, 303),
     "new version form": ("GET", lambda a: f"/asks/{a.id}/versions/new", None, 200),
-    "preview": ("POST", lambda a: f"/asks/{a.id}/versions/new",
-                {"body": V2 + "\n\nMore.", "change_note": "More", "action": "preview"}, 200),
-    "publish": ("POST", lambda a: f"/asks/{a.id}/versions/new",
-                {"body": V2 + "\n\nMore.", "change_note": "More", "action": "publish"}, 303),
+    "preview": (
+        "POST",
+        lambda a: f"/asks/{a.id}/versions/new",
+        {"body": V2 + "\n\nMore.", "change_note": "More", "action": "preview"},
+        200,
+    ),
+    "publish": (
+        "POST",
+        lambda a: f"/asks/{a.id}/versions/new",
+        {"body": V2 + "\n\nMore.", "change_note": "More", "action": "publish"},
+        303,
+    ),
 }
 
 
@@ -114,9 +126,18 @@ def test_controls_shown_only_to_the_secretariat(client, people, open_ask, role):
         assert (control in html) == (role == "secretariat")
 
 
-@pytest.mark.parametrize("url", ["/asks/999", "/asks/999/versions", "/asks/999/versions/1",
-                                 "/asks/999/compare?from=1&to=2", "/asks/999/edit",
-                                 "/asks/999/versions/new", "/consultations/999/asks/new"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/asks/999",
+        "/asks/999/versions",
+        "/asks/999/versions/1",
+        "/asks/999/compare?from=1&to=2",
+        "/asks/999/edit",
+        "/asks/999/versions/new",
+        "/consultations/999/asks/new",
+    ],
+)
 def test_unknown_ask_is_404(client, people, url):
     assert login_as(client, people.secretariat).get(url).status_code == 404
 
@@ -125,12 +146,22 @@ def test_unknown_version_is_404(client, people, open_ask):
     assert login_as(client, people.member).get(f"/asks/{open_ask.id}/versions/3").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/asks/99999999999999999999", "/asks/2147483648/versions",
-                                  "/asks/{id}/versions/99999999999",
-                                  "/consultations/99999999999/asks/new"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/asks/99999999999999999999",
+        "/asks/2147483648/versions",
+        "/asks/{id}/versions/99999999999",
+        "/consultations/99999999999/asks/new",
+    ],
+)
 def test_out_of_range_ids_are_404(client, people, open_ask, path):
     """Numbers beyond PostgreSQL's integer range are simply not found (never a 500)."""
     response = login_as(client, people.secretariat).get(path.format(id=open_ask.id))
     assert response.status_code == 404
-    assert login_as(client, people.secretariat).post(
-        "/asks/99999999999999/move", data={"direction": "up"}).status_code == 404
+    assert (
+        login_as(client, people.secretariat)
+        .post("/asks/99999999999999/move", data={"direction": "up"})
+        .status_code
+        == 404
+    )

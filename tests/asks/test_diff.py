@@ -11,15 +11,20 @@ def test_unchanged_paragraphs_are_not_marked():
     blocks = paragraph_diff("One.\n\nTwo three.\n\nFour.", "One.\n\nTwo 3.\n\nFour.")
     assert [b.changed for b in blocks] == [False, True, False]
     assert str(blocks[0].html) == "One." and str(blocks[2].html) == "Four."
-    assert str(blocks[1].html) == (f"Two <del>{HIDDEN}[removed: </span>three{HIDDEN}]</span></del>"
-                                   f"<ins>{HIDDEN}[added: </span>3{HIDDEN}]</span></ins>.")
+    assert str(blocks[1].html) == (
+        f"Two <del>{HIDDEN}[removed: </span>three{HIDDEN}]</span></del>"
+        f"<ins>{HIDDEN}[added: </span>3{HIDDEN}]</span></ins>."
+    )
     assert (blocks[1].removed, blocks[1].added) == (1, 1)
 
 
 def test_whole_paragraphs_added_and_removed():
     blocks = paragraph_diff("Keep.\n\nDrop this one.", "New first.\n\nKeep.")
     assert [(b.changed, b.removed, b.added) for b in blocks] == [
-        (True, 0, 2), (False, 0, 0), (True, 3, 0)]
+        (True, 0, 2),
+        (False, 0, 0),
+        (True, 3, 0),
+    ]
     assert str(blocks[0].html).startswith("<ins>") and str(blocks[2].html).startswith("<del>")
 
 

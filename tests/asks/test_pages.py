@@ -17,8 +17,8 @@ XSS_WORDING = (
     "Safe opening paragraph.\n\n"
     "<script>alert('wording')</script>\n\n"
     "An image <img src=x onerror=alert(1)> in a paragraph.\n\n"
-    "A [link](javascript:alert(1)) and <a href=\"javascript:alert(2)\">raw</a>.\n\n"
-    "<div hx-get=\"/evil\" hx-trigger=\"load\">htmx payload</div>"
+    'A [link](javascript:alert(1)) and <a href="javascript:alert(2)">raw</a>.\n\n'
+    '<div hx-get="/evil" hx-trigger="load">htmx payload</div>'
 )
 
 
@@ -36,7 +36,9 @@ def test_show_page(client, people, open_ask):
     assert re.search(r'<h1 class="govuk-heading-l">Declare a climate emergency</h1>', html)
     assert "Manifesto asks" in html
     assert "Drafting" in html  # state tag
-    crumbs = html[html.index("govuk-breadcrumbs"):html.index("</nav>", html.index("govuk-breadcrumbs"))]
+    crumbs = html[
+        html.index("govuk-breadcrumbs") : html.index("</nav>", html.index("govuk-breadcrumbs"))
+    ]
     assert 'href="/"' in crumbs and "Dashboard" in crumbs
     assert f'href="/consultations/{open_ask.consultation_id}"' in crumbs
     assert "Net zero by 2040" in crumbs and "Declare a climate emergency" in crumbs
@@ -61,8 +63,10 @@ def test_paragraph_anchors(client, people, open_ask):
     assert v1_anchors[0] != v2_anchors[0]
     assert v1_anchors[1:] == v2_anchors[1:]
     for number, anchor in enumerate(v2_anchors, start=1):
-        link = (f'<a class="govuk-link govuk-link--no-visited-state" href="#{anchor}">Link to this '
-                f'paragraph<span class="govuk-visually-hidden"> (paragraph {number})</span></a>')
+        link = (
+            f'<a class="govuk-link govuk-link--no-visited-state" href="#{anchor}">Link to this '
+            f'paragraph<span class="govuk-visually-hidden"> (paragraph {number})</span></a>'
+        )
         assert link in current
 
 
@@ -79,8 +83,9 @@ def test_fragment_for_htmx(client, people, open_ask):
     assert _anchors(part) == _anchors(full_html)
     assert "The council must act now." in part and "v2 (current)" in part
     # A history-restore request is a full page again.
-    restore = client.get(f"/asks/{open_ask.id}",
-                         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        f"/asks/{open_ask.id}", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in restore.get_data(as_text=True)
 
 
@@ -106,13 +111,21 @@ def test_one_version_has_no_compare_link(client, people):
 
 def test_markdown_payloads_are_not_rendered(client, people):
     """Script, event handlers, javascript: links and htmx attributes in the wording stay text."""
-    ask = factories.ask(factories.consultation(), title="<script>alert('title')</script>",
-                        theme="<b>theme</b>", versions=(XSS_WORDING, XSS_WORDING + "\n\nMore."),
-                        author=people.secretariat)
+    ask = factories.ask(
+        factories.consultation(),
+        title="<script>alert('title')</script>",
+        theme="<b>theme</b>",
+        versions=(XSS_WORDING, XSS_WORDING + "\n\nMore."),
+        author=people.secretariat,
+    )
     db.session.commit()
     login_as(client, people.member)
-    for url in (f"/asks/{ask.id}", f"/asks/{ask.id}/versions/1", f"/asks/{ask.id}/versions",
-                f"/asks/{ask.id}/compare?from=1&to=2"):
+    for url in (
+        f"/asks/{ask.id}",
+        f"/asks/{ask.id}/versions/1",
+        f"/asks/{ask.id}/versions",
+        f"/asks/{ask.id}/compare?from=1&to=2",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert_no_active_html(html)
         assert "<script>alert('title')" not in html
@@ -125,8 +138,9 @@ def test_markdown_payloads_are_not_rendered(client, people):
 
 
 def test_versions_list(client, people):
-    ask = factories.ask(factories.consultation(), versions=("One.", "Two.", "Three."),
-                        author=people.secretariat)
+    ask = factories.ask(
+        factories.consultation(), versions=("One.", "Two.", "Three."), author=people.secretariat
+    )
     db.session.commit()
     response = login_as(client, people.observer).get(f"/asks/{ask.id}/versions")
     assert response.status_code == 200
@@ -139,15 +153,20 @@ def test_versions_list(client, people):
     assert html.count("Sam Secretariat") == 3
     # The compare form defaults to previous -> current and submits to asks.compare.
     assert f'action="/asks/{ask.id}/compare"' in html and 'method="get"' in html
-    from_select = html[html.index('name="from"'):html.index("</select>", html.index('name="from"'))]
-    to_select = html[html.index('name="to"'):html.index("</select>", html.index('name="to"'))]
+    from_select = html[
+        html.index('name="from"') : html.index("</select>", html.index('name="from"'))
+    ]
+    to_select = html[html.index('name="to"') : html.index("</select>", html.index('name="to"'))]
     assert '<option value="2" selected>' in from_select
     assert '<option value="3" selected>' in to_select
 
 
 def test_versions_list_is_paginated(client, people):
-    ask = factories.ask(factories.consultation(), versions=tuple(f"Wording {n}." for n in range(1, 56)),
-                        author=people.secretariat)
+    ask = factories.ask(
+        factories.consultation(),
+        versions=tuple(f"Wording {n}." for n in range(1, 56)),
+        author=people.secretariat,
+    )
     db.session.commit()
     login_as(client, people.member)
     first = client.get(f"/asks/{ask.id}/versions").get_data(as_text=True)
@@ -164,7 +183,10 @@ def test_version_page(client, people, open_ask):
     assert old.status_code == 200
     html = old.get_data(as_text=True)
     assert "This is not the latest version." in html
-    assert f'<a class="govuk-link" href="/asks/{open_ask.id}">Read the current version (v2)</a>' in html
+    assert (
+        f'<a class="govuk-link" href="/asks/{open_ask.id}">Read the current version (v2)</a>'
+        in html
+    )
     assert "The council should act." in html and "must act now" not in html
     assert "<title>v1 – Declare a climate emergency – Consult</title>" in html
     current = client.get(f"/asks/{open_ask.id}/versions/2").get_data(as_text=True)
@@ -179,8 +201,8 @@ def test_compare(client, people, open_ask):
     html = response.get_data(as_text=True)
     assert "Changes from v1 to v2" in html
     assert "1 word removed, 2 words added" in html
-    diff = html[html.index('<div class="app-diff" id="diff">'):]
-    diff = diff[:diff.index("</div>")]
+    diff = html[html.index('<div class="app-diff" id="diff">') :]
+    diff = diff[: diff.index("</div>")]
     hidden = '<span class="govuk-visually-hidden">'
     assert f"<del>{hidden}[removed: </span>should{hidden}]</span></del>" in diff
     assert f"<ins>{hidden}[added: </span>must{hidden}]</span></ins>" in diff
@@ -193,22 +215,28 @@ def test_compare(client, people, open_ask):
 
 
 def test_compare_backwards(client, people, open_ask):
-    html = login_as(client, people.member).get(
-        f"/asks/{open_ask.id}/compare?from=2&to=1").get_data(as_text=True)
+    html = (
+        login_as(client, people.member)
+        .get(f"/asks/{open_ask.id}/compare?from=2&to=1")
+        .get_data(as_text=True)
+    )
     assert "Changes from v2 to v1" in html
     assert "2 words removed, 1 word added" in html
 
 
-@pytest.mark.parametrize("query, message", [
-    ("", "Choose the two versions to compare."),
-    ("?from=1", "Choose the two versions to compare."),
-    ("?from=abc&to=2", "Choose the two versions to compare."),
-    ("?from=-1&to=2", "Choose the two versions to compare."),
-    ("?from=1.5&to=2", "Choose the two versions to compare."),
-    ("?from=%C2%B2&to=2", "Choose the two versions to compare."),  # a superscript two
-    ("?from=99999999999999999999&to=2", "Choose the two versions to compare."),
-    ("?from=2&to=2", "Choose two different versions to compare."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("", "Choose the two versions to compare."),
+        ("?from=1", "Choose the two versions to compare."),
+        ("?from=abc&to=2", "Choose the two versions to compare."),
+        ("?from=-1&to=2", "Choose the two versions to compare."),
+        ("?from=1.5&to=2", "Choose the two versions to compare."),
+        ("?from=%C2%B2&to=2", "Choose the two versions to compare."),  # a superscript two
+        ("?from=99999999999999999999&to=2", "Choose the two versions to compare."),
+        ("?from=2&to=2", "Choose two different versions to compare."),
+    ],
+)
 def test_compare_bad_parameters(client, people, open_ask, query, message):
     """Bad version numbers get a clear 400 page with the compare form, never a 500."""
     response = login_as(client, people.member).get(f"/asks/{open_ask.id}/compare{query}")
@@ -221,8 +249,10 @@ def test_compare_bad_parameters(client, people, open_ask, query, message):
 
 @pytest.mark.parametrize("query", ["?from=1&to=3", "?from=0&to=2", "?from=7&to=8"])
 def test_compare_unknown_version(client, people, open_ask, query):
-    assert login_as(client, people.member).get(
-        f"/asks/{open_ask.id}/compare{query}").status_code == 404
+    assert (
+        login_as(client, people.member).get(f"/asks/{open_ask.id}/compare{query}").status_code
+        == 404
+    )
 
 
 def test_compare_with_one_version(client, people):

@@ -16,18 +16,29 @@ from tests.asks.conftest import V1, V2, audit_events
 def test_create_ask_goes_last_and_is_audited(people):
     consultation = factories.consultation()
     factories.ask(consultation, position=7, versions=())
-    ask = services.create_ask(actor=people.secretariat, consultation=consultation,
-                              title=" Title ", theme=" Theme ")
-    assert (ask.title, ask.theme, ask.position, ask.state) == ("Title", "Theme", 8, AskState.DRAFTING)
+    ask = services.create_ask(
+        actor=people.secretariat, consultation=consultation, title=" Title ", theme=" Theme "
+    )
+    assert (ask.title, ask.theme, ask.position, ask.state) == (
+        "Title",
+        "Theme",
+        8,
+        AskState.DRAFTING,
+    )
     [event_] = audit_events("ask.create")
     assert event_.actor_id == people.secretariat.id and event_.object_id == ask.id
-    assert event_.after == {"consultation_id": consultation.id, "title": "Title", "theme": "Theme",
-                            "position": 8}
+    assert event_.after == {
+        "consultation_id": consultation.id,
+        "title": "Title",
+        "theme": "Theme",
+        "position": 8,
+    }
 
 
 def test_first_ask_of_a_consultation_is_position_one(people):
-    ask = services.create_ask(actor=people.secretariat, consultation=factories.consultation(),
-                              title="First")
+    ask = services.create_ask(
+        actor=people.secretariat, consultation=factories.consultation(), title="First"
+    )
     assert ask.position == 1
 
 
@@ -71,33 +82,44 @@ def test_move_stays_within_the_consultation(people):
 
 def test_publish_version(people):
     ask = factories.ask(versions=(V1,), author=people.secretariat, state=AskState.IN_REVIEW)
-    version = services.publish_version(actor=people.secretariat, ask=ask, body=V2,
-                                       change_note=" Stronger verb ")
+    version = services.publish_version(
+        actor=people.secretariat, ask=ask, body=V2, change_note=" Stronger verb "
+    )
     assert (version.number, version.body, version.change_note) == (2, V2, "Stronger verb")
     assert ask.current_version is version
     assert ask.state == AskState.IN_REVIEW
     [event_] = audit_events("version.publish")
     assert event_.object_id == version.id
     assert event_.before == {"number": 1, "state": "in_review"}
-    assert event_.after == {"number": 2, "change_note": "Stronger verb", "ask_id": ask.id,
-                            "state": "in_review"}
+    assert event_.after == {
+        "number": 2,
+        "change_note": "Stronger verb",
+        "ask_id": ask.id,
+        "state": "in_review",
+    }
 
 
 def test_first_publish_moves_drafting_to_in_review(people):
     ask = factories.ask(versions=())
-    version = services.publish_version(actor=people.secretariat, ask=ask, body="Wording.",
-                                       change_note="")
+    version = services.publish_version(
+        actor=people.secretariat, ask=ask, body="Wording.", change_note=""
+    )
     assert version.number == 1 and ask.state == AskState.IN_REVIEW
 
 
 def test_identical_wording_is_refused(people):
     ask = factories.ask(versions=(V1, V2))
     with pytest.raises(services.AskError, match="This wording is the same as v2"):
-        services.publish_version(actor=people.secretariat, ask=ask, body=V2 + "\n\n",
-                                 change_note="No change")
+        services.publish_version(
+            actor=people.secretariat, ask=ask, body=V2 + "\n\n", change_note="No change"
+        )
     # Earlier wording is a real change back, and allowed.
-    assert services.publish_version(actor=people.secretariat, ask=ask, body=V1,
-                                    change_note="Back to v1").number == 3
+    assert (
+        services.publish_version(
+            actor=people.secretariat, ask=ask, body=V1, change_note="Back to v1"
+        ).number
+        == 3
+    )
 
 
 @pytest.mark.parametrize("state", [AskState.AGREED, AskState.PUBLISHED])

@@ -20,6 +20,7 @@ def _flashes(client) -> list[str]:
 
 # Creating and editing asks -----------------------------------------------------------------
 
+
 def test_create_ask(client, people, open_ask):
     login_as(client, people.secretariat)
     page = client.get(f"/consultations/{open_ask.consultation_id}/asks/new")
@@ -27,8 +28,10 @@ def test_create_ask(client, people, open_ask):
     html = page.get_data(as_text=True)
     assert "Add an ask" in html and 'name="title"' in html and 'name="theme"' in html
     assert "Commitments asked of every party" in html  # the theme hint
-    response = client.post(f"/consultations/{open_ask.consultation_id}/asks/new",
-                           data={"title": "  Retrofit every home  ", "theme": "Manifesto asks"})
+    response = client.post(
+        f"/consultations/{open_ask.consultation_id}/asks/new",
+        data={"title": "  Retrofit every home  ", "theme": "Manifesto asks"},
+    )
     assert response.status_code == 303
     ask = db.session.scalar(select(Ask).where(Ask.title == "Retrofit every home"))
     assert ask is not None and ask.theme == "Manifesto asks"
@@ -40,17 +43,21 @@ def test_create_ask(client, people, open_ask):
     assert event_.after["title"] == "Retrofit every home"
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"title": "", "theme": ""}, "Enter a title for the ask"),
-    ({"title": "   ", "theme": ""}, "Enter a title for the ask"),
-    ({}, "Enter a title for the ask"),
-    ({"title": "x" * 201, "theme": ""}, "Title must be 200 characters or fewer"),
-    ({"title": "Fine", "theme": "y" * 101}, "Theme must be 100 characters or fewer"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"title": "", "theme": ""}, "Enter a title for the ask"),
+        ({"title": "   ", "theme": ""}, "Enter a title for the ask"),
+        ({}, "Enter a title for the ask"),
+        ({"title": "x" * 201, "theme": ""}, "Title must be 200 characters or fewer"),
+        ({"title": "Fine", "theme": "y" * 101}, "Theme must be 100 characters or fewer"),
+    ],
+)
 def test_create_ask_bad_input(client, people, open_ask, data, message):
     before = snapshot()
     response = login_as(client, people.secretariat).post(
-        f"/consultations/{open_ask.consultation_id}/asks/new", data=data)
+        f"/consultations/{open_ask.consultation_id}/asks/new", data=data
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html and "govuk-error-summary" in html
@@ -61,8 +68,10 @@ def test_create_ask_bad_input(client, people, open_ask, data, message):
 def test_html_in_title_is_stored_as_text_and_escaped(client, people, open_ask):
     login_as(client, people.secretariat)
     payload = '<img src=x onerror=alert(1)><script>alert("t")</script>'
-    response = client.post(f"/consultations/{open_ask.consultation_id}/asks/new",
-                           data={"title": payload, "theme": '<a href="javascript:x">t</a>'})
+    response = client.post(
+        f"/consultations/{open_ask.consultation_id}/asks/new",
+        data={"title": payload, "theme": '<a href="javascript:x">t</a>'},
+    )
     assert response.status_code == 303
     ask = db.session.scalar(select(Ask).where(Ask.title == payload))
     assert ask is not None  # stored as typed
@@ -76,8 +85,9 @@ def test_edit_ask(client, people, open_ask):
     login_as(client, people.secretariat)
     page = client.get(f"/asks/{open_ask.id}/edit").get_data(as_text=True)
     assert 'value="Declare a climate emergency"' in page and 'value="Manifesto asks"' in page
-    response = client.post(f"/asks/{open_ask.id}/edit",
-                           data={"title": "Declare a nature emergency", "theme": ""})
+    response = client.post(
+        f"/asks/{open_ask.id}/edit", data={"title": "Declare a nature emergency", "theme": ""}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/asks/{open_ask.id}")
     db.session.expire_all()
@@ -89,17 +99,21 @@ def test_edit_ask(client, people, open_ask):
 
 def test_edit_without_change_records_nothing(client, people, open_ask):
     response = login_as(client, people.secretariat).post(
-        f"/asks/{open_ask.id}/edit", data={"title": open_ask.title, "theme": open_ask.theme})
+        f"/asks/{open_ask.id}/edit", data={"title": open_ask.title, "theme": open_ask.theme}
+    )
     assert response.status_code == 303
     assert audit_events("ask.update") == []
     assert _flashes(client) == ["Nothing was changed"]
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"title": "", "theme": "x"}, "Enter a title for the ask"),
-    ({"title": "x" * 201, "theme": ""}, "Title must be 200 characters or fewer"),
-    ({"title": "ok", "theme": "x" * 101}, "Theme must be 100 characters or fewer"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"title": "", "theme": "x"}, "Enter a title for the ask"),
+        ({"title": "x" * 201, "theme": ""}, "Title must be 200 characters or fewer"),
+        ({"title": "ok", "theme": "x" * 101}, "Theme must be 100 characters or fewer"),
+    ],
+)
 def test_edit_ask_bad_input(client, people, open_ask, data, message):
     before = snapshot()
     response = login_as(client, people.secretariat).post(f"/asks/{open_ask.id}/edit", data=data)
@@ -110,19 +124,27 @@ def test_edit_ask_bad_input(client, people, open_ask, data, message):
 
 # Moving asks --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def three_asks(people):
     consultation = factories.consultation()
-    asks = [factories.ask(consultation, title=f"Ask {n}", position=n * 10, versions=())
-            for n in (1, 2, 3)]
+    asks = [
+        factories.ask(consultation, title=f"Ask {n}", position=n * 10, versions=())
+        for n in (1, 2, 3)
+    ]
     db.session.commit()
     return asks
 
 
 def _order(consultation_id: int) -> list[str]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Ask.title).where(Ask.consultation_id == consultation_id)
-                                   .order_by(Ask.position, Ask.id)))
+    return list(
+        db.session.scalars(
+            select(Ask.title)
+            .where(Ask.consultation_id == consultation_id)
+            .order_by(Ask.position, Ask.id)
+        )
+    )
 
 
 def test_move_up_and_down(client, people, three_asks):
@@ -141,13 +163,18 @@ def test_move_up_and_down(client, people, three_asks):
     assert len(audit_events("ask.move")) == 2
 
 
-@pytest.mark.parametrize("which, direction, message", [
-    (0, "up", "“Ask 1” is already first"), (2, "down", "“Ask 3” is already last"),
-])
+@pytest.mark.parametrize(
+    "which, direction, message",
+    [
+        (0, "up", "“Ask 1” is already first"),
+        (2, "down", "“Ask 3” is already last"),
+    ],
+)
 def test_move_at_the_edge_does_nothing(client, people, three_asks, which, direction, message):
     before = snapshot()
     response = login_as(client, people.secretariat).post(
-        f"/asks/{three_asks[which].id}/move", data={"direction": direction})
+        f"/asks/{three_asks[which].id}/move", data={"direction": direction}
+    )
     assert response.status_code == 303
     assert snapshot() == before
     assert _flashes(client) == [message]
@@ -156,41 +183,57 @@ def test_move_at_the_edge_does_nothing(client, people, three_asks, which, direct
 def test_move_with_shared_positions(client, people):
     """Asks that share a position still move exactly one place."""
     consultation = factories.consultation()
-    asks = [factories.ask(consultation, title=f"Ask {n}", position=0, versions=()) for n in (1, 2, 3)]
+    asks = [
+        factories.ask(consultation, title=f"Ask {n}", position=0, versions=()) for n in (1, 2, 3)
+    ]
     db.session.commit()
-    login_as(client, people.secretariat).post(f"/asks/{asks[0].id}/move", data={"direction": "down"})
+    login_as(client, people.secretariat).post(
+        f"/asks/{asks[0].id}/move", data={"direction": "down"}
+    )
     assert _order(consultation.id) == ["Ask 2", "Ask 1", "Ask 3"]
 
 
-@pytest.mark.parametrize("data", [{"direction": "sideways"}, {}, {"direction": ""},
-                                  {"direction": "UP"}])
+@pytest.mark.parametrize(
+    "data", [{"direction": "sideways"}, {}, {"direction": ""}, {"direction": "UP"}]
+)
 def test_move_bad_direction(client, people, three_asks, data):
     before = snapshot()
-    response = login_as(client, people.secretariat).post(f"/asks/{three_asks[1].id}/move", data=data)
+    response = login_as(client, people.secretariat).post(
+        f"/asks/{three_asks[1].id}/move", data=data
+    )
     assert response.status_code == 400
     assert "Choose whether to move the ask up or down." in response.get_data(as_text=True)
     assert snapshot() == before
 
 
 def test_move_is_post_only(client, people, three_asks):
-    assert login_as(client, people.secretariat).get(f"/asks/{three_asks[0].id}/move").status_code == 405
+    assert (
+        login_as(client, people.secretariat).get(f"/asks/{three_asks[0].id}/move").status_code
+        == 405
+    )
 
 
 # New versions -------------------------------------------------------------------------------
 
-NEW_WORDING = "The council must act now.\n\nEvery party commits to net zero by 2040.\n\n- Homes\n- Transport"
+NEW_WORDING = (
+    "The council must act now.\n\nEvery party commits to net zero by 2040.\n\n- Homes\n- Transport"
+)
 
 
 def _post(client, ask, action="publish", **data):
     form = {"body": NEW_WORDING, "change_note": "Added a date", "action": action}
     form.update(data)
-    return client.post(f"/asks/{ask.id}/versions/new",
-                       data={k: v for k, v in form.items() if v is not None})
+    return client.post(
+        f"/asks/{ask.id}/versions/new", data={k: v for k, v in form.items() if v is not None}
+    )
 
 
 def test_new_version_form_is_prefilled(client, people, open_ask):
-    html = login_as(client, people.secretariat).get(
-        f"/asks/{open_ask.id}/versions/new").get_data(as_text=True)
+    html = (
+        login_as(client, people.secretariat)
+        .get(f"/asks/{open_ask.id}/versions/new")
+        .get_data(as_text=True)
+    )
     assert "Write a new version" in html
     assert "The council must act now.\n\nEvery party commits to net zero." in html
     assert 'name="based_on" type="hidden" value="2"' in html
@@ -213,15 +256,21 @@ def test_preview_stores_nothing(client, people, open_ask):
 
 def test_preview_fragment_for_htmx(client, people, open_ask):
     login_as(client, people.secretariat)
-    response = client.post(f"/asks/{open_ask.id}/versions/new", headers={"HX-Request": "true"},
-                           data={"body": NEW_WORDING, "change_note": "", "action": "preview"})
+    response = client.post(
+        f"/asks/{open_ask.id}/versions/new",
+        headers={"HX-Request": "true"},
+        data={"body": NEW_WORDING, "change_note": "", "action": "preview"},
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.strip().startswith('<div id="preview"')
     assert "<html" not in html and "<textarea" not in html
     assert "0 words removed, 2 words added" in html
-    invalid = client.post(f"/asks/{open_ask.id}/versions/new", headers={"HX-Request": "true"},
-                          data={"body": "", "action": "preview"})
+    invalid = client.post(
+        f"/asks/{open_ask.id}/versions/new",
+        headers={"HX-Request": "true"},
+        data={"body": "", "action": "preview"},
+    )
     assert invalid.status_code == 422
     assert invalid.get_data(as_text=True).strip().startswith('<div id="preview"')
     assert "Enter the wording" in invalid.get_data(as_text=True)
@@ -230,8 +279,9 @@ def test_preview_fragment_for_htmx(client, people, open_ask):
 def test_preview_escapes_payloads(client, people, open_ask):
     from tests.asks.test_pages import XSS_WORDING
 
-    response = _post(login_as(client, people.secretariat), open_ask, action="preview",
-                     body=XSS_WORDING)
+    response = _post(
+        login_as(client, people.secretariat), open_ask, action="preview", body=XSS_WORDING
+    )
     assert response.status_code == 200
     assert_no_active_html(response.get_data(as_text=True))
 
@@ -242,8 +292,9 @@ def test_publish_version(client, people, open_ask):
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/asks/{open_ask.id}")
     db.session.expire_all()
-    versions = db.session.scalars(select(DraftVersion).where(DraftVersion.ask_id == open_ask.id)
-                                  .order_by(DraftVersion.number)).all()
+    versions = db.session.scalars(
+        select(DraftVersion).where(DraftVersion.ask_id == open_ask.id).order_by(DraftVersion.number)
+    ).all()
     assert [v.number for v in versions] == [1, 2, 3]
     assert versions[2].body == NEW_WORDING and versions[2].change_note == "Added a date"
     assert versions[2].author_id == people.secretariat.id
@@ -261,7 +312,9 @@ def test_first_version_starts_the_review(client, people):
     login_as(client, people.secretariat)
     page = client.get(f"/asks/{ask.id}/versions/new").get_data(as_text=True)
     assert "Publish version 1" in page and "What changed (optional)" in page
-    response = _post(client, ask, change_note="", based_on="0", body="First wording.\r\n\r\nSecond.  ")
+    response = _post(
+        client, ask, change_note="", based_on="0", body="First wording.\r\n\r\nSecond.  "
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert ask.state == AskState.IN_REVIEW
@@ -271,19 +324,22 @@ def test_first_version_starts_the_review(client, people):
     assert event_.before["state"] == "drafting" and event_.after["state"] == "in_review"
 
 
-@pytest.mark.parametrize("data, status, message", [
-    ({"body": ""}, 422, "Enter the wording"),
-    ({"body": "   \r\n  "}, 422, "Enter the wording"),
-    ({"body": None}, 422, "Enter the wording"),
-    ({"body": "x" * 20_001}, 422, "Wording must be 20,000 characters or fewer"),
-    ({"change_note": ""}, 422, "Say what changed in this version"),
-    ({"change_note": "  "}, 422, "Say what changed in this version"),
-    ({"change_note": "n" * 501}, 422, "What changed must be 500 characters or fewer"),
-    ({"based_on": "abc"}, 422, "Reload the page and try again"),
-    ({"based_on": "9" * 5000}, 422, "Reload the page and try again"),
-    ({"body": V2}, 422, "This wording is the same as v2"),
-    ({"body": V2.replace("\n", "\r\n") + "\r\n"}, 422, "This wording is the same as v2"),
-])
+@pytest.mark.parametrize(
+    "data, status, message",
+    [
+        ({"body": ""}, 422, "Enter the wording"),
+        ({"body": "   \r\n  "}, 422, "Enter the wording"),
+        ({"body": None}, 422, "Enter the wording"),
+        ({"body": "x" * 20_001}, 422, "Wording must be 20,000 characters or fewer"),
+        ({"change_note": ""}, 422, "Say what changed in this version"),
+        ({"change_note": "  "}, 422, "Say what changed in this version"),
+        ({"change_note": "n" * 501}, 422, "What changed must be 500 characters or fewer"),
+        ({"based_on": "abc"}, 422, "Reload the page and try again"),
+        ({"based_on": "9" * 5000}, 422, "Reload the page and try again"),
+        ({"body": V2}, 422, "This wording is the same as v2"),
+        ({"body": V2.replace("\n", "\r\n") + "\r\n"}, 422, "This wording is the same as v2"),
+    ],
+)
 def test_publish_bad_input(client, people, open_ask, data, status, message):
     before = snapshot()
     response = _post(login_as(client, people.secretariat), open_ask, **data)
@@ -313,7 +369,9 @@ def test_publish_refused_once_agreed(client, people, open_ask, state):
     assert "Write a new version" not in shown
     response = _post(client, open_ask)
     assert response.status_code == 422
-    assert f"The wording of this ask has been {state.label.lower()}" in response.get_data(as_text=True)
+    assert f"The wording of this ask has been {state.label.lower()}" in response.get_data(
+        as_text=True
+    )
     assert snapshot() == before
 
 
@@ -339,9 +397,15 @@ def test_publish_race_on_the_version_number(client, people, open_ask):
     def competitor(mapper, connection, target):
         # Another request commits the same number just before this one inserts.
         with db.engine.connect() as other:
-            other.execute(table.insert().values(ask_id=target.ask_id, number=target.number,
-                                                body="Competing wording.", change_note="Race",
-                                                author_id=people.secretariat.id))
+            other.execute(
+                table.insert().values(
+                    ask_id=target.ask_id,
+                    number=target.number,
+                    body="Competing wording.",
+                    change_note="Race",
+                    author_id=people.secretariat.id,
+                )
+            )
             other.commit()
 
     login_as(client, people.secretariat)
@@ -356,6 +420,8 @@ def test_publish_race_on_the_version_number(client, people, open_ask):
     assert "Someone else published a version at the same time." in html
     assert "Publish version 4" in html  # the form now builds on the winner's v3
     state = snapshot()
-    assert [(v.number, v.body) for v in state["versions"] if v.ask_id == open_ask.id][-1] == \
-        (3, "Competing wording.")
+    assert [(v.number, v.body) for v in state["versions"] if v.ask_id == open_ask.id][-1] == (
+        3,
+        "Competing wording.",
+    )
     assert audit_events("version.publish") == []

@@ -13,12 +13,14 @@ from tests.smtp import smtp_server  # noqa: F401
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="[^"]*"|"X-CSRFToken": "[^"]*"')
 
 
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next: str | None = None,
-            **environ):
+def sign_in(
+    client: FlaskClient, email: str, password: str = PASSWORD, next: str | None = None, **environ
+):
     """Post the sign-in form, as a browser would."""
     query = {"next": next} if next is not None else None
-    return client.post("/sign-in", query_string=query, data={"email": email, "password": password},
-                       **environ)
+    return client.post(
+        "/sign-in", query_string=query, data={"email": email, "password": password}, **environ
+    )
 
 
 def without_csrf(html: str) -> str:
@@ -30,8 +32,6 @@ def session_cookie(client: FlaskClient) -> str:
     cookie = client.get_cookie("consult_session", domain="consult.test")
     assert cookie is not None, "no session cookie"
     return cookie.value
-
-
 
 
 def is_signed_in(client: FlaskClient) -> bool:

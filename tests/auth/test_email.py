@@ -30,8 +30,13 @@ def app_config(app_config, smtp_server):
 def invite_grace(**overrides):
     secretariat = factories.user(Role.SECRETARIAT, name="Sam Secretary")
     org = factories.organisation("Fens Trust")
-    user = services.invite(actor=secretariat, email="grace@example.org", name="Grace Hopper",
-                           organisation=org, role=overrides.get("role", Role.MEMBER))
+    user = services.invite(
+        actor=secretariat,
+        email="grace@example.org",
+        name="Grace Hopper",
+        organisation=org,
+        role=overrides.get("role", Role.MEMBER),
+    )
     db.session.commit()
     return user
 
@@ -51,8 +56,9 @@ def test_invitation_end_to_end(app, client, smtp_server, outbox):
     page = client.get(path)
     assert page.status_code == 200
     assert "Fens Trust" in page.get_data(as_text=True)
-    response = client.post(path, data={"name": "Grace Hopper", "password": PASSWORD,
-                                       "confirm_password": PASSWORD})
+    response = client.post(
+        path, data={"name": "Grace Hopper", "password": PASSWORD, "confirm_password": PASSWORD}
+    )
 
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert is_signed_in(client)
@@ -62,8 +68,14 @@ def test_invitation_end_to_end(app, client, smtp_server, outbox):
 
     # The same link again, from another browser: refused, nothing changes.
     again = app.test_client()
-    response = again.post(path, data={"name": "Mallory", "password": "mallory's password",
-                                      "confirm_password": "mallory's password"})
+    response = again.post(
+        path,
+        data={
+            "name": "Mallory",
+            "password": "mallory's password",
+            "confirm_password": "mallory's password",
+        },
+    )
     assert response.status_code == 404
     assert not is_signed_in(again)
     db.session.refresh(user)
@@ -80,7 +92,8 @@ def test_expired_invitation_from_the_email(app, client, smtp_server):
     response = client.get(path)
     assert response.status_code == 404
     assert "This invitation link has expired or has already been used." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_password_reset_end_to_end(app, client, smtp_server):
@@ -106,9 +119,13 @@ def test_password_reset_end_to_end(app, client, smtp_server):
     smtp_server.clear()
     app.test_client().post("/password-reset", data={"email": "ada@example.org"})
     second = urlsplit(link_from(smtp_server.wait_for(1)[0])).path
-    token = db.session.scalar(select(AccountToken).where(
-        AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
-        AccountToken.used_at.is_(None)))
+    token = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
+            AccountToken.used_at.is_(None),
+        )
+    )
     token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert app.test_client().get(second).status_code == 404

@@ -15,8 +15,10 @@ from tests import factories
 from tests.auth.conftest import audit_events, is_signed_in
 from tests.smtp import link_from
 
-EXPIRED = ("This invitation link has expired or has already been used. "
-           "Ask the secretariat to send a new one.")
+EXPIRED = (
+    "This invitation link has expired or has already been used. "
+    "Ask the secretariat to send a new one."
+)
 PASSWORD = "a long enough password"
 
 
@@ -25,16 +27,24 @@ def invitation(app, outbox):
     """Invite Grace to the Fens Trust as the secretariat would; return (user, link path)."""
     secretariat = factories.user(Role.SECRETARIAT, name="Sam Secretary")
     org = factories.organisation("Fens Trust")
-    user = services.invite(actor=secretariat, email="Grace@Example.org", name="Grace Hopper",
-                           organisation=org, role=Role.MEMBER)
+    user = services.invite(
+        actor=secretariat,
+        email="Grace@Example.org",
+        name="Grace Hopper",
+        organisation=org,
+        role=Role.MEMBER,
+    )
     db.session.commit()
     [message] = outbox()
     return user, urlsplit(link_from(message)).path
 
 
 def form(name="Grace Hopper", password=PASSWORD, confirm=None):
-    return {"name": name, "password": password,
-            "confirm_password": password if confirm is None else confirm}
+    return {
+        "name": name,
+        "password": password,
+        "confirm_password": password if confirm is None else confirm,
+    }
 
 
 def test_invitation_page(client, invitation):
@@ -84,7 +94,10 @@ def test_a_used_link_cannot_be_used_again(app, client, invitation):
 
     db.session.refresh(user)
     assert (user.name, user.password_hash, user.session_token) == (
-        "Grace Hopper", hash_after_first, token_after_first)
+        "Grace Hopper",
+        hash_after_first,
+        token_after_first,
+    )
     assert not is_signed_in(second)
     assert len(audit_events("user.accept_invitation")) == 1
 
@@ -201,6 +214,7 @@ def test_html_in_the_name_is_stored_as_typed_and_shown_escaped(app, client, invi
 
 
 # Services, without HTTP ----------------------------------------------------------------------
+
 
 def test_accept_invitation_service_refuses_a_second_use(app, invitation):
     user, path = invitation

@@ -21,8 +21,10 @@ from tests.auth.conftest import (
 )
 from tests.smtp import link_from
 
-SENT = ("If an account exists for that email address, we have sent a link to reset the "
-        "password. The link expires in 2 hours.")
+SENT = (
+    "If an account exists for that email address, we have sent a link to reset the "
+    "password. The link expires in 2 hours."
+)
 EXPIRED = "This password reset link has expired or has already been used."
 NEW_PASSWORD = "my new long password"
 
@@ -80,8 +82,11 @@ def test_no_link_but_the_same_answer(app, outbox, kind):
         client = app.test_client()
         response = request_reset(client, address)
         page = client.get(response.headers["Location"])
-        return (response.status_code, response.headers["Location"],
-                without_csrf(page.get_data(as_text=True)))
+        return (
+            response.status_code,
+            response.headers["Location"],
+            without_csrf(page.get_data(as_text=True)),
+        )
 
     assert answer(email) == answer("bob@example.org")
     assert [m["To"] for m in outbox()] == ["bob@example.org"]
@@ -93,8 +98,10 @@ def test_no_link_but_the_same_answer(app, outbox, kind):
         ("", "Enter your email address"),
         ("   ", "Enter your email address"),
         ("not an email", "Enter an email address in the correct format, like name@example.com"),
-        ("<script>alert(1)</script>@example.org",
-         "Enter an email address in the correct format, like name@example.com"),
+        (
+            "<script>alert(1)</script>@example.org",
+            "Enter an email address in the correct format, like name@example.com",
+        ),
         ("a" * 250 + "@example.org", "Email address must be 254 characters or fewer"),
     ],
 )
@@ -162,8 +169,11 @@ def test_an_expired_link_does_not_work(app, client, outbox):
     db.session.commit()
     request_reset(client, "ada@example.org")
     path = reset_path(outbox)
-    token = db.session.scalar(select(AccountToken).where(
-        AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET))
+    token = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET
+        )
+    )
     token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
 
@@ -205,12 +215,18 @@ def test_unknown_link(client):
     ("data", "message"),
     [
         ({}, "Enter a new password"),
-        ({"password": "short", "confirm_password": "short"},
-         "Password must be 10 characters or more"),
-        ({"password": "y" * 201, "confirm_password": "y" * 201},
-         "Password must be 200 characters or fewer"),
-        ({"password": "ada@example.org", "confirm_password": "ada@example.org"},
-         "Password must not be the same as your email address"),
+        (
+            {"password": "short", "confirm_password": "short"},
+            "Password must be 10 characters or more",
+        ),
+        (
+            {"password": "y" * 201, "confirm_password": "y" * 201},
+            "Password must be 200 characters or fewer",
+        ),
+        (
+            {"password": "ada@example.org", "confirm_password": "ada@example.org"},
+            "Password must not be the same as your email address",
+        ),
         ({"password": NEW_PASSWORD, "confirm_password": "different"}, "Passwords do not match"),
         ({"password": NEW_PASSWORD}, "Confirm your new password"),
     ],

@@ -23,6 +23,7 @@ def replay(app, cookie: str):
 
 # Sign-out -----------------------------------------------------------------------------------
 
+
 def test_sign_out_revokes_the_old_cookie(app, client):
     user = factories.user(email="ada@example.org")
     db.session.commit()
@@ -80,6 +81,7 @@ class TestSignOutCSRF:
 
 # Password change ----------------------------------------------------------------------------
 
+
 def test_change_password_keeps_this_session_and_ends_the_others(app):
     user = factories.user(email="ada@example.org")
     db.session.commit()
@@ -88,11 +90,14 @@ def test_change_password_keeps_this_session_and_ends_the_others(app):
     sign_in(other, "ada@example.org")
     old_cookie = session_cookie(this)
 
-    response = this.post("/account/password", data={
-        "current_password": factories.PASSWORD,
-        "password": NEW_PASSWORD,
-        "confirm_password": NEW_PASSWORD,
-    })
+    response = this.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/account"
@@ -135,22 +140,58 @@ def test_change_password_needs_sign_in(app, client):
         ({}, "Enter your current password"),
         ({}, "Enter a new password"),
         ({}, "Confirm your new password"),
-        ({"current_password": "not it at all", "password": NEW_PASSWORD,
-          "confirm_password": NEW_PASSWORD}, "Your current password is incorrect"),
-        ({"current_password": factories.PASSWORD, "password": "short",
-          "confirm_password": "short"}, "Password must be 10 characters or more"),
-        ({"current_password": factories.PASSWORD, "password": "x" * 201,
-          "confirm_password": "x" * 201}, "Password must be 200 characters or fewer"),
-        ({"current_password": factories.PASSWORD, "password": "ada@example.org",
-          "confirm_password": "ada@example.org"},
-         "Password must not be the same as your email address"),
-        ({"current_password": factories.PASSWORD, "password": " ADA@example.org ",
-          "confirm_password": " ADA@example.org "},
-         "Password must not be the same as your email address"),
-        ({"current_password": factories.PASSWORD, "password": NEW_PASSWORD,
-          "confirm_password": NEW_PASSWORD + "!"}, "Passwords do not match"),
-        ({"current_password": factories.PASSWORD, "password": NEW_PASSWORD},
-         "Confirm your new password"),
+        (
+            {
+                "current_password": "not it at all",
+                "password": NEW_PASSWORD,
+                "confirm_password": NEW_PASSWORD,
+            },
+            "Your current password is incorrect",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "password": "short",
+                "confirm_password": "short",
+            },
+            "Password must be 10 characters or more",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "password": "x" * 201,
+                "confirm_password": "x" * 201,
+            },
+            "Password must be 200 characters or fewer",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "password": "ada@example.org",
+                "confirm_password": "ada@example.org",
+            },
+            "Password must not be the same as your email address",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "password": " ADA@example.org ",
+                "confirm_password": " ADA@example.org ",
+            },
+            "Password must not be the same as your email address",
+        ),
+        (
+            {
+                "current_password": factories.PASSWORD,
+                "password": NEW_PASSWORD,
+                "confirm_password": NEW_PASSWORD + "!",
+            },
+            "Passwords do not match",
+        ),
+        (
+            {"current_password": factories.PASSWORD, "password": NEW_PASSWORD},
+            "Confirm your new password",
+        ),
     ],
 )
 def test_change_password_bad_input(app, client, data, message):
@@ -174,14 +215,20 @@ def test_long_passwords_up_to_200_characters_are_accepted(app, client):
     user = factories.user(email="ada@example.org")
     login_as(client, user)
     password = "é" * 200
-    response = client.post("/account/password", data={
-        "current_password": factories.PASSWORD, "password": password, "confirm_password": password,
-    })
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "password": password,
+            "confirm_password": password,
+        },
+    )
     assert response.status_code == 303
     assert sign_in(app.test_client(), "ada@example.org", password).status_code == 303
 
 
 # Deactivation --------------------------------------------------------------------------------
+
 
 def test_deactivation_ends_the_session(app, client):
     secretariat = factories.user(Role.SECRETARIAT)
@@ -221,6 +268,7 @@ def test_role_change_ends_the_session(app, client):
 
 
 # The account page ---------------------------------------------------------------------------
+
 
 def test_account_page(app, client):
     org = factories.organisation("Friends of the Fens")

@@ -23,8 +23,9 @@ def test_sign_in_page(client):
     assert "<title>Sign in – Consult</title>" in html
     assert html.count("<h1") == 1
     assert 'name="email"' in html and 'type="password"' in html
-    assert re.search(r'<a class="govuk-link" href="/password-reset">Forgotten your password\?</a>',
-                     html)
+    assert re.search(
+        r'<a class="govuk-link" href="/password-reset">Forgotten your password\?</a>', html
+    )
     assert "<script>" not in html and "style=" not in html
 
 
@@ -85,8 +86,10 @@ def _invitation_pending(app):
     return "ada@example.org", ""  # no password set yet; try an empty one too below
 
 
-@pytest.mark.parametrize("case", [_unknown, _wrong_password, _deactivated,
-                                  _organisation_deactivated, _invitation_pending])
+@pytest.mark.parametrize(
+    "case",
+    [_unknown, _wrong_password, _deactivated, _organisation_deactivated, _invitation_pending],
+)
 def test_sign_in_failure(app, client, case):
     email, password = case(app)
     db.session.commit()
@@ -136,10 +139,14 @@ def test_signed_in_person_is_sent_to_the_dashboard(app, client):
         ({"email": "", "password": ""}, "Enter your email address"),
         ({"email": "", "password": ""}, "Enter your password"),
         ({"email": "   ", "password": "x"}, "Enter your email address"),
-        ({"email": "a" * 250 + "@example.org", "password": "x"},
-         "Email address must be 254 characters or fewer"),
-        ({"email": "ada@example.org", "password": "x" * 201},
-         "Password must be 200 characters or fewer"),
+        (
+            {"email": "a" * 250 + "@example.org", "password": "x"},
+            "Email address must be 254 characters or fewer",
+        ),
+        (
+            {"email": "ada@example.org", "password": "x" * 201},
+            "Password must be 200 characters or fewer",
+        ),
         ({}, "Enter your email address"),
     ],
 )
@@ -237,14 +244,16 @@ class TestCSRF:
         db.session.commit()
         page = client.get("/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        response = client.post("/sign-in", data={"email": "ada@example.org",
-                                                 "password": factories.PASSWORD,
-                                                 "csrf_token": token})
+        response = client.post(
+            "/sign-in",
+            data={"email": "ada@example.org", "password": factories.PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 303
         assert is_signed_in(client)
 
 
 # Services, without HTTP ----------------------------------------------------------------------
+
 
 def test_authenticate(app):
     user = factories.user(email="ada@example.org")

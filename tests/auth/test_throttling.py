@@ -18,7 +18,7 @@ OTHER_ADDRESS = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
 def assert_refused(response) -> None:
     assert response.status_code == 429
     html = response.get_data(as_text=True)
-    assert "<h1 class=\"govuk-heading-l\">Too many attempts</h1>" in html
+    assert '<h1 class="govuk-heading-l">Too many attempts</h1>' in html
     assert "Wait a few minutes, then try again." in html
     assert int(response.headers["Retry-After"]) > 0
 
@@ -112,11 +112,19 @@ def test_password_reset_emails_are_limited_per_account(app, outbox):
     db.session.commit()
     for n in range(3):
         client = app.test_client()
-        response = client.post("/password-reset", data={"email": "ada@example.org"},
-                               environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+        response = client.post(
+            "/password-reset",
+            data={"email": "ada@example.org"},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        )
         assert response.status_code == 303
-    assert_refused(app.test_client().post("/password-reset", data={"email": "Ada@example.org"},
-                                          environ_base={"REMOTE_ADDR": "198.51.100.99"}))
+    assert_refused(
+        app.test_client().post(
+            "/password-reset",
+            data={"email": "Ada@example.org"},
+            environ_base={"REMOTE_ADDR": "198.51.100.99"},
+        )
+    )
     assert len(outbox()) == 3
 
 
@@ -128,8 +136,9 @@ def test_wrong_current_passwords_are_limited(app, client):
     for n in range(3):
         response = client.post("/account/password", data={"current_password": f"guess {n}", **new})
         assert response.status_code == 422
-    response = client.post("/account/password",
-                           data={"current_password": factories.PASSWORD, **new})
+    response = client.post(
+        "/account/password", data={"current_password": factories.PASSWORD, **new}
+    )
     assert_refused(response)
     db.session.refresh(user)
     assert services.check_password(user, factories.PASSWORD)  # unchanged

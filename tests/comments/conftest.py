@@ -39,8 +39,12 @@ def people(people: SharedPeople) -> People:
 @pytest.fixture
 def ask(people) -> Ask:
     """An ask with two versions (the first paragraph changed) in an open consultation."""
-    item = factories.ask(factories.consultation("Net zero by 2040"), title="Declare a climate emergency",
-                         versions=(V1, V2), author=people.secretariat)
+    item = factories.ask(
+        factories.consultation("Net zero by 2040"),
+        title="Declare a climate emergency",
+        versions=(V1, V2),
+        author=people.secretariat,
+    )
     db.session.commit()
     return item
 
@@ -61,10 +65,19 @@ def snapshot() -> dict:
     db.session.expire_all()
     return {
         "comments": db.session.execute(
-            select(Comment.id, Comment.body, Comment.state, Comment.edited_at, Comment.hidden_reason,
-                   Comment.resolved_at, Comment.resolution).order_by(Comment.id)).all(),
+            select(
+                Comment.id,
+                Comment.body,
+                Comment.state,
+                Comment.edited_at,
+                Comment.hidden_reason,
+                Comment.resolved_at,
+                Comment.resolution,
+            ).order_by(Comment.id)
+        ).all(),
         "reports": db.session.execute(
-            select(CommentReport.id, CommentReport.handled_at).order_by(CommentReport.id)).all(),
+            select(CommentReport.id, CommentReport.handled_at).order_by(CommentReport.id)
+        ).all(),
         "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
     }
 
@@ -76,5 +89,3 @@ def audit_actions() -> list[str]:
 def comment_ids(html: str) -> list[int]:
     """The ids of the comments in the HTML, in document order."""
     return [int(n) for n in re.findall(r'<li class="app-comment[^"]*" id="comment-(\d+)"', html)]
-
-

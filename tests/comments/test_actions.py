@@ -53,7 +53,7 @@ def test_who_may_do_what(client, people, own, action, role):
 def test_edit_shows_edited(client, people, own):
     login_as(client, people.member)
     form = client.get(f"/comments/{own.id}/edit").get_data(as_text=True)
-    assert "<h1 class=\"govuk-heading-l\">Edit your comment</h1>" in form
+    assert '<h1 class="govuk-heading-l">Edit your comment</h1>' in form
     assert "My *own* comment.</textarea>" in form  # the current text, to change
     response = client.post(f"/comments/{own.id}/edit", data={"body": "Better *words*."})
     html = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -71,24 +71,34 @@ def test_htmx_edit_replaces_only_the_content(client, people, own):
     assert response.status_code == 200 and "comments-changed" in response.headers["HX-Trigger"]
     html = response.get_data(as_text=True)
     assert "Your comment has been updated." in html and "autofocus" in html
-    assert f'<div class="app-comment__content" id="comment-{own.id}-content" hx-swap-oob="true">' in html
+    assert (
+        f'<div class="app-comment__content" id="comment-{own.id}-content" hx-swap-oob="true">'
+        in html
+    )
     assert "New." in html and ", edited" in html
     # Never the form slot or the replies: they may hold what someone is typing.
     assert f'id="comment-{own.id}-form"' not in html and f'id="replies-{own.id}"' not in html
 
 
-@pytest.mark.parametrize("action, data, message, field", [
-    ("edit", {"body": ""}, "Enter your comment", "body"),
-    ("edit", {"body": "x" * 5001}, "Comment must be 5,000 characters or fewer", "body"),
-    ("hide", {"reason": ""}, "Enter the reason for hiding the comment", "reason"),
-    ("hide", {"reason": "x" * 501}, "Reason must be 500 characters or fewer", "reason"),
-    ("resolve", {"response": " "}, "Enter the secretariat's response", "response"),
-    ("report", {"reason": ""}, "Enter why you are reporting this comment", "reason"),
-    ("report", {"reason": "x" * 501}, "Reason must be 500 characters or fewer", "reason"),
-])
+@pytest.mark.parametrize(
+    "action, data, message, field",
+    [
+        ("edit", {"body": ""}, "Enter your comment", "body"),
+        ("edit", {"body": "x" * 5001}, "Comment must be 5,000 characters or fewer", "body"),
+        ("hide", {"reason": ""}, "Enter the reason for hiding the comment", "reason"),
+        ("hide", {"reason": "x" * 501}, "Reason must be 500 characters or fewer", "reason"),
+        ("resolve", {"response": " "}, "Enter the secretariat's response", "response"),
+        ("report", {"reason": ""}, "Enter why you are reporting this comment", "reason"),
+        ("report", {"reason": "x" * 501}, "Reason must be 500 characters or fewer", "reason"),
+    ],
+)
 def test_bad_input(client, people, own, action, data, message, field):
-    actor = {"edit": people.member, "hide": people.secretariat, "resolve": people.secretariat,
-             "report": people.other_member}[action]
+    actor = {
+        "edit": people.member,
+        "hide": people.secretariat,
+        "resolve": people.secretariat,
+        "report": people.other_member,
+    }[action]
     login_as(client, actor)
     before = snapshot()
     for headers in ({}, HTMX):
@@ -111,8 +121,9 @@ def lonely_and_answered(people, ask) -> tuple[Comment, Comment]:
     return lonely, answered
 
 
-def test_withdraw_asks_first_and_leaves_a_tombstone_only_with_replies(client, people, ask,
-                                                                       lonely_and_answered):
+def test_withdraw_asks_first_and_leaves_a_tombstone_only_with_replies(
+    client, people, ask, lonely_and_answered
+):
     lonely, answered = lonely_and_answered
     login_as(client, people.member)
     page = client.get(f"/comments/{lonely.id}/withdraw").get_data(as_text=True)
@@ -132,14 +143,17 @@ def test_withdraw_asks_first_and_leaves_a_tombstone_only_with_replies(client, pe
     assert client.post(f"/comments/{answered.id}/edit", data={"body": "Back"}).status_code == 403
 
 
-def test_hidden_comment_members_do_not_see_it_and_the_author_sees_why(client, people, ask,
-                                                                       lonely_and_answered):
+def test_hidden_comment_members_do_not_see_it_and_the_author_sees_why(
+    client, people, ask, lonely_and_answered
+):
     hidden, answered = lonely_and_answered
     login_as(client, people.secretariat)
     form = client.get(f"/comments/{hidden.id}/hide").get_data(as_text=True)
     assert "The author is shown this reason." in form
     for made in (hidden, answered):
-        response = client.post(f"/comments/{made.id}/hide", data={"reason": "<b>Personal</b> details"})
+        response = client.post(
+            f"/comments/{made.id}/hide", data={"reason": "<b>Personal</b> details"}
+        )
         assert response.status_code == 303
     # Other members and observers: no text, a tombstone only where it has replies.
     for viewer in (people.other_member, people.colleague, people.observer):
@@ -169,7 +183,9 @@ def test_resolve_shows_the_response(client, people, own):
     assert "Resolved by the secretariat" in html and "We changed <em>this</em> in v3." in html
     login_as(client, people.secretariat)
     again = client.post(f"/comments/{own.id}/resolve", data={"response": "Again"})
-    assert again.status_code == 422 and "This comment is already resolved" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "This comment is already resolved" in again.get_data(
+        as_text=True
+    )
     assert "Mark as resolved" not in client.get(f"/asks/{own.ask_id}").get_data(as_text=True)
 
 
@@ -181,8 +197,11 @@ def test_controls_match_permissions(client, people, own, ask):
         start = html.index(f'id="comment-{comment_id}-content"')
         end = html.index(f'id="comment-{comment_id}-form"')
         part = html[start:end]
-        return {name for name in ("replies/new", "edit", "withdraw", "hide", "resolve", "report")
-                if f'href="/comments/{comment_id}/{name}"' in part}
+        return {
+            name
+            for name in ("replies/new", "edit", "withdraw", "hide", "resolve", "report")
+            if f'href="/comments/{comment_id}/{name}"' in part
+        }
 
     def page(user) -> str:
         return login_as(client, user).get(f"/asks/{ask.id}").get_data(as_text=True)
@@ -196,23 +215,32 @@ def test_controls_match_permissions(client, people, own, ask):
 
 def test_report_and_the_secretariats_list(client, people, own):
     login_as(client, people.other_member)
-    response = client.post(f"/comments/{own.id}/report", data={"reason": "<script>alert(1)</script>"})
+    response = client.post(
+        f"/comments/{own.id}/report", data={"reason": "<script>alert(1)</script>"}
+    )
     assert response.status_code == 303
     again = client.post(f"/comments/{own.id}/report", data={"reason": "Again"})
-    assert again.status_code == 422 and "You have already reported this comment" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "You have already reported this comment" in again.get_data(
+        as_text=True
+    )
     login_as(client, people.colleague)
     client.post(f"/comments/{own.id}/report", data={"reason": "Unkind"}, headers=HTMX)
     assert db.session.scalars(select(CommentReport)).all()
     # Members are never told who reported them, or how often.
     for viewer in (people.member, people.other_member):
-        assert "Reported" not in login_as(client, viewer).get(f"/asks/{own.ask_id}").get_data(as_text=True)
+        assert "Reported" not in login_as(client, viewer).get(f"/asks/{own.ask_id}").get_data(
+            as_text=True
+        )
     login_as(client, people.secretariat)
     html = client.get(f"/asks/{own.ask_id}").get_data(as_text=True)
     assert 'href="/comments/reports">Reported 2 times</a>' in html
     reports = client.get("/comments/reports").get_data(as_text=True)
     assert_no_active_html(reports)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in reports and "Unkind" in reports
-    assert "Otto Other, Other Organisation" in reports and "Colin Colleague, Home Organisation" in reports
+    assert (
+        "Otto Other, Other Organisation" in reports
+        and "Colin Colleague, Home Organisation" in reports
+    )
     assert "My *own* comment." in reports and "Declare a climate emergency" in reports
     assert f'href="/comments/{own.id}"' in reports and f'href="/comments/{own.id}/hide"' in reports
     assert f'href="/comments/{own.id}/resolve"' in reports
@@ -229,7 +257,9 @@ def test_marking_a_report_handled(client, people, own):
         assert snapshot() == before
     login_as(client, people.secretariat)
     response = client.post(f"/comments/reports/{report.id}/handled")
-    assert response.status_code == 303 and response.headers["Location"].endswith("/comments/reports")
+    assert response.status_code == 303 and response.headers["Location"].endswith(
+        "/comments/reports"
+    )
     db.session.expire_all()
     assert db.session.get(CommentReport, report.id).handled_at is not None
     assert audit_actions()[-1] == "comment.report_handle"
@@ -241,7 +271,9 @@ def test_marking_a_report_handled(client, people, own):
     assert "Reported 1 time" not in client.get(f"/asks/{own.ask_id}").get_data(as_text=True)
     again = client.post(f"/comments/reports/{report.id}/handled")
     assert again.status_code == 303
-    assert "That report was already handled" in client.get("/comments/reports").get_data(as_text=True)
+    assert "That report was already handled" in client.get("/comments/reports").get_data(
+        as_text=True
+    )
     assert client.post("/comments/reports/999999/handled").status_code == 404
 
 
@@ -252,7 +284,8 @@ def test_permalink_goes_to_the_thread(client, people, own, ask):
     login_as(client, people.observer)
     response = client.get(f"/comments/{deeper.id}")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/asks/{ask.id}?thread={own.id}#comment-{deeper.id}")
+    assert response.headers["Location"].endswith(
+        f"/asks/{ask.id}?thread={own.id}#comment-{deeper.id}"
+    )
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Deeper." in html and "You are reading one thread." in html
-

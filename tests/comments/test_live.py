@@ -37,7 +37,9 @@ def tail(html: str) -> str:
 
 def cursor_in(html: str) -> int:
     """The cursor the page (or an answer, out of band) gives the live updater."""
-    found = re.findall(r'<input type="hidden" id="comments-cursor" name="after" value="(\d+)"', html)
+    found = re.findall(
+        r'<input type="hidden" id="comments-cursor" name="after" value="(\d+)"', html
+    )
     assert len(found) == 1, html
     return int(found[0])
 
@@ -58,7 +60,10 @@ def test_only_changes_after_the_cursor_and_the_new_tail_has_the_latest_id(client
     db.session.commit()
     status, html = fetch(client, ask, start, upto=upto, loaded=upto)
     assert status == 200 and "<html" not in html
-    assert f'<div hx-swap-oob="beforeend:#threads"><li class="app-comment app-comment--level-1" id="comment-{new.id}">' in html
+    assert (
+        f'<div hx-swap-oob="beforeend:#threads"><li class="app-comment app-comment--level-1" id="comment-{new.id}">'
+        in html
+    )
     assert "After the page." in html and "Before the page." not in html
     # The thread summary drawn with the page is replaced by one that stays true.
     assert '<p class="govuk-body" id="threads-summary" hx-swap-oob="true">' in html
@@ -70,7 +75,10 @@ def test_only_changes_after_the_cursor_and_the_new_tail_has_the_latest_id(client
     assert 'hx-swap-oob="true"' in html
     assert f"upto={upto}" in tail(page)
     # Politely announced; focus never moved.
-    assert '<div id="live-announcements" hx-swap-oob="innerHTML">New comment from Other Organisation.</div>' in html
+    assert (
+        '<div id="live-announcements" hx-swap-oob="innerHTML">New comment from Other Organisation.</div>'
+        in html
+    )
     assert "autofocus" not in html
     # Nothing new since: just the tail again, with the same cursor.
     status, nothing = fetch(client, ask, latest, upto=upto, loaded=upto)
@@ -88,14 +96,25 @@ def test_replies_join_their_lists_and_counts_are_renewed(client, people, ask):
     fourth = comment(people.other_member, ask, "Fourth.", parent=third)
     db.session.commit()
     status, html = fetch(login_as(client, people.member), ask, start, upto=upto, loaded=upto)
-    assert oob_targets(html)[:3] == [f"beforeend:#replies-{top.id}", f"beforeend:#replies-{second.id}",
-                                     f"beforeend:#replies-{second.id}"]
+    assert oob_targets(html)[:3] == [
+        f"beforeend:#replies-{top.id}",
+        f"beforeend:#replies-{second.id}",
+        f"beforeend:#replies-{second.id}",
+    ]
     assert f'app-comment--level-2" id="comment-{second.id}"' in html
-    assert f'<ol class="govuk-list app-replies govuk-!-padding-left-6" id="replies-{second.id}">' in html
-    assert f'app-comment--level-3" id="comment-{third.id}"' in html and f'id="replies-{third.id}"' not in html
+    assert (
+        f'<ol class="govuk-list app-replies govuk-!-padding-left-6" id="replies-{second.id}">'
+        in html
+    )
+    assert (
+        f'app-comment--level-3" id="comment-{third.id}"' in html
+        and f'id="replies-{third.id}"' not in html
+    )
     assert f'in reply to <a class="govuk-link" href="#comment-{third.id}">Mina Member</a>' in html
-    count = html[html.index(f'<span id="paragraph-count-{anchor}" hx-swap-oob="true">'):]
-    assert count.split("</a>")[0].endswith(">4 comments<span class=\"govuk-visually-hidden\"> on paragraph 2</span>")
+    count = html[html.index(f'<span id="paragraph-count-{anchor}" hx-swap-oob="true">') :]
+    assert count.split("</a>")[0].endswith(
+        '>4 comments<span class="govuk-visually-hidden"> on paragraph 2</span>'
+    )
     # Only the others' comments are announced to this member.
     assert "New reply from Other Organisation. New reply from Other Organisation." in html
     assert fourth.id
@@ -110,8 +129,14 @@ def test_updated_comments_replace_only_their_content(client, people, ask):
     services.resolve_comment(actor=people.secretariat, comment=mine, response="Thanks.")
     db.session.commit()
     status, html = fetch(login_as(client, people.member), ask, start, upto=upto, loaded=upto)
-    assert f'<div class="app-comment__content" id="comment-{theirs.id}-content" hx-swap-oob="true">' in html
-    assert f'<div class="app-comment__content" id="comment-{mine.id}-content" hx-swap-oob="true">' in html
+    assert (
+        f'<div class="app-comment__content" id="comment-{theirs.id}-content" hx-swap-oob="true">'
+        in html
+    )
+    assert (
+        f'<div class="app-comment__content" id="comment-{mine.id}-content" hx-swap-oob="true">'
+        in html
+    )
     assert "Theirs, edited." in html and "Resolved by the secretariat" in html
     # Never the form slot or the list of replies: what someone is typing stays put.
     assert "-form" not in " ".join(re.findall(r'id="([^"]+)"', html))
@@ -133,13 +158,18 @@ def test_a_hidden_comment_is_not_sent_to_members(client, people, ask):
         assert status == 200
         assert "hush" not in html and "Private matter" not in html
         # Gone where nothing hangs on it; a tombstone where replies do.
-        assert f'<div class="app-comment__content" id="comment-{lonely.id}-content" hx-swap-oob="true">\n</div>' in html
-        answered_part = html[html.index(f'id="comment-{answered.id}-content"'):]
+        assert (
+            f'<div class="app-comment__content" id="comment-{lonely.id}-content" hx-swap-oob="true">\n</div>'
+            in html
+        )
+        answered_part = html[html.index(f'id="comment-{answered.id}-content"') :]
         assert "This comment was hidden by the secretariat." in answered_part.split("</div>")[0]
     # Its author is told why; the secretariat sees it all.
     for viewer in (people.other_member, people.secretariat):
         status, html = fetch(login_as(client, viewer), ask, start, upto=upto, loaded=upto)
-        assert "Lonely <em>hush</em>." in html and "Hidden by the secretariat: Private matter" in html
+        assert (
+            "Lonely <em>hush</em>." in html and "Hidden by the secretariat: Private matter" in html
+        )
 
 
 def test_a_comment_added_then_hidden_is_not_sent(client, people, ask):
@@ -148,7 +178,9 @@ def test_a_comment_added_then_hidden_is_not_sent(client, people, ask):
     services.hide_comment(actor=people.secretariat, comment=made, reason="Spam")
     db.session.commit()
     status, html = fetch(login_as(client, people.member), ask, start, upto=0, loaded=0)
-    assert "Posted and hidden." not in html and "Spam" not in html and f"comment-{made.id}" not in html
+    assert (
+        "Posted and hidden." not in html and "Spam" not in html and f"comment-{made.id}" not in html
+    )
 
 
 def test_the_page_filters_apply(client, people, ask):
@@ -161,10 +193,12 @@ def test_the_page_filters_apply(client, people, ask):
     login_as(client, people.colleague)
     _, html = fetch(client, ask, start, upto=0, loaded=0, paragraph=first)
     assert f"comment-{on_first.id}" in html and f"comment-{on_second.id}" not in html
-    _, html = fetch(client, ask, start, upto=0, loaded=0, organisation=people.member.organisation_id)
+    _, html = fetch(
+        client, ask, start, upto=0, loaded=0, organisation=people.member.organisation_id
+    )
     assert f"comment-{on_whole.id}" in html and f"comment-{on_first.id}" not in html
     _, html = fetch(client, ask, start, upto=0, loaded=0, thread=on_second.id)
-    assert f"id=\"comment-{on_second.id}\"" in html and f"comment-{on_first.id}\"" not in html
+    assert f'id="comment-{on_second.id}"' in html and f'comment-{on_first.id}"' not in html
 
 
 def test_threads_the_page_has_not_loaded_are_left_alone(client, people, ask):
@@ -185,16 +219,20 @@ def test_threads_the_page_has_not_loaded_are_left_alone(client, people, ask):
 
 def test_a_new_version_is_announced_with_a_link_not_a_reload(client, people, ask):
     start = cursor(ask)
-    publish_version(actor=people.secretariat, ask=ask, body=V2 + "\n\nA new paragraph.",
-                    change_note="More")
+    publish_version(
+        actor=people.secretariat, ask=ask, body=V2 + "\n\nA new paragraph.", change_note="More"
+    )
     on_v3 = comment(people.other_member, ask, "On v3.")
     db.session.commit()
     status, html = fetch(login_as(client, people.member), ask, start, upto=0, loaded=0)
     assert status == 200
-    banner = html[html.index('<div id="live-banner" hx-swap-oob="innerHTML">'):]
+    banner = html[html.index('<div id="live-banner" hx-swap-oob="innerHTML">') :]
     assert "A new version (v3) has been published." in banner
-    assert f'<a class="govuk-notification-banner__link" href="/asks/{ask.id}">Reload to read it</a>' in banner
-    assert "A new version (v3) has been published." in html[html.index('id="live-announcements"'):]
+    assert (
+        f'<a class="govuk-notification-banner__link" href="/asks/{ask.id}">Reload to read it</a>'
+        in banner
+    )
+    assert "A new version (v3) has been published." in html[html.index('id="live-announcements"') :]
     # The open page is v2's: comments on v3 belong to the new page.
     assert f"comment-{on_v3.id}" not in html
 
@@ -205,21 +243,31 @@ def test_many_changes_are_fetched_in_turns(client, people, ask, monkeypatch):
     made = [comment(people.other_member, ask, f"Number {n}.") for n in range(5)]
     db.session.commit()
     response = login_as(client, people.member).get(
-        f"/asks/{ask.id}/comments/changes?after={start}&version=2&upto=0&loaded=0", headers=HTMX)
+        f"/asks/{ask.id}/comments/changes?after={start}&version=2&upto=0&loaded=0", headers=HTMX
+    )
     html = response.get_data(as_text=True)
-    assert [f"comment-{c.id}\"" in html for c in made] == [True, True, True, False, False]
+    assert [f'comment-{c.id}"' in html for c in made] == [True, True, True, False, False]
     # More than one answer holds: the updater is told to ask again at once.
     assert "comments-changed" in response.headers["HX-Trigger"]
     response = client.get(
         f"/asks/{ask.id}/comments/changes?after={cursor_in(html)}&version=2&upto=0&loaded=0",
-        headers=HTMX)
+        headers=HTMX,
+    )
     rest = response.get_data(as_text=True)
-    assert [f"comment-{c.id}\"" in rest for c in made] == [False, False, False, True, True]
+    assert [f'comment-{c.id}"' in rest for c in made] == [False, False, False, True, True]
     assert "HX-Trigger" not in response.headers
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 401), ("observer", 200), ("member", 200),
-                                          ("other_member", 200), ("secretariat", 200)])
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("anonymous", 401),
+        ("observer", 200),
+        ("member", 200),
+        ("other_member", 200),
+        ("secretariat", 200),
+    ],
+)
 def test_who_may_fetch_changes(client, people, ask, role, status):
     start = cursor(ask)
     comment(people.other_member, ask, "Something.")
@@ -235,7 +283,9 @@ def test_changes_follow_the_consultations_permissions(client, people):
     upcoming = factories.ask(factories.consultation(opens_in_days=3), versions=("Soon.",))
     db.session.commit()
     login_as(client, people.member)
-    assert client.get(f"/asks/{upcoming.id}/comments/changes?after=0", headers=HTMX).status_code == 403
+    assert (
+        client.get(f"/asks/{upcoming.id}/comments/changes?after=0", headers=HTMX).status_code == 403
+    )
     public = factories.ask(factories.consultation(published_at=utcnow()), versions=("Out.",))
     db.session.commit()
     client.post("/sign-out")
@@ -248,14 +298,22 @@ def test_a_plain_request_is_sent_to_the_page(client, people, ask):
     response = login_as(client, people.member).get(f"/asks/{ask.id}/comments/changes?after=0")
     assert response.status_code == 303 and response.headers["Location"] == f"/asks/{ask.id}"
     fragment = client.get(f"/asks/{ask.id}/comments/changes?after=0", headers=HTMX)
-    assert fragment.headers["Cache-Control"] == "no-store" and "HX-Request" in fragment.headers["Vary"]
-    assert client.get(f"/asks/{ask.id}/comments/changes?after=0&version=9", headers=HTMX).status_code == 404
+    assert (
+        fragment.headers["Cache-Control"] == "no-store" and "HX-Request" in fragment.headers["Vary"]
+    )
+    assert (
+        client.get(f"/asks/{ask.id}/comments/changes?after=0&version=9", headers=HTMX).status_code
+        == 404
+    )
 
 
 def test_changes_never_carry_active_html(client, people, ask):
     start = cursor(ask)
-    evil = factories.user(people.member.role, factories.organisation("<img src=x onerror=alert(1)>"),
-                          name='<a hx-get="/evil">name</a>')
+    evil = factories.user(
+        people.member.role,
+        factories.organisation("<img src=x onerror=alert(1)>"),
+        name='<a hx-get="/evil">name</a>',
+    )
     comment(evil, ask, '<script>alert(1)</script> [x](javascript:alert(1)) <div hx-get="/evil">')
     db.session.commit()
     _, html = fetch(login_as(client, people.member), ask, start, upto=0, loaded=0)

@@ -36,8 +36,17 @@ def post_comment(client, ask, headers=None, **data):
 
 # Who may post -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role, status", [("anonymous", 302), ("observer", 403), ("member", 303),
-                                          ("other_member", 303), ("secretariat", 303)])
+
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("anonymous", 302),
+        ("observer", 403),
+        ("member", 303),
+        ("other_member", 303),
+        ("secretariat", 303),
+    ],
+)
 def test_who_may_comment(client, people, ask, role, status):
     login_as(client, people.get(role))
     before = snapshot()
@@ -51,14 +60,23 @@ def test_who_may_comment(client, people, ask, role, status):
         assert count() == 1
 
 
-@pytest.mark.parametrize("role, status", [("anonymous", 302), ("observer", 403), ("member", 303),
-                                          ("other_member", 303), ("secretariat", 303)])
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        ("anonymous", 302),
+        ("observer", 403),
+        ("member", 303),
+        ("other_member", 303),
+        ("secretariat", 303),
+    ],
+)
 def test_who_may_reply(client, people, ask, role, status):
     parent = comment(people.colleague, ask)
     login_as(client, people.get(role))
     before = snapshot()
-    response = client.post(f"/comments/{parent.id}/replies",
-                           data={"body": "Indeed.", "submission_key": KEY})
+    response = client.post(
+        f"/comments/{parent.id}/replies", data={"body": "Indeed.", "submission_key": KEY}
+    )
     assert response.status_code == status
     if status in (302, 403):
         assert snapshot() == before
@@ -70,8 +88,17 @@ def test_observers_see_no_controls(client, people, ask):
     comment(people.member, ask)
     html = login_as(client, people.observer).get(f"/asks/{ask.id}").get_data(as_text=True)
     assert "We agree" not in html and "A comment." in html
-    for control in ("Comment on paragraph", "Post comment", ">Reply<", ">Edit<", ">Withdraw<",
-                    ">Hide<", ">Report<", "Mark as resolved", 'id="comment-form"'):
+    for control in (
+        "Comment on paragraph",
+        "Post comment",
+        ">Reply<",
+        ">Edit<",
+        ">Withdraw<",
+        ">Hide<",
+        ">Report<",
+        "Mark as resolved",
+        'id="comment-form"',
+    ):
         assert control not in html
     assert "Observers can read the discussion but cannot comment." in html
     assert login_as(client, people.observer).get(f"/asks/{ask.id}/comments/new").status_code == 403
@@ -92,6 +119,7 @@ def test_no_comments_once_the_consultation_closes(client, people, ask):
 
 # Posting and where it leads -----------------------------------------------------------------
 
+
 def test_comment_on_a_paragraph_without_javascript(client, people, ask):
     anchor = anchors(ask)[1]
     login_as(client, people.member)
@@ -103,7 +131,9 @@ def test_comment_on_a_paragraph_without_javascript(client, people, ask):
     assert response.status_code == 303
     made = db.session.scalar(select(Comment))
     assert made.paragraph_anchor == anchor and made.quote == "net zero"
-    assert response.headers["Location"].endswith(f"/asks/{ask.id}?thread={made.id}#comment-{made.id}")
+    assert response.headers["Location"].endswith(
+        f"/asks/{ask.id}?thread={made.id}#comment-{made.id}"
+    )
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Your comment has been posted" in html  # the flash message
     assert f'id="comment-{made.id}"' in html and "You are reading one thread." in html
@@ -114,8 +144,12 @@ def test_the_paragraph_form_opens_inline_with_htmx(client, people, ask):
     anchor = anchors(ask)[0]
     login_as(client, people.member)
     page = client.get(f"/asks/{ask.id}").get_data(as_text=True)
-    link = re.search(r'<a [^>]*href="([^"]+)"[^>]*hx-get="([^"]+)"[^>]*hx-target="#paragraph-form-'
-                     + anchor + r'"[^>]*>Comment on paragraph 1</a>', page)
+    link = re.search(
+        r'<a [^>]*href="([^"]+)"[^>]*hx-get="([^"]+)"[^>]*hx-target="#paragraph-form-'
+        + anchor
+        + r'"[^>]*>Comment on paragraph 1</a>',
+        page,
+    )
     assert link and link.group(1).endswith(f"?comment_on={anchor}#comment-form")
     assert f'id="paragraph-form-{anchor}"' in page
     full = client.get(link.group(2).replace("&amp;", "&"))
@@ -126,7 +160,7 @@ def test_the_paragraph_form_opens_inline_with_htmx(client, people, ask):
     assert "<html" not in part and "<h1" not in part and part.strip().startswith("<form")
     assert f'id="comment-{anchor}-form"' in part and 'hx-post="/asks/' in part
     assert 'name="placement" type="hidden" value="inline"' in part
-    assert 'autofocus' in part  # the reader asked for the form: the quote field takes focus
+    assert "autofocus" in part  # the reader asked for the form: the quote field takes focus
     assert "Cancel" in part and 'hx-swap="delete"' in part
     # The full page's form posts normally, without htmx.
     assert "hx-post" not in full_html.split("<main", 1)[1].split("</main>")[0]
@@ -173,20 +207,29 @@ def test_the_same_form_twice_makes_one_comment(client, people, ask):
         assert f'href="/comments/{made.id}"' in response.get_data(as_text=True)
     parent = db.session.scalars(select(Comment).order_by(Comment.id)).first()
     for _ in range(2):
-        reply = client.post(f"/comments/{parent.id}/replies", data={"body": "Hi.", "submission_key": "e" * 32})
+        reply = client.post(
+            f"/comments/{parent.id}/replies", data={"body": "Hi.", "submission_key": "e" * 32}
+        )
         assert reply.status_code == 303
     assert count() == 3
 
 
-@pytest.mark.parametrize("data, message, field", [
-    ({"body": ""}, "Enter your comment", "comment-body"),
-    ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer", "comment-body"),
-    ({"submission_key": ""}, "Reload the page and try again", "comment-submission_key"),
-    ({"submission_key": "<script>"}, "Reload the page and try again", "comment-submission_key"),
-    ({"paragraph": "not-an-anchor"}, "Reload the page and try again", "comment-paragraph"),
-    ({"paragraph": "p-0000000000"}, "That paragraph has changed in a newer version", "comment-body"),
-    ({"placement": "elsewhere"}, "Reload the page and try again", "comment-placement"),
-])
+@pytest.mark.parametrize(
+    "data, message, field",
+    [
+        ({"body": ""}, "Enter your comment", "comment-body"),
+        ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer", "comment-body"),
+        ({"submission_key": ""}, "Reload the page and try again", "comment-submission_key"),
+        ({"submission_key": "<script>"}, "Reload the page and try again", "comment-submission_key"),
+        ({"paragraph": "not-an-anchor"}, "Reload the page and try again", "comment-paragraph"),
+        (
+            {"paragraph": "p-0000000000"},
+            "That paragraph has changed in a newer version",
+            "comment-body",
+        ),
+        ({"placement": "elsewhere"}, "Reload the page and try again", "comment-placement"),
+    ],
+)
 def test_bad_input_is_refused_with_a_message(client, people, ask, data, message, field):
     login_as(client, people.member)
     before = snapshot()
@@ -203,14 +246,15 @@ def test_bad_input_is_refused_with_a_message(client, people, ask, data, message,
 def test_a_quote_from_elsewhere_is_refused_on_the_quote_field(client, people, ask):
     anchor = anchors(ask)[1]
     login_as(client, people.member)
-    response = post_comment(client, ask, headers=HTMX, paragraph=anchor, placement="inline",
-                            quote="<b>not there</b>")
+    response = post_comment(
+        client, ask, headers=HTMX, paragraph=anchor, placement="inline", quote="<b>not there</b>"
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "The quoted phrase must be words from the paragraph" in html
     assert f'href="#comment-{anchor}-quote"' in html and f'id="comment-{anchor}-quote"' in html
     assert "&lt;b&gt;not there&lt;/b&gt;" in html and "<b>not there" not in html
-    assert 'autofocus' in html  # the error summary takes focus
+    assert "autofocus" in html  # the error summary takes focus
     assert count() == 0
 
 
@@ -219,17 +263,22 @@ def test_reply_form_page_and_fragment(client, people, ask):
     login_as(client, people.member)
     full = client.get(f"/comments/{parent.id}/replies/new").get_data(as_text=True)
     part = client.get(f"/comments/{parent.id}/replies/new", headers=HTMX).get_data(as_text=True)
-    assert "<h1 class=\"govuk-heading-l\">Reply to a comment</h1>" in full
+    assert '<h1 class="govuk-heading-l">Reply to a comment</h1>' in full
     assert "Original <em>point</em>." in full and "Otto Other" in full
-    assert part.strip().startswith('<form class="app-comment-form" id="reply-') and "<h1" not in part
+    assert (
+        part.strip().startswith('<form class="app-comment-form" id="reply-') and "<h1" not in part
+    )
     assert f'hx-post="/comments/{parent.id}/replies"' in part and "autofocus" in part
 
 
 def test_htmx_reply_lets_the_live_tail_add_it(client, people, ask):
     parent = comment(people.other_member, ask)
     login_as(client, people.member)
-    response = client.post(f"/comments/{parent.id}/replies", headers=HTMX,
-                           data={"body": "Indeed.", "submission_key": KEY})
+    response = client.post(
+        f"/comments/{parent.id}/replies",
+        headers=HTMX,
+        data={"body": "Indeed.", "submission_key": KEY},
+    )
     assert response.status_code == 200 and "comments-changed" in response.headers["HX-Trigger"]
     html = response.get_data(as_text=True)
     assert "Your reply has been posted." in html and "View your reply" in html
@@ -239,8 +288,9 @@ def test_an_empty_reply_is_refused(client, people, ask):
     parent = comment(people.other_member, ask)
     login_as(client, people.member)
     before = snapshot()
-    response = client.post(f"/comments/{parent.id}/replies", headers=HTMX,
-                           data={"body": " ", "submission_key": KEY})
+    response = client.post(
+        f"/comments/{parent.id}/replies", headers=HTMX, data={"body": " ", "submission_key": KEY}
+    )
     assert response.status_code == 422 and "Enter your reply" in response.get_data(as_text=True)
     assert snapshot() == before
 
@@ -252,7 +302,9 @@ def test_a_reply_to_a_withdrawn_comment_is_refused(client, people, ask):
     services.withdraw_comment(actor=people.other_member, comment=parent)
     login_as(client, people.member)
     before = snapshot()
-    response = client.post(f"/comments/{parent.id}/replies", data={"body": "Hi.", "submission_key": KEY})
+    response = client.post(
+        f"/comments/{parent.id}/replies", data={"body": "Hi.", "submission_key": KEY}
+    )
     assert response.status_code == 422
     assert "This comment can no longer be replied to" in response.get_data(as_text=True)
     assert snapshot() == before
@@ -272,23 +324,33 @@ def test_payloads_are_stored_as_text_and_never_rendered_as_html(client, people, 
         "<img src=x onerror=alert(1)>",
         "[click](javascript:alert(1)) and [data](data:text/html,evil)",
         '<div hx-get="/evil" hx-trigger="load">htmx</div>',
-        "<a href=\"javascript:alert(2)\">raw</a>",
+        '<a href="javascript:alert(2)">raw</a>',
     ]
-    author = factories.user(people.member.role, factories.organisation("<b>Evil org</b>"),
-                            name="<script>alert('name')</script>")
+    author = factories.user(
+        people.member.role,
+        factories.organisation("<b>Evil org</b>"),
+        name="<script>alert('name')</script>",
+    )
     db.session.commit()
     login_as(client, author)
     for n, payload in enumerate(payloads):
-        assert post_comment(client, ask, body=payload, submission_key=f"{n:032x}").status_code == 303
-    quoted = post_comment(client, ask, body="Quote", paragraph=anchor, quote="net zero",
-                          submission_key="a" * 32)
+        assert (
+            post_comment(client, ask, body=payload, submission_key=f"{n:032x}").status_code == 303
+        )
+    quoted = post_comment(
+        client, ask, body="Quote", paragraph=anchor, quote="net zero", submission_key="a" * 32
+    )
     assert quoted.status_code == 303
     made = db.session.scalars(select(Comment).order_by(Comment.id)).all()
     assert made[0].body == payloads[0]  # stored as written
     for viewer in (people.member, people.secretariat, author):
         login_as(client, viewer)
-        for url in (f"/asks/{ask.id}", f"/asks/{ask.id}/comments",
-                    f"/comments/{made[0].id}/replies/new", f"/comments/{made[0].id}/report"):
+        for url in (
+            f"/asks/{ask.id}",
+            f"/asks/{ask.id}/comments",
+            f"/comments/{made[0].id}/replies/new",
+            f"/comments/{made[0].id}/report",
+        ):
             response = client.get(url)
             if response.status_code == 403:
                 continue
@@ -300,6 +362,7 @@ def test_payloads_are_stored_as_text_and_never_rendered_as_html(client, people, 
 
 
 # Flooding -----------------------------------------------------------------------------------
+
 
 class TestFlooding:
     @pytest.fixture
@@ -315,21 +378,34 @@ class TestFlooding:
         # A resent form and a form with errors do not count.
         assert post_comment(client, ask, submission_key=f"{0:032x}").status_code == 303
         assert post_comment(client, ask, body="", submission_key="b" * 32).status_code == 422
-        assert client.post(f"/comments/{parent.id}/replies",
-                           data={"body": "Third.", "submission_key": "c" * 32}).status_code == 303
+        assert (
+            client.post(
+                f"/comments/{parent.id}/replies",
+                data={"body": "Third.", "submission_key": "c" * 32},
+            ).status_code
+            == 303
+        )
         before = snapshot()
         refused = post_comment(client, ask, submission_key="d" * 32)
         assert refused.status_code == 429
         html = refused.get_data(as_text=True)
-        assert ("You have posted a lot of comments in a short time. Wait a minute, then try again."
-                in html)
-        assert "<h1 class=\"govuk-heading-l\">Too many attempts</h1>" in html
+        assert (
+            "You have posted a lot of comments in a short time. Wait a minute, then try again."
+            in html
+        )
+        assert '<h1 class="govuk-heading-l">Too many attempts</h1>' in html
         assert int(refused.headers["Retry-After"]) > 0
         # Replies share the limit; htmx gets the message in the page's message region.
-        reply = client.post(f"/comments/{parent.id}/replies", headers=HTMX,
-                            data={"body": "Fourth.", "submission_key": "e" * 32})
+        reply = client.post(
+            f"/comments/{parent.id}/replies",
+            headers=HTMX,
+            data={"body": "Fourth.", "submission_key": "e" * 32},
+        )
         assert reply.status_code == 429
-        assert reply.headers["HX-Retarget"] == "#messages" and reply.headers["HX-Reswap"] == "innerHTML"
+        assert (
+            reply.headers["HX-Retarget"] == "#messages"
+            and reply.headers["HX-Reswap"] == "innerHTML"
+        )
         part = reply.get_data(as_text=True)
         assert "<html" not in part and "govuk-error-summary" in part and "Wait a minute" in part
         assert snapshot() == before

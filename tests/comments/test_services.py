@@ -14,13 +14,20 @@ from tests.comments.conftest import V2, anchors, audit_actions, comment
 
 
 def live_events() -> list[tuple[str, int]]:
-    return [(e.name, e.object_id) for e in db.session.scalars(select(LiveEvent).order_by(LiveEvent.id))]
+    return [
+        (e.name, e.object_id) for e in db.session.scalars(select(LiveEvent).order_by(LiveEvent.id))
+    ]
 
 
 def test_add_comment_on_a_paragraph_with_a_quote(people, ask):
     anchor = anchors(ask)[1]
-    made, created = services.add_comment(author=people.member, ask=ask, body="  Good.\r\nYes.  ",
-                                         paragraph_anchor=anchor, quote="  NET   zero ")
+    made, created = services.add_comment(
+        author=people.member,
+        ask=ask,
+        body="  Good.\r\nYes.  ",
+        paragraph_anchor=anchor,
+        quote="  NET   zero ",
+    )
     assert created
     assert made.version_id == ask.current_version.id and made.paragraph_anchor == anchor
     assert made.body == "Good.\nYes." and made.quote == "NET   zero"
@@ -36,12 +43,15 @@ def test_add_comment_on_the_whole_ask(people, ask):
     assert made.paragraph_anchor is None and made.quote is None and made.parent_id is None
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"body": "   "}, "Enter your comment"),
-    ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer"),
-    ({"paragraph_anchor": "p-0000000000"}, "That paragraph is not in the current version"),
-    ({"quote": "zero"}, "Choose a paragraph to quote from"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"body": "   "}, "Enter your comment"),
+        ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer"),
+        ({"paragraph_anchor": "p-0000000000"}, "That paragraph is not in the current version"),
+        ({"quote": "zero"}, "Choose a paragraph to quote from"),
+    ],
+)
 def test_add_comment_refuses(people, ask, fields, message):
     with pytest.raises(CommentError, match=message):
         services.add_comment(author=people.member, ask=ask, **{"body": "Fine.", **fields})
@@ -52,11 +62,13 @@ def test_add_comment_refuses(people, ask, fields, message):
 def test_the_quote_must_come_from_the_paragraph(people, ask):
     anchor = anchors(ask)[1]
     with pytest.raises(CommentError, match="The quoted phrase must be words from the paragraph"):
-        services.add_comment(author=people.member, ask=ask, body="x", paragraph_anchor=anchor,
-                             quote="act now")  # words of another paragraph
+        services.add_comment(
+            author=people.member, ask=ask, body="x", paragraph_anchor=anchor, quote="act now"
+        )  # words of another paragraph
     with pytest.raises(CommentError, match="300 characters or fewer"):
-        services.add_comment(author=people.member, ask=ask, body="x", paragraph_anchor=anchor,
-                             quote="zero " * 61)
+        services.add_comment(
+            author=people.member, ask=ask, body="x", paragraph_anchor=anchor, quote="zero " * 61
+        )
 
 
 def test_an_earlier_versions_paragraph_is_refused(people, ask):
@@ -72,8 +84,14 @@ def test_an_earlier_versions_paragraph_is_refused(people, ask):
 def test_replies_take_their_parents_version_and_paragraph(people, ask):
     anchor = anchors(ask)[1]
     parent = comment(people.member, ask, paragraph_anchor=anchor, quote="net zero")
-    reply, created = services.add_comment(author=people.other_member, ask=ask, body="Agreed.",
-                                          parent=parent, paragraph_anchor=None, quote="ignored")
+    reply, created = services.add_comment(
+        author=people.other_member,
+        ask=ask,
+        body="Agreed.",
+        parent=parent,
+        paragraph_anchor=None,
+        quote="ignored",
+    )
     assert created and reply.parent_id == parent.id
     assert reply.paragraph_anchor == anchor and reply.version_id == parent.version_id
     assert reply.quote is None
@@ -92,21 +110,25 @@ def test_no_reply_to_a_withdrawn_or_hidden_comment_or_another_ask(people, ask):
             services.add_comment(author=people.other_member, ask=ask, body="x", parent=parent)
     other_ask = factories.ask(ask.consultation)
     with pytest.raises(CommentError, match="only reply to a comment on this ask"):
-        services.add_comment(author=people.other_member, ask=other_ask, body="x",
-                             parent=comment(people.member, ask))
+        services.add_comment(
+            author=people.other_member, ask=other_ask, body="x", parent=comment(people.member, ask)
+        )
 
 
 def test_the_same_submission_key_makes_one_comment(people, ask):
-    first, created = services.add_comment(author=people.member, ask=ask, body="Once.",
-                                          submission_key="a" * 32)
-    again, created_again = services.add_comment(author=people.member, ask=ask, body="Once.",
-                                                submission_key="a" * 32)
+    first, created = services.add_comment(
+        author=people.member, ask=ask, body="Once.", submission_key="a" * 32
+    )
+    again, created_again = services.add_comment(
+        author=people.member, ask=ask, body="Once.", submission_key="a" * 32
+    )
     assert created and not created_again and again.id == first.id
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
     assert audit_actions() == ["comment.create"]
     # Another person's form may carry the same key: it is theirs alone.
-    theirs, created = services.add_comment(author=people.other_member, ask=ask, body="Mine.",
-                                           submission_key="a" * 32)
+    theirs, created = services.add_comment(
+        author=people.other_member, ask=ask, body="Mine.", submission_key="a" * 32
+    )
     assert created and theirs.id != first.id
 
 

@@ -38,6 +38,8 @@ def consultation_count() -> int:
 
 def row(html: str, dom_id: str) -> str:
     """The HTML of the table row or list item with this id."""
-    match = re.search(rf'<(tr|li|section)[^>]*\bid="{re.escape(dom_id)}"[^>]*>(.*?)</\1>', html, re.S)
+    match = re.search(
+        rf'<(tr|li|section)[^>]*\bid="{re.escape(dom_id)}"[^>]*>(.*?)</\1>', html, re.S
+    )
     assert match, f"no element with id {dom_id}"
     return match.group(2)

@@ -38,7 +38,7 @@ def test_everyone_may_see_the_front_page(client, people, role):
         assert "Published consultations" in html
         assert "Open consultations" not in html
     else:
-        assert "<h1 class=\"govuk-heading-l\">Open consultations</h1>" in html
+        assert '<h1 class="govuk-heading-l">Open consultations</h1>' in html
 
 
 @pytest.mark.parametrize("path", ["/consultations", "/consultations/new"])
@@ -78,8 +78,9 @@ def _consultation(state: str) -> Consultation:
         return factories.consultation(title="Open round")
     if state == "closed":
         return factories.consultation(title="Closed round", opens_in_days=-20, closes_in_days=-1)
-    return factories.consultation(title="Published round", opens_in_days=-20, closes_in_days=-5,
-                                  published_at=utcnow())
+    return factories.consultation(
+        title="Published round", opens_in_days=-20, closes_in_days=-5, published_at=utcnow()
+    )
 
 
 # Who may read a consultation in each state: True = 200, False = refused.
@@ -114,8 +115,14 @@ def test_a_missing_consultation_is_not_found(client, people, role):
     assert client.get("/consultations/999").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/consultations/2147483647", "/consultations/2147483648",
-                                  "/consultations/99999999999999999999/edit"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/consultations/2147483647",
+        "/consultations/2147483648",
+        "/consultations/99999999999999999999/edit",
+    ],
+)
 def test_ids_beyond_the_database_integer_are_not_found(client, people, path):
     """The largest id is looked up; a larger one is a 404 by routing, never a database error."""
     assert login_as(client, people.secretariat).get(path).status_code == 404
@@ -141,8 +148,9 @@ def test_only_the_secretariat_may_edit_a_consultation(client, people, role):
     consultation = factories.consultation(title="Open round")
     consultation_id = consultation.id
     login_as(client, people.get(role))
-    response = client.post(f"/consultations/{consultation_id}/edit",
-                           data=form_data(title="Taken over"))
+    response = client.post(
+        f"/consultations/{consultation_id}/edit", data=form_data(title="Taken over")
+    )
     db.session.expire_all()
     title = db.session.get(Consultation, consultation_id).title
     if role == "secretariat":
@@ -165,8 +173,14 @@ def test_secretariat_controls_are_shown_only_to_the_secretariat(client, people, 
     factories.ask(consultation, title="Second ask")
     login_as(client, people.get(role))
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    controls = ["Edit consultation", "Add an ask", "Move up", "Move down", "/move",
-                f"/consultations/{consultation.id}/edit"]
+    controls = [
+        "Edit consultation",
+        "Add an ask",
+        "Move up",
+        "Move down",
+        "/move",
+        f"/consultations/{consultation.id}/edit",
+    ]
     for control in controls:
         assert (control in html) == (role == "secretariat"), control
     assert "First ask" in html and "Second ask" in html

@@ -48,8 +48,10 @@ def test_the_secretariat_creates_a_consultation(client, people):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Consultation created: Net zero by 2040" in page
     assert "1 July 2030 at 9:00am" in page and "31 July 2030 at 5:00pm" in page
-    assert ("At least 60% of active member organisations must take a position; at least 80% "
-            "of those responding must support; an objection blocks agreement.") in page
+    assert (
+        "At least 60% of active member organisations must take a position; at least 80% "
+        "of those responding must support; an objection blocks agreement."
+    ) in page
     assert "<em>energy</em>" in page
 
 
@@ -62,15 +64,17 @@ def test_an_unticked_objection_box_means_objections_do_not_block(client, people)
 @pytest.mark.parametrize(
     ("day", "at", "expected_utc"),
     [
-        (["1", "7", "2030"], "09:00", datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),     # BST
-        (["15", "1", "2031"], "09:00", datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),   # GMT
+        (["1", "7", "2030"], "09:00", datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),  # BST
+        (["15", "1", "2031"], "09:00", datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),  # GMT
         (["27", "10", "2030"], "00:30", datetime(2030, 10, 26, 23, 30, tzinfo=UTC)),  # day before
     ],
 )
 def test_opening_times_are_uk_time(client, people, day, at, expected_utc):
     login_as(client, people.secretariat)
-    response = client.post("/consultations/new", data=form_data(
-        opens_date=day, opens_time=at, closes_date=["1", "6", "2031"]))
+    response = client.post(
+        "/consultations/new",
+        data=form_data(opens_date=day, opens_time=at, closes_date=["1", "6", "2031"]),
+    )
     assert response.status_code == 303
     assert _only_consultation().opens_at == expected_utc
 
@@ -85,9 +89,10 @@ def test_the_create_form_starts_with_the_default_rule(client, people):
 
 
 def test_the_edit_form_shows_the_current_values_in_uk_time(client, people):
-    consultation = factories.consultation(title="Summer round", quorum_percent=40,
-                                          threshold_percent=70, objection_blocks=True)
-    consultation.opens_at = datetime(2030, 7, 1, 8, 0, tzinfo=UTC)      # 09:00 BST
+    consultation = factories.consultation(
+        title="Summer round", quorum_percent=40, threshold_percent=70, objection_blocks=True
+    )
+    consultation.opens_at = datetime(2030, 7, 1, 8, 0, tzinfo=UTC)  # 09:00 BST
     consultation.closes_at = datetime(2030, 12, 1, 17, 30, tzinfo=UTC)  # 17:30 GMT
     login_as(client, people.secretariat)
     html = client.get(f"/consultations/{consultation.id}/edit").get_data(as_text=True)
@@ -105,8 +110,12 @@ def test_the_secretariat_edits_a_consultation_with_an_audit_trail(client, people
     consultation = factories.consultation(title="Spring round", quorum_percent=50)
     consultation_id = consultation.id
     login_as(client, people.secretariat)
-    response = client.post(f"/consultations/{consultation_id}/edit", data=form_data(
-        title="Spring round (extended)", quorum_percent="55", closes_date=["30", "9", "2030"]))
+    response = client.post(
+        f"/consultations/{consultation_id}/edit",
+        data=form_data(
+            title="Spring round (extended)", quorum_percent="55", closes_date=["30", "9", "2030"]
+        ),
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/consultations/{consultation_id}"
     db.session.expire_all()
@@ -121,16 +130,21 @@ def test_the_secretariat_edits_a_consultation_with_an_audit_trail(client, people
     assert event.before["title"] == "Spring round"
     assert event.after["title"] == "Spring round (extended)"
     assert (event.before["quorum_percent"], event.after["quorum_percent"]) == (50, 55)
-    assert client.get(f"/consultations/{consultation_id}").get_data(as_text=True).count(
-        "Consultation updated") == 1
+    assert (
+        client.get(f"/consultations/{consultation_id}")
+        .get_data(as_text=True)
+        .count("Consultation updated")
+        == 1
+    )
 
 
 def test_saving_without_changes_records_nothing(client, people):
     login_as(client, people.secretariat)
     client.post("/consultations/new", data=form_data())
     consultation = _only_consultation()
-    response = client.post(f"/consultations/{consultation.id}/edit", data=form_data(),
-                           follow_redirects=True)
+    response = client.post(
+        f"/consultations/{consultation.id}/edit", data=form_data(), follow_redirects=True
+    )
     assert "No changes were made" in response.get_data(as_text=True)
     assert audit_events("consultation.update") == []
 
@@ -138,12 +152,19 @@ def test_saving_without_changes_records_nothing(client, people):
 def test_html_in_the_title_is_stored_as_typed_and_shown_escaped(client, people):
     payload = '<script>alert("x")</script>'
     login_as(client, people.secretariat)
-    client.post("/consultations/new", data=form_data(
-        title=payload, summary='<img src=x onerror=alert(1)> [link](javascript:alert(2))'))
+    client.post(
+        "/consultations/new",
+        data=form_data(
+            title=payload, summary="<img src=x onerror=alert(1)> [link](javascript:alert(2))"
+        ),
+    )
     consultation = _only_consultation()
     assert consultation.title == payload
-    for path in (f"/consultations/{consultation.id}", "/consultations",
-                 f"/consultations/{consultation.id}/edit"):
+    for path in (
+        f"/consultations/{consultation.id}",
+        "/consultations",
+        f"/consultations/{consultation.id}/edit",
+    ):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html, path
@@ -187,11 +208,15 @@ BAD_INPUT = [
     ({"opens_time": "24:00"}, "The opening time must be a real time, from 00:00 to 23:59"),
     ({"closes_time": "5pm"}, "Enter the closing time in hours and minutes on the 24-hour clock"),
     # 01:30 on 31 March 2030 never happens in the UK: the clocks go from 01:00 to 02:00.
-    ({"opens_date": ["31", "3", "2030"], "opens_time": "01:30"},
-     "The opening time does not exist on that day in the UK"),
+    (
+        {"opens_date": ["31", "3", "2030"], "opens_time": "01:30"},
+        "The opening time does not exist on that day in the UK",
+    ),
     ({"closes_date": ["30", "6", "2030"]}, "The closing date must be after the opening date"),
-    ({"closes_date": ["1", "7", "2030"], "closes_time": "09:00"},
-     "The closing date must be after the opening date"),
+    (
+        {"closes_date": ["1", "7", "2030"], "closes_time": "09:00"},
+        "The closing date must be after the opening date",
+    ),
 ]
 
 
@@ -209,24 +234,39 @@ def test_bad_input_on_create_is_refused_with_a_clear_message(client, people, ove
 def test_bad_input_on_edit_is_refused_and_changes_nothing(client, people, overrides, message):
     consultation = factories.consultation(title="Spring round")
     consultation_id = consultation.id
-    before = (consultation.title, consultation.opens_at, consultation.closes_at,
-              consultation.quorum_percent, consultation.threshold_percent)
+    before = (
+        consultation.title,
+        consultation.opens_at,
+        consultation.closes_at,
+        consultation.quorum_percent,
+        consultation.threshold_percent,
+    )
     login_as(client, people.secretariat)
-    response = client.post(f"/consultations/{consultation_id}/edit",
-                           data=form_data(**overrides))
+    response = client.post(f"/consultations/{consultation_id}/edit", data=form_data(**overrides))
     assert message in _error_page(response)
     db.session.expire_all()
     consultation = db.session.get(Consultation, consultation_id)
-    assert (consultation.title, consultation.opens_at, consultation.closes_at,
-            consultation.quorum_percent, consultation.threshold_percent) == before
+    assert (
+        consultation.title,
+        consultation.opens_at,
+        consultation.closes_at,
+        consultation.quorum_percent,
+        consultation.threshold_percent,
+    ) == before
     assert audit_events() == []
 
 
 def test_a_refused_form_keeps_what_was_typed(client, people):
     login_as(client, people.secretariat)
-    response = client.post("/consultations/new", data=form_data(
-        title="<b>Keep me</b>", opens_date=["31", "2", "2030"], opens_time="25:99",
-        quorum_percent="fifty"))
+    response = client.post(
+        "/consultations/new",
+        data=form_data(
+            title="<b>Keep me</b>",
+            opens_date=["31", "2", "2030"],
+            opens_time="25:99",
+            quorum_percent="fifty",
+        ),
+    )
     html = _error_page(response)
     assert 'value="&lt;b&gt;Keep me&lt;/b&gt;"' in html
     assert 'id="opens_date-day" name="opens_date" type="text" value="31"' in html

@@ -38,8 +38,9 @@ def test_the_landing_page_says_what_consult_is_and_offers_sign_in(client):
 
 
 def test_the_landing_page_lists_only_published_consultations(client):
-    published = factories.consultation(title="Published manifesto", opens_in_days=-30,
-                                       closes_in_days=-10, published_at=utcnow())
+    published = factories.consultation(
+        title="Published manifesto", opens_in_days=-30, closes_in_days=-10, published_at=utcnow()
+    )
     factories.consultation(title="Open round")
     factories.consultation(title="Closed round", opens_in_days=-30, closes_in_days=-1)
     factories.consultation(title="Upcoming round", opens_in_days=5)
@@ -54,8 +55,9 @@ def test_the_landing_page_lists_only_published_consultations(client):
 
 def test_the_landing_page_paginates_published_consultations(client):
     for n in range(23):
-        factories.consultation(title=f"Published {n:02d}", opens_in_days=-30, closes_in_days=-10,
-                               published_at=utcnow())
+        factories.consultation(
+            title=f"Published {n:02d}", opens_in_days=-30, closes_in_days=-10, published_at=utcnow()
+        )
     db.session.commit()
     first = client.get("/").get_data(as_text=True)
     second = client.get("/?page=2").get_data(as_text=True)
@@ -71,10 +73,21 @@ def test_the_landing_page_paginates_published_consultations(client):
 @pytest.mark.parametrize("role", ["observer", "member", "other_member", "secretariat"])
 def test_the_dashboard_shows_open_consultations_and_their_asks(client, people, role):
     consultation = factories.consultation(title="Spring round", closes_in_days=3.5)
-    first = factories.ask(consultation, title="Retrofit every council building", theme="Energy",
-                          position=1, versions=("One", "Two"))
-    second = factories.ask(consultation, title="Fund bus services", theme="Transport",
-                           position=2, versions=(), state=AskState.IN_REVIEW)
+    first = factories.ask(
+        consultation,
+        title="Retrofit every council building",
+        theme="Energy",
+        position=1,
+        versions=("One", "Two"),
+    )
+    second = factories.ask(
+        consultation,
+        title="Fund bus services",
+        theme="Transport",
+        position=2,
+        versions=(),
+        state=AskState.IN_REVIEW,
+    )
     login_as(client, people.get(role))
     html = client.get("/").get_data(as_text=True)
     section = row(html, f"consultation-{consultation.id}")
@@ -122,14 +135,17 @@ def test_upcoming_consultations_are_shown_to_the_secretariat_only(client, people
 
 def test_closed_and_published_consultations_are_listed_for_reading(client, people):
     closed = factories.consultation(title="Winter round", opens_in_days=-30, closes_in_days=-2)
-    published = factories.consultation(title="Last year's round", opens_in_days=-300,
-                                       closes_in_days=-200, published_at=utcnow())
+    published = factories.consultation(
+        title="Last year's round", opens_in_days=-300, closes_in_days=-200, published_at=utcnow()
+    )
     open_ = factories.consultation(title="Spring round")
     login_as(client, people.member)
     html = client.get("/").get_data(as_text=True)
     assert "Closed consultations" in html
-    closed_list = html[html.index("Closed consultations"):]
-    assert "Winter round" in closed_list and "Closed" in row(closed_list, f"consultation-{closed.id}")
+    closed_list = html[html.index("Closed consultations") :]
+    assert "Winter round" in closed_list and "Closed" in row(
+        closed_list, f"consultation-{closed.id}"
+    )
     assert "Published" in row(closed_list, f"consultation-{published.id}")
     assert "Spring round" not in closed_list
     assert f'id="consultation-{open_.id}"' in html

@@ -14,10 +14,15 @@ from tests.consultations.conftest import row
 
 def test_the_list_shows_every_consultation_newest_first(client, people):
     now = utcnow()
-    old = factories.consultation(title="Old round", opens_in_days=-60, closes_in_days=-30,
-                                 created_at=now - timedelta(days=90))
-    upcoming = factories.consultation(title="Next round", opens_in_days=5,
-                                      created_at=now - timedelta(days=1))
+    old = factories.consultation(
+        title="Old round",
+        opens_in_days=-60,
+        closes_in_days=-30,
+        created_at=now - timedelta(days=90),
+    )
+    upcoming = factories.consultation(
+        title="Next round", opens_in_days=5, created_at=now - timedelta(days=1)
+    )
     current = factories.consultation(title="This round", created_at=now - timedelta(days=10))
     factories.ask(current)
     factories.ask(current)
@@ -32,7 +37,8 @@ def test_the_list_shows_every_consultation_newest_first(client, people):
     assert "Open" in current_row
     assert '<td class="govuk-table__cell govuk-table__cell--numeric">2</td>' in current_row
     assert '<td class="govuk-table__cell govuk-table__cell--numeric">0</td>' in row(
-        html, f"consultation-{old.id}")
+        html, f"consultation-{old.id}"
+    )
     assert format_datetime(current.opens_at) in current_row
     assert format_datetime(current.closes_at) in current_row
 

@@ -18,9 +18,15 @@ SUMMER_CLOSE = datetime(2030, 7, 31, 16, 0, tzinfo=UTC)
 
 
 def _values(**overrides) -> dict:
-    values = dict(title="Net zero by 2040", summary="About energy.", opens_at=SUMMER_OPEN,
-                  closes_at=SUMMER_CLOSE, quorum_percent=50, threshold_percent=75,
-                  objection_blocks=False)
+    values = dict(
+        title="Net zero by 2040",
+        summary="About energy.",
+        opens_at=SUMMER_OPEN,
+        closes_at=SUMMER_CLOSE,
+        quorum_percent=50,
+        threshold_percent=75,
+        objection_blocks=False,
+    )
     values.update(overrides)
     return values
 
@@ -28,10 +34,14 @@ def _values(**overrides) -> dict:
 @pytest.mark.parametrize(
     ("day", "at", "expected"),
     [
-        (date(2030, 7, 1), time(9, 0), datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),      # BST
-        (date(2031, 1, 15), time(9, 0), datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),    # GMT
-        (date(2030, 3, 31), time(2, 0), datetime(2030, 3, 31, 1, 0, tzinfo=UTC)),    # just after
-        (date(2030, 10, 27), time(1, 30), datetime(2030, 10, 27, 0, 30, tzinfo=UTC)),  # first of two
+        (date(2030, 7, 1), time(9, 0), datetime(2030, 7, 1, 8, 0, tzinfo=UTC)),  # BST
+        (date(2031, 1, 15), time(9, 0), datetime(2031, 1, 15, 9, 0, tzinfo=UTC)),  # GMT
+        (date(2030, 3, 31), time(2, 0), datetime(2030, 3, 31, 1, 0, tzinfo=UTC)),  # just after
+        (
+            date(2030, 10, 27),
+            time(1, 30),
+            datetime(2030, 10, 27, 0, 30, tzinfo=UTC),
+        ),  # first of two
     ],
 )
 def test_london_to_utc(day, at, expected):
@@ -57,9 +67,13 @@ def test_create_consultation_stores_it_and_records_an_audit_event(app):
     [event] = audit_events("consultation.create")
     assert event.actor_id == actor.id and event.object_id == consultation.id
     assert event.after == {
-        "title": "Spaced", "summary": "About energy.",
-        "opens_at": "2030-07-01T08:00:00+00:00", "closes_at": "2030-07-31T16:00:00+00:00",
-        "quorum_percent": 50, "threshold_percent": 75, "objection_blocks": False,
+        "title": "Spaced",
+        "summary": "About energy.",
+        "opens_at": "2030-07-01T08:00:00+00:00",
+        "closes_at": "2030-07-31T16:00:00+00:00",
+        "quorum_percent": 50,
+        "threshold_percent": 75,
+        "objection_blocks": False,
     }
 
 
@@ -75,8 +89,10 @@ def test_create_consultation_converts_other_timezones_to_utc(app):
     ("overrides", "message"),
     [
         ({"closes_at": SUMMER_OPEN}, "The closing date must be after the opening date"),
-        ({"closes_at": SUMMER_OPEN - timedelta(minutes=1)},
-         "The closing date must be after the opening date"),
+        (
+            {"closes_at": SUMMER_OPEN - timedelta(minutes=1)},
+            "The closing date must be after the opening date",
+        ),
         ({"quorum_percent": 101}, "The quorum must be between 0% and 100%"),
         ({"threshold_percent": -1}, "The support threshold must be between 0% and 100%"),
         ({"title": "  "}, "Enter a title"),
@@ -95,8 +111,8 @@ def test_update_consultation_records_what_changed(app):
     actor = factories.user(Role.SECRETARIAT)
     consultation = services.create_consultation(actor=actor, **_values())
     changed = services.update_consultation(
-        actor=actor, consultation=consultation,
-        **_values(title="Renamed", objection_blocks=True))
+        actor=actor, consultation=consultation, **_values(title="Renamed", objection_blocks=True)
+    )
     assert changed is True
     db.session.commit()
     db.session.expire_all()
@@ -111,8 +127,9 @@ def test_update_consultation_records_what_changed(app):
 def test_update_consultation_without_changes_records_nothing(app):
     actor = factories.user(Role.SECRETARIAT)
     consultation = services.create_consultation(actor=actor, **_values())
-    assert services.update_consultation(actor=actor, consultation=consultation,
-                                         **_values()) is False
+    assert (
+        services.update_consultation(actor=actor, consultation=consultation, **_values()) is False
+    )
     assert audit_events("consultation.update") == []
 
 
@@ -121,8 +138,11 @@ def test_update_consultation_refuses_closing_before_opening(app):
     consultation = services.create_consultation(actor=actor, **_values())
     db.session.commit()
     with pytest.raises(ConsultationError):
-        services.update_consultation(actor=actor, consultation=consultation,
-                                     **_values(closes_at=SUMMER_OPEN - timedelta(days=1)))
+        services.update_consultation(
+            actor=actor,
+            consultation=consultation,
+            **_values(closes_at=SUMMER_OPEN - timedelta(days=1)),
+        )
     db.session.rollback()
     assert db.session.get(Consultation, consultation.id).closes_at == SUMMER_CLOSE
     assert audit_events("consultation.update") == []
@@ -162,20 +182,36 @@ def test_ask_counts(app):
 @pytest.mark.parametrize(
     ("quorum", "threshold", "blocks", "words"),
     [
-        (50, 75, True, "At least 50% of active member organisations must take a position; "
-                       "at least 75% of those responding must support; an objection blocks "
-                       "agreement."),
-        (0, 100, False, "No minimum share of active member organisations must take a position; "
-                        "at least 100% of those responding must support; an objection does not "
-                        "block agreement on its own."),
-        (10, 0, False, "At least 10% of active member organisations must take a position; no "
-                       "minimum share of those responding must support; an objection does not "
-                       "block agreement on its own."),
+        (
+            50,
+            75,
+            True,
+            "At least 50% of active member organisations must take a position; "
+            "at least 75% of those responding must support; an objection blocks "
+            "agreement.",
+        ),
+        (
+            0,
+            100,
+            False,
+            "No minimum share of active member organisations must take a position; "
+            "at least 100% of those responding must support; an objection does not "
+            "block agreement on its own.",
+        ),
+        (
+            10,
+            0,
+            False,
+            "At least 10% of active member organisations must take a position; no "
+            "minimum share of those responding must support; an objection does not "
+            "block agreement on its own.",
+        ),
     ],
 )
 def test_the_consensus_rule_in_words(app, quorum, threshold, blocks, words):
-    consultation = factories.consultation(quorum_percent=quorum, threshold_percent=threshold,
-                                          objection_blocks=blocks)
+    consultation = factories.consultation(
+        quorum_percent=quorum, threshold_percent=threshold, objection_blocks=blocks
+    )
     assert services.consensus_rule(consultation) == words
 
 
@@ -187,4 +223,7 @@ def test_asks_are_grouped_into_runs_of_one_theme(app):
     d = factories.ask(consultation, theme="Energy", position=4)
     db.session.expire(consultation, ["asks"])
     assert services.themed_groups(consultation.asks) == [
-        ("Energy", [a, b]), ("", [c]), ("Energy", [d])]
+        ("Energy", [a, b]),
+        ("", [c]),
+        ("Energy", [d]),
+    ]

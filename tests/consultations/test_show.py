@@ -14,8 +14,13 @@ from tests.consultations.conftest import row
 
 def test_the_consultation_page_shows_its_details(client, people):
     consultation = factories.consultation(
-        title="Spring round", summary="Read **every** ask.\n\nThen respond.",
-        quorum_percent=40, threshold_percent=66, objection_blocks=True, closes_in_days=5.5)
+        title="Spring round",
+        summary="Read **every** ask.\n\nThen respond.",
+        quorum_percent=40,
+        threshold_percent=66,
+        objection_blocks=True,
+        closes_in_days=5.5,
+    )
     consultation.opens_at = datetime(2020, 1, 15, 9, 0, tzinfo=UTC)
     login_as(client, people.member)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
@@ -24,8 +29,10 @@ def test_the_consultation_page_shows_its_details(client, people):
     assert "15 January 2020 at 9:00am" in html
     assert "5 days left" in html
     assert "govuk-tag--green" in html and "Open" in html
-    assert ("At least 40% of active member organisations must take a position; at least 66% of "
-            "those responding must support; an objection blocks agreement.") in html
+    assert (
+        "At least 40% of active member organisations must take a position; at least 66% of "
+        "those responding must support; an objection blocks agreement."
+    ) in html
     assert '<p class="govuk-body">Read <strong>every</strong> ask.</p>' in html
     assert "There are no asks in this consultation yet." in html
 
@@ -33,10 +40,22 @@ def test_the_consultation_page_shows_its_details(client, people):
 def test_asks_are_shown_in_order_grouped_by_theme(client, people):
     consultation = factories.consultation()
     energy_1 = factories.ask(consultation, title="Insulate homes", theme="Energy", position=1)
-    energy_2 = factories.ask(consultation, title="Solar on schools", theme="Energy", position=2,
-                             versions=("a", "b", "c"), state=AskState.AGREED)
-    transport = factories.ask(consultation, title="Safe cycle routes", theme="Transport",
-                              position=3, versions=(), state=AskState.IN_REVIEW)
+    energy_2 = factories.ask(
+        consultation,
+        title="Solar on schools",
+        theme="Energy",
+        position=2,
+        versions=("a", "b", "c"),
+        state=AskState.AGREED,
+    )
+    transport = factories.ask(
+        consultation,
+        title="Safe cycle routes",
+        theme="Transport",
+        position=3,
+        versions=(),
+        state=AskState.IN_REVIEW,
+    )
     login_as(client, people.observer)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
     captions = re.findall(r'<caption class="govuk-table__caption[^"]*">\s*(.*?)\s*</caption>', html)
@@ -82,17 +101,22 @@ def test_the_move_form_reorders_the_asks(client, people):
     assert response.status_code == 303
     assert response.headers["Location"] == f"/consultations/{consultation.id}"
     db.session.expire_all()
-    order = list(db.session.scalars(
-        db.select(Ask.id).where(Ask.consultation_id == consultation.id)
-        .order_by(Ask.position, Ask.id)))
+    order = list(
+        db.session.scalars(
+            db.select(Ask.id)
+            .where(Ask.consultation_id == consultation.id)
+            .order_by(Ask.position, Ask.id)
+        )
+    )
     assert order == [second.id, first.id]
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
     assert html.index(f'id="ask-{second.id}"') < html.index(f'id="ask-{first.id}"')
 
 
 def test_a_published_consultation_is_readable_without_signing_in(client):
-    consultation = factories.consultation(title="The manifesto", opens_in_days=-30,
-                                          closes_in_days=-10, published_at=datetime.now(UTC))
+    consultation = factories.consultation(
+        title="The manifesto", opens_in_days=-30, closes_in_days=-10, published_at=datetime.now(UTC)
+    )
     factories.ask(consultation, title="Warm homes")
     db.session.commit()
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)

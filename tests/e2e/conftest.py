@@ -17,8 +17,14 @@ from tests.smtp import smtp_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -34,8 +40,10 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     import os
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"The browser tests need Debian's Chromium at {CHROMIUM}: "
-                    "apt-get install -y chromium", pytrace=False)
+        pytest.fail(
+            f"The browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium",
+            pytrace=False,
+        )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
@@ -90,7 +98,12 @@ def assert_accessible(page) -> None:
     """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page."""
     results = _axe.run(
         page,
-        options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}},
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+            }
+        },
     )
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 

@@ -67,7 +67,9 @@ def test_invite_accept_sign_in_read_and_compare(demo_server, smtp_server, browse
     ask_title = "Upgrade existing homes and make new housing zero carbon"
     person.get_by_role("link", name=ask_title).click()
     expect(person.get_by_role("heading", level=1, name=ask_title)).to_be_visible()
-    expect(person.get_by_text("a national retrofit programme of £60bn over 10 years")).to_be_visible()
+    expect(
+        person.get_by_text("a national retrofit programme of £60bn over 10 years")
+    ).to_be_visible()
     assert_accessible(person)
 
     # Version history, then a word-level comparison of v1 and v2.
@@ -81,8 +83,10 @@ def test_invite_accept_sign_in_read_and_compare(demo_server, smtp_server, browse
 
 def test_the_accessibility_check_can_fail(page):
     """The axe check is real: an image without alternative text is reported."""
-    page.set_content('<!DOCTYPE html><html lang="en"><head><title>t</title></head>'
-                     '<body><main><h1>t</h1><img src="x.png"></main></body></html>')
+    page.set_content(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head>'
+        '<body><main><h1>t</h1><img src="x.png"></main></body></html>'
+    )
     try:
         assert_accessible(page)
     except AssertionError as error:

@@ -53,7 +53,8 @@ document.addEventListener('securitypolicyviolation', (e) => {
 # hx-sync="this:replace": a newer bell replaces a fetch in flight).
 EXPECTED_CONSOLE_ERRORS = re.compile(
     r"^Failed to load resource: the server responded with a status of 422\b"
-    r"|^htmx:(afterRequest|sendAbort), \[object HTMLDivElement\]$")
+    r"|^htmx:(afterRequest|sendAbort), \[object HTMLDivElement\]$"
+)
 
 
 @pytest.fixture
@@ -70,7 +71,9 @@ def ask_id(demo_server: LiveServer) -> int:
 
 
 @pytest.fixture
-def open_ask(browser: Browser, demo_server: LiveServer, ask_id: int) -> Iterator[Callable[[str], Page]]:
+def open_ask(
+    browser: Browser, demo_server: LiveServer, ask_id: int
+) -> Iterator[Callable[[str], Page]]:
     """open_ask(email): a browser context of its own, signed in as that person, on the ask's
     page with its event stream open. Every context is closed at the end of the test, and
     none of its pages may have had a script error, a failed htmx request or a CSP violation."""
@@ -85,8 +88,14 @@ def open_ask(browser: Browser, demo_server: LiveServer, ask_id: int) -> Iterator
         page = context.new_page()
         pages.append(page)
         page.on("pageerror", lambda error: console_errors.append(f"{email}: {error}"))
-        page.on("console", lambda message: console_errors.append(f"{email}: {message.text}")
-                if message.type == "error" and not EXPECTED_CONSOLE_ERRORS.search(message.text) else None)
+        page.on(
+            "console",
+            lambda message: (
+                console_errors.append(f"{email}: {message.text}")
+                if message.type == "error" and not EXPECTED_CONSOLE_ERRORS.search(message.text)
+                else None
+            ),
+        )
         page.goto(f"{demo_server.url}/sign-in")
         page.get_by_label("Email address").fill(email)
         page.get_by_label("Password", exact=True).fill(demo_data()["password"])
@@ -115,7 +124,9 @@ def wait_for_stream(page: Page) -> None:
     page.wait_for_function("() => window.__sseOpens > 0", timeout=5000)
 
 
-def seed(server: LiveServer, ask_id: int, email: str, body: str, parent_id: int | None = None) -> int:
+def seed(
+    server: LiveServer, ask_id: int, email: str, body: str, parent_id: int | None = None
+) -> int:
     """A comment (or reply) made directly through the service, as `email`; its id."""
     with server.app.app_context():
         author = db.session.scalar(select(User).where(User.email == email))
@@ -128,8 +139,11 @@ def seed(server: LiveServer, ask_id: int, email: str, body: str, parent_id: int 
 
 def thread_of(page: Page, body: str) -> Locator:
     """The list item of the comment whose text includes `body` (the innermost one)."""
-    return page.locator("li.app-comment").filter(
-        has=page.locator(".app-comment__content", has_text=body)).last
+    return (
+        page.locator("li.app-comment")
+        .filter(has=page.locator(".app-comment__content", has_text=body))
+        .last
+    )
 
 
 def comment_id(page: Page, body: str) -> int:
@@ -148,7 +162,8 @@ def post_comment(page: Page, body: str) -> None:
 def open_reply_form(page: Page, parent_id: int) -> Locator:
     """Open the reply form under a comment (htmx); its text box."""
     page.locator(f"#comment-{parent_id}-content").get_by_role(
-        "link", name=re.compile(r"^Reply to ")).click()
+        "link", name=re.compile(r"^Reply to ")
+    ).click()
     box = page.locator(f"#comment-{parent_id}-form").get_by_label("Your reply")
     expect(box).to_be_visible()
     return box
@@ -171,7 +186,9 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
     amira = open_ask(AMIRA)
     lucy = open_ask(LUCY)
     anchor = paragraph_anchor(amira, 1)
-    expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text("No comments on paragraph 1 yet")
+    expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text(
+        "No comments on paragraph 1 yet"
+    )
     expect(lucy.locator("#threads-summary")).to_have_text("There are no comments yet.")
 
     # Amira comments on paragraph 1, quoting a phrase, from the paragraph itself.
@@ -186,12 +203,14 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
     comment = thread_of(lucy, "Name flood resilience here")
     expect(comment).to_be_visible(timeout=WITHIN)
     expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "1 comment on paragraph 1", timeout=WITHIN)
+        "1 comment on paragraph 1", timeout=WITHIN
+    )
     expect(comment).to_contain_text("Amira Khan, Eastmere City Council")
     expect(comment).to_contain_text("On paragraph 1")
     expect(comment.locator("blockquote")).to_have_text("Quoting: rooted in place")
     expect(lucy.locator("#paragraph-count-" + paragraph_anchor(lucy, 2))).to_have_text(
-        "No comments on paragraph 2 yet")
+        "No comments on paragraph 2 yet"
+    )
     # Amira's own page has it too, once.
     expect(thread_of(amira, "Name flood resilience here")).to_be_visible(timeout=WITHIN)
     expect(amira.get_by_text("Name flood resilience here")).to_have_count(1)
@@ -205,16 +224,19 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
     expect(reply).to_contain_text("Lucy Evans, Green Futures Alliance")
     # A paragraph's count includes the replies on it.
     expect(amira.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "2 comments on paragraph 1", timeout=WITHIN)
+        "2 comments on paragraph 1", timeout=WITHIN
+    )
 
     # Amira answers the reply; it appears under Lucy's reply on Lucy's page.
     second = comment_id(amira, "resilience belongs in")
     open_reply_form(amira, second)
     post_reply(amira, second, "Then we will propose the words together.")
-    expect(lucy.locator(f"#replies-{second} > li.app-comment", has_text="propose the words")
-           ).to_be_visible(timeout=WITHIN)
+    expect(
+        lucy.locator(f"#replies-{second} > li.app-comment", has_text="propose the words")
+    ).to_be_visible(timeout=WITHIN)
     expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "3 comments on paragraph 1", timeout=WITHIN)
+        "3 comments on paragraph 1", timeout=WITHIN
+    )
     # Still one thread, each comment once.
     expect(lucy.locator("#threads > li.app-comment")).to_have_count(1)
     expect(lucy.get_by_text("propose the words")).to_have_count(1)
@@ -237,8 +259,9 @@ def test_a_half_written_reply_survives_live_updates(demo_server, ask_id, open_as
     post_reply(amira, thread, "A reply while Lucy is typing.")
 
     expect(thread_of(lucy, "A new thread while Lucy is typing.")).to_be_visible(timeout=WITHIN)
-    expect(lucy.locator(f"#replies-{thread}", has_text="A reply while Lucy is typing.")
-           ).to_be_visible(timeout=WITHIN)
+    expect(
+        lucy.locator(f"#replies-{thread}", has_text="A reply while Lucy is typing.")
+    ).to_be_visible(timeout=WITHIN)
     # The same text box, still in the page, still focused, with what Lucy typed.
     expect(box).to_have_value("Half a rep")
     expect(box).to_be_focused()
@@ -249,8 +272,9 @@ def test_a_half_written_reply_survives_live_updates(demo_server, ask_id, open_as
     # Lucy carries on typing where she was and posts; Amira sees the finished reply.
     box.press_sequentially("ly, finished after the updates.")
     post_reply(lucy, thread)
-    expect(amira.locator(f"#replies-{thread}", has_text="Half a reply, finished after the updates.")
-           ).to_be_visible(timeout=WITHIN)
+    expect(
+        amira.locator(f"#replies-{thread}", has_text="Half a reply, finished after the updates.")
+    ).to_be_visible(timeout=WITHIN)
 
 
 def test_a_comment_hidden_by_the_secretariat_disappears_for_members(demo_server, ask_id, open_ask):
@@ -265,7 +289,8 @@ def test_a_comment_hidden_by_the_secretariat_disappears_for_members(demo_server,
 
     def hide(comment: int, reason: str) -> None:
         secretariat.locator(f"#comment-{comment}-content").get_by_role(
-            "link", name=re.compile(r"^Hide ")).click()
+            "link", name=re.compile(r"^Hide ")
+        ).click()
         slot = secretariat.locator(f"#comment-{comment}-form")
         slot.get_by_label("Why are you hiding this comment?").fill(reason)
         slot.get_by_role("button", name="Hide comment").click()
@@ -276,7 +301,8 @@ def test_a_comment_hidden_by_the_secretariat_disappears_for_members(demo_server,
     expect(amira.get_by_text("A remark about a named officer.")).to_have_count(0, timeout=WITHIN)
     # Its author is shown why.
     expect(lucy.locator(f"#comment-{alone}-content")).to_contain_text(
-        "Hidden by the secretariat: It names an officer of a member council.", timeout=WITHIN)
+        "Hidden by the secretariat: It names an officer of a member council.", timeout=WITHIN
+    )
 
     # With a reply, a tombstone keeps the thread's shape; the text is gone, the reply stays.
     hide(answered, "Off topic.")
@@ -288,7 +314,8 @@ def test_a_comment_hidden_by_the_secretariat_disappears_for_members(demo_server,
 
 
 def test_no_accessibility_violations_with_threads_open_live_updates_and_errors(
-        demo_server, ask_id, open_ask):
+    demo_server, ask_id, open_ask
+):
     thread = seed(demo_server, ask_id, LUCY, "Could the second paragraph be shorter?")
     amira = open_ask(AMIRA)
     assert_accessible(amira)
@@ -296,24 +323,33 @@ def test_no_accessibility_violations_with_threads_open_live_updates_and_errors(
     # A thread open: a reply form under a comment, and a comment form under a paragraph.
     open_reply_form(amira, thread)
     amira.get_by_role("link", name="Comment on paragraph 2", exact=True).click()
-    expect(amira.locator(f"#paragraph-form-{paragraph_anchor(amira, 2)}").get_by_label(
-        "Your comment")).to_be_visible()
+    expect(
+        amira.locator(f"#paragraph-form-{paragraph_anchor(amira, 2)}").get_by_label("Your comment")
+    ).to_be_visible()
     assert_accessible(amira)
 
     # Live updates arrive: another organisation's new thread and a reply in the open thread.
     seed(demo_server, ask_id, LUCY, "A new thread from Green Futures.")
-    seed(demo_server, ask_id, LUCY, "And a *reply* with [a link](https://example.org).",
-         parent_id=thread)
+    seed(
+        demo_server,
+        ask_id,
+        LUCY,
+        "And a *reply* with [a link](https://example.org).",
+        parent_id=thread,
+    )
     expect(thread_of(amira, "A new thread from Green Futures.")).to_be_visible(timeout=WITHIN)
-    expect(amira.locator(f"#replies-{thread}").get_by_role("link", name="a link")
-           ).to_be_visible(timeout=WITHIN)
+    expect(amira.locator(f"#replies-{thread}").get_by_role("link", name="a link")).to_be_visible(
+        timeout=WITHIN
+    )
     expect(amira.locator("#live-announcements")).not_to_be_empty()
     assert_accessible(amira)
 
     # Validation errors: an empty comment and an empty reply.
     amira.locator("#comment-form").get_by_role("button", name="Post comment").click()
     expect(amira.locator("#comment-form .govuk-error-summary")).to_be_visible()
-    post_reply_button = amira.locator(f"#comment-{thread}-form").get_by_role("button", name="Post reply")
+    post_reply_button = amira.locator(f"#comment-{thread}-form").get_by_role(
+        "button", name="Post reply"
+    )
     post_reply_button.click()
     expect(amira.locator(f"#comment-{thread}-form .govuk-error-summary")).to_be_visible()
     expect(amira.locator(f"#comment-{thread}-form .govuk-error-message")).to_be_visible()
@@ -352,7 +388,8 @@ def test_new_comments_are_announced_politely_without_moving_focus(open_ask):
 
 
 def test_a_comment_posted_while_the_page_is_fetching_changes_still_appears(
-        demo_server, ask_id, open_ask):
+    demo_server, ask_id, open_ask
+):
     """A bell that rings while the page is fetching changes is not lost. Deterministic: the
     page's first fetch of changes is held (after its answer is made) until the second
     comment's bell has reached the page, then let go."""
@@ -376,5 +413,9 @@ def test_a_comment_posted_while_the_page_is_fetching_changes_still_appears(
     finally:
         release.set()
 
-    expect(thread_of(lucy, "The first of two comments close together.")).to_be_visible(timeout=WITHIN)
-    expect(thread_of(lucy, "The second of two comments close together.")).to_be_visible(timeout=WITHIN)
+    expect(thread_of(lucy, "The first of two comments close together.")).to_be_visible(
+        timeout=WITHIN
+    )
+    expect(thread_of(lucy, "The second of two comments close together.")).to_be_visible(
+        timeout=WITHIN
+    )

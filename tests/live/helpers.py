@@ -63,8 +63,13 @@ def parse_events(text: str) -> list[Event]:
             key, _, value = line.partition(":")
             fields[key] = value[1:] if value.startswith(" ") else value
         if "event" in fields:
-            events.append(Event(int(fields["id"]) if "id" in fields else None, fields["event"],
-                                json.loads(fields["data"])))
+            events.append(
+                Event(
+                    int(fields["id"]) if "id" in fields else None,
+                    fields["event"],
+                    json.loads(fields["data"]),
+                )
+            )
     return events
 
 
@@ -106,11 +111,13 @@ class StreamReader:
 class HTTPStream:
     """An SSE request over a real socket; read1() is bounded by the socket timeout."""
 
-    def __init__(self, port: int, path: str, headers: dict[str, str] | None = None,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 5.0
+    ) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.connection.request("GET", path, headers={"Accept": "text/event-stream",
-                                                      **(headers or {})})
+        self.connection.request(
+            "GET", path, headers={"Accept": "text/event-stream", **(headers or {})}
+        )
         self.response = self.connection.getresponse()
         self.reader = StreamReader(self._chunks())
 
@@ -143,9 +150,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.directory],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.directory,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_for_port(self.port, 10, self.proc)
         except Exception:

@@ -41,7 +41,10 @@ def test_in_process_full_queue_drops_and_asks_that_stream_to_resync():
 
     assert slow.dropped == 1 and slow.needs_resync
     assert [slow.get(timeout=0.1), slow.get(timeout=0.1), slow.get(timeout=0.01)] == [
-        {"id": 1}, {"id": 2}, None]
+        {"id": 1},
+        {"id": 2},
+        None,
+    ]
     assert fast.get(timeout=1) == {"id": 3} and not fast.needs_resync
 
 
@@ -79,6 +82,7 @@ def test_in_process_is_thread_safe():
 
 
 # Redis ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def redis_url() -> str:
@@ -123,8 +127,10 @@ def test_redis_one_connection_per_process_fans_out_locally(redis_url, make_broke
     with redis.Redis.from_url(redis_url) as client:
         readers = [c for c in client.client_list() if c["name"] == broker.reader_name]
     assert len(readers) == 1 and readers[0]["psub"] == "1"
-    assert sum(t.name == "consult-live-redis" and t is broker._reader
-               for t in threading.enumerate()) == 1
+    assert (
+        sum(t.name == "consult-live-redis" and t is broker._reader for t in threading.enumerate())
+        == 1
+    )
 
     broker.publish("ask:1", {"id": 1, "name": "comment-added", "object_id": 1})
     broker.publish("ask:1", {"id": 2, "name": "comment-added", "object_id": 2})

@@ -19,8 +19,12 @@ from tests.live.helpers import StreamReader, wait_until
 
 @pytest.fixture
 def app_config(app_config: dict, redis_server) -> dict:
-    return {**app_config, "REDIS_URL": redis_server.url, "LIVE_HEARTBEAT_SECONDS": 0.2,
-            "LIVE_STREAM_SECONDS": 60}
+    return {
+        **app_config,
+        "REDIS_URL": redis_server.url,
+        "LIVE_HEARTBEAT_SECONDS": 0.2,
+        "LIVE_STREAM_SECONDS": 60,
+    }
 
 
 @pytest.fixture
@@ -40,8 +44,11 @@ def _post(ask, author, body: str) -> Comment:
 
 
 def _event_id(comment: Comment) -> int:
-    return db.session.scalar(select(LiveEvent.id).where(
-        LiveEvent.name == "comment-added", LiveEvent.object_id == comment.id))
+    return db.session.scalar(
+        select(LiveEvent.id).where(
+            LiveEvent.name == "comment-added", LiveEvent.object_id == comment.id
+        )
+    )
 
 
 def _open(client, ask, last_event_id: int | None = None):
@@ -52,7 +59,8 @@ def _open(client, ask, last_event_id: int | None = None):
 
 
 def test_comments_are_saved_while_redis_is_down_and_pages_catch_up(
-        app, client, redis_server, redis_broker, caplog):
+    app, client, redis_server, redis_broker, caplog
+):
     caplog.set_level(logging.WARNING)
     ask = factories.ask(factories.consultation())
     author = factories.user(Role.MEMBER)
@@ -76,7 +84,8 @@ def test_comments_are_saved_while_redis_is_down_and_pages_catch_up(
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 4
         assert sorted(db.session.scalars(select(Comment.body))) == sorted(
-            ["Before the outage."] + [f"During the outage, comment {n}." for n in range(1, 4)])
+            ["Before the outage."] + [f"During the outage, comment {n}." for n in range(1, 4)]
+        )
         assert sum("Could not publish live event" in r.getMessage() for r in caplog.records) == 3
 
         # The open stream stays up and keeps sending heartbeats, but hears nothing new.
@@ -93,7 +102,8 @@ def test_comments_are_saved_while_redis_is_down_and_pages_catch_up(
         finally:
             again.close()
         assert [(e.name, e.data["object_id"]) for e in catch_up.events] == [
-            ("comment-added", c.id) for c in during]
+            ("comment-added", c.id) for c in during
+        ]
 
         # Redis comes back: the stream that was open through the outage ends, so that its
         # browser reconnects and catches up the same way.

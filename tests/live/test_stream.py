@@ -46,6 +46,7 @@ def connected(text: str) -> bool:
 
 # Who may open it ------------------------------------------------------------------------------
 
+
 def test_anonymous_is_refused_with_401_not_a_redirect(client, ask, broker):
     response = login_as(client, None).get(url(ask))
     assert response.status_code == 401
@@ -99,6 +100,7 @@ def test_a_head_request_leaves_no_subscription_behind(client, ask, broker):
 
 # What it sends --------------------------------------------------------------------------------
 
+
 def _events(ask, *names: str) -> list[LiveEvent]:
     made = [LiveEvent(ask_id=ask.id, name=name, object_id=100 + n) for n, name in enumerate(names)]
     db.session.add_all(made)
@@ -108,13 +110,15 @@ def _events(ask, *names: str) -> list[LiveEvent]:
 
 def test_reconnecting_replays_exactly_the_events_after_last_event_id(client, ask, broker):
     other_ask = factories.ask(ask.consultation)
-    first, second, third, fourth = _events(ask, "comment-added", "comment-updated",
-                                           "comment-added", "version-published")
+    first, second, third, fourth = _events(
+        ask, "comment-added", "comment-updated", "comment-added", "version-published"
+    )
     _events(other_ask, "comment-added")
     member = factories.user(Role.MEMBER)
 
-    response, reader = open_stream(login_as(client, member), ask,
-                                   headers={"Last-Event-ID": str(second.id)})
+    response, reader = open_stream(
+        login_as(client, member), ask, headers={"Last-Event-ID": str(second.id)}
+    )
     try:
         reader.read_until(lambda text: f"id: {fourth.id}\n" in text, timeout=5)
     finally:
@@ -124,14 +128,17 @@ def test_reconnecting_replays_exactly_the_events_after_last_event_id(client, ask
         (fourth.id, "version-published", {"id": fourth.id, "object_id": fourth.object_id}),
     ]
     # The exact wire format.
-    assert (f"id: {third.id}\nevent: comment-added\n"
-            f"data: {json.dumps({'id': third.id, 'object_id': third.object_id})}\n\n") in reader.text
+    assert (
+        f"id: {third.id}\nevent: comment-added\n"
+        f"data: {json.dumps({'id': third.id, 'object_id': third.object_id})}\n\n"
+    ) in reader.text
 
 
 def test_last_event_id_may_come_in_the_query_string(client, ask, broker):
     first, second = _events(ask, "comment-added", "comment-added")
-    response, reader = open_stream(login_as(client, factories.user(Role.MEMBER)), ask,
-                                   query_string={"last_event_id": first.id})
+    response, reader = open_stream(
+        login_as(client, factories.user(Role.MEMBER)), ask, query_string={"last_event_id": first.id}
+    )
     try:
         reader.read_until(lambda text: f"id: {second.id}\n" in text, timeout=5)
     finally:
@@ -142,8 +149,9 @@ def test_last_event_id_may_come_in_the_query_string(client, ask, broker):
 @pytest.mark.parametrize("header", ["", "junk", "-1", "1e3", "١٢", "9" * 40])
 def test_a_missing_or_malformed_last_event_id_replays_from_the_start(client, ask, broker, header):
     made = _events(ask, "comment-added", "comment-added")
-    response, reader = open_stream(login_as(client, factories.user(Role.MEMBER)), ask,
-                                   headers={"Last-Event-ID": header})
+    response, reader = open_stream(
+        login_as(client, factories.user(Role.MEMBER)), ask, headers={"Last-Event-ID": header}
+    )
     try:
         reader.read_until(lambda text: f"id: {made[-1].id}\n" in text, timeout=5)
     finally:
@@ -154,8 +162,9 @@ def test_a_missing_or_malformed_last_event_id_replays_from_the_start(client, ask
 def test_replay_is_bounded_to_the_latest_events(client, ask, broker, monkeypatch):
     monkeypatch.setattr(views, "REPLAY_LIMIT", 3)
     made = _events(ask, *["comment-added"] * 6)
-    response, reader = open_stream(login_as(client, factories.user(Role.MEMBER)), ask,
-                                   headers={"Last-Event-ID": "0"})
+    response, reader = open_stream(
+        login_as(client, factories.user(Role.MEMBER)), ask, headers={"Last-Event-ID": "0"}
+    )
     try:
         reader.read_until(lambda text: f"id: {made[-1].id}\n" in text, timeout=5)
     finally:
@@ -183,12 +192,15 @@ def test_an_event_committed_while_connected_is_delivered(client, ask, broker):
         reader.read_until(connected, timeout=5)
         comment, _ = add_comment(author=factories.user(Role.MEMBER), ask=ask, body="Agreed.")
         db.session.commit()  # announce() publishes after commit
-        event_id = db.session.scalar(db.select(LiveEvent.id).where(LiveEvent.object_id == comment.id))
+        event_id = db.session.scalar(
+            db.select(LiveEvent.id).where(LiveEvent.object_id == comment.id)
+        )
         reader.read_until(lambda text: "event: comment-added" in text, timeout=2)
     finally:
         response.close()
     assert [(e.id, e.name, e.data) for e in reader.events] == [
-        (event_id, "comment-added", {"id": event_id, "object_id": comment.id})]
+        (event_id, "comment-added", {"id": event_id, "object_id": comment.id})
+    ]
 
 
 def test_an_event_of_another_ask_is_not_delivered(client, ask, broker):
@@ -207,8 +219,9 @@ def test_an_event_of_another_ask_is_not_delivered(client, ask, broker):
 
 def test_live_events_already_replayed_are_not_sent_twice(client, ask, broker):
     old, replayed = _events(ask, "comment-added", "comment-added")
-    response, reader = open_stream(login_as(client, factories.user(Role.MEMBER)), ask,
-                                   headers={"Last-Event-ID": str(old.id)})
+    response, reader = open_stream(
+        login_as(client, factories.user(Role.MEMBER)), ask, headers={"Last-Event-ID": str(old.id)}
+    )
     try:
         reader.read_until(lambda text: f"id: {replayed.id}\n" in text, timeout=5)
         channel = channel_for(ask.id)
@@ -266,7 +279,9 @@ def test_a_stream_that_fell_behind_ends_so_the_browser_catches_up(client, ask, a
         try:
             reader.read_until(connected, timeout=5)
             for n in range(1, 5):
-                small.publish(channel_for(ask.id), {"id": n, "name": "comment-added", "object_id": n})
+                small.publish(
+                    channel_for(ask.id), {"id": n, "name": "comment-added", "object_id": n}
+                )
             started = time.monotonic()
             reader.read_to_end(timeout=5)
         finally:

@@ -18,8 +18,12 @@ from tests.live.helpers import HTTPStream, wait_until
 
 @pytest.fixture
 def app_config(app_config: dict) -> dict:
-    return {**app_config, "SERVER_NAME": None, "LIVE_HEARTBEAT_SECONDS": 0.1,
-            "LIVE_STREAM_SECONDS": 30}
+    return {
+        **app_config,
+        "SERVER_NAME": None,
+        "LIVE_HEARTBEAT_SECONDS": 0.1,
+        "LIVE_STREAM_SECONDS": 30,
+    }
 
 
 @pytest.fixture
@@ -36,12 +40,12 @@ def server(app: Flask, broker):
 
 def cookie_for(app: Flask, user) -> str:
     value = app.session_interface.get_signing_serializer(app).dumps(
-        {"_user_id": user.session_token, "_fresh": True})
+        {"_user_id": user.session_token, "_fresh": True}
+    )
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
-def test_open_streams_do_not_block_other_requests_and_leaving_unsubscribes(
-        app, server, broker):
+def test_open_streams_do_not_block_other_requests_and_leaving_unsubscribes(app, server, broker):
     ask = factories.ask(factories.consultation())
     member = factories.user(Role.MEMBER)
     db.session.commit()

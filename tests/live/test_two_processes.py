@@ -38,29 +38,52 @@ def signed_in(app: Flask, user) -> tuple[str, str]:
     return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
 
 
-def start_server(port: int, database_url: str, prefix: str, secret_key: str,
-                 log: Path) -> subprocess.Popen:
+def start_server(
+    port: int, database_url: str, prefix: str, secret_key: str, log: Path
+) -> subprocess.Popen:
     """Consult under the production gunicorn configuration (one gevent worker)."""
     env = subprocess_env(
-        DATABASE_URL=database_url, REDIS_URL=REDIS_URL, LIVE_CHANNEL_PREFIX=prefix,
-        SECRET_KEY=secret_key, CONSULT_ENV="development", GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1", LIVE_HEARTBEAT_SECONDS="0.5", LIVE_STREAM_SECONDS="30",
+        DATABASE_URL=database_url,
+        REDIS_URL=REDIS_URL,
+        LIVE_CHANNEL_PREFIX=prefix,
+        SECRET_KEY=secret_key,
+        CONSULT_ENV="development",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        LIVE_HEARTBEAT_SECONDS="0.5",
+        LIVE_STREAM_SECONDS="30",
         # Rate limits live in the shared Redis, where other test runs' people have our ids.
-        RATELIMIT_ENABLED="false")
+        RATELIMIT_ENABLED="false",
+    )
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
     """POST the ask's comment form to one server; returns the new comment's id."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        form = urlencode({"csrf_token": token, "body": body, "paragraph": "",
-                          "placement": "page", "submission_key": uuid.uuid4().hex})
-        connection.request("POST", f"/asks/{ask_id}/comments", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        form = urlencode(
+            {
+                "csrf_token": token,
+                "body": body,
+                "paragraph": "",
+                "placement": "page",
+                "submission_key": uuid.uuid4().hex,
+            }
+        )
+        connection.request(
+            "POST",
+            f"/asks/{ask_id}/comments",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
         response = connection.getresponse()
         page = response.read().decode(errors="replace")
         assert response.status == 303, page[:2000]
@@ -70,7 +93,8 @@ def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> 
 
 
 def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
-        app, backend, database_url, broker, tmp_path):
+    app, backend, database_url, broker, tmp_path
+):
     if backend != "postgres":
         pytest.skip("two processes share PostgreSQL and Redis: run with --backend=postgres")
     ask = factories.ask(factories.consultation())
@@ -81,9 +105,12 @@ def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
     author_cookie, author_token = signed_in(app, author)
 
     ports = {"a": free_port(), "b": free_port()}
-    procs = {name: start_server(port, database_url, broker.prefix, app.config["SECRET_KEY"],
-                                tmp_path / f"{name}.log")
-             for name, port in ports.items()}
+    procs = {
+        name: start_server(
+            port, database_url, broker.prefix, app.config["SECRET_KEY"], tmp_path / f"{name}.log"
+        )
+        for name, port in ports.items()
+    }
     streams: list[HTTPStream] = []
     try:
         for name, port in ports.items():
@@ -94,20 +121,28 @@ def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
         on_b.reader.read_until(lambda text: ": connected" in text, timeout=5)
 
         posted = time.monotonic()
-        comment_id = post_comment(ports["a"], ask.id, author_cookie, author_token,
-                                  "Posted through A.")
+        comment_id = post_comment(
+            ports["a"], ask.id, author_cookie, author_token, "Posted through A."
+        )
         on_b.reader.read_until(lambda text: "event: comment-added" in text, timeout=2)
         assert time.monotonic() - posted < 2
 
-        event_id = db.session.scalar(select(LiveEvent.id).where(
-            LiveEvent.name == "comment-added", LiveEvent.object_id == comment_id))
+        event_id = db.session.scalar(
+            select(LiveEvent.id).where(
+                LiveEvent.name == "comment-added", LiveEvent.object_id == comment_id
+            )
+        )
         assert db.session.get(Comment, comment_id).body == "Posted through A."
         assert [(e.id, e.name, e.data) for e in on_b.reader.events] == [
-            (event_id, "comment-added", {"id": event_id, "object_id": comment_id})]
+            (event_id, "comment-added", {"id": event_id, "object_id": comment_id})
+        ]
 
         # A page that connects to B afterwards is sent the event from the shared database.
-        late = HTTPStream(ports["b"], f"/asks/{ask.id}/events",
-                          {"Cookie": reader_cookie, "Last-Event-ID": str(event_id - 1)})
+        late = HTTPStream(
+            ports["b"],
+            f"/asks/{ask.id}/events",
+            {"Cookie": reader_cookie, "Last-Event-ID": str(event_id - 1)},
+        )
         streams.append(late)
         late.reader.read_until(lambda text: f"id: {event_id}\n" in text, timeout=5)
     except BaseException:
