@@ -1,4 +1,5 @@
 import logging
+import warnings
 from logging.config import fileConfig
 
 from alembic import context
@@ -12,6 +13,16 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
+
+# SQLite cannot reflect the functional index on lower(organisation.name) and SQLAlchemy
+# warns; Alembic leaves it out of the comparison (include_in_autogenerate). The index is
+# created by its migration.
+warnings.filterwarnings(
+    "ignore", message="Skipped unsupported reflection of expression-based index"
+)
+warnings.filterwarnings(
+    "ignore", message="autogenerate skipping metadata-specified expression-based index"
+)
 
 
 def get_engine():
@@ -92,6 +103,9 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    from consult.models.base import include_in_autogenerate
+
+    conf_args.setdefault("include_object", include_in_autogenerate)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

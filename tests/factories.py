@@ -79,7 +79,7 @@ def ask(
     item = Ask(
         consultation=consultation_ or consultation(),
         title=title or f"Ask {next(_seq)}",
-        position=fields.pop("position", next(_seq)),
+        sort_order=fields.pop("sort_order", next(_seq)),
         **fields,
     )
     db.session.add(item)

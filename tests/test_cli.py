@@ -97,7 +97,7 @@ def test_seed_demo_loads_the_manifesto_once(runner):
     result = runner.invoke(args=["consult", "seed-demo"])
     assert result.exit_code == 0, result.output
     assert "secretariat@blueprint.example" in result.output
-    asks = db.session.scalars(select(Ask).order_by(Ask.position)).all()
+    asks = db.session.scalars(select(Ask).order_by(Ask.sort_order)).all()
     assert len(asks) == 9
     assert asks[0].title == "Recognise the need for a place-based approach"
     assert any("£60bn over 10 years" in v.body for a in asks for v in a.versions)

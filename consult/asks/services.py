@@ -12,7 +12,7 @@ from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, AskState, Consultation, DraftVersion, User
 
-ASK_FIELDS = ("consultation_id", "title", "theme", "position")
+ASK_FIELDS = ("consultation_id", "title", "theme", "sort_order")
 LOCKED_STATES = {AskState.AGREED: "agreed", AskState.PUBLISHED: "published"}
 
 
@@ -29,13 +29,13 @@ def normalise_wording(body: str) -> str:
 def create_ask(*, actor: User, consultation: Consultation, title: str, theme: str = "") -> Ask:
     """Add an ask at the end of the consultation's list."""
     last = db.session.scalar(
-        select(func.max(Ask.position)).where(Ask.consultation_id == consultation.id)
+        select(func.max(Ask.sort_order)).where(Ask.consultation_id == consultation.id)
     )
     ask = Ask(
         consultation=consultation,
         title=title.strip(),
         theme=theme.strip(),
-        position=(last or 0) + 1,
+        sort_order=(last or 0) + 1,
         state=AskState.DRAFTING,
     )
     db.session.add(ask)
@@ -60,8 +60,8 @@ def update_ask(*, actor: User, ask: Ask, title: str, theme: str = "") -> bool:
 def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
     """Swap the ask with its neighbour above ("up") or below ("down"); False at the edge.
 
-    Positions are renumbered 1..n in the current order first, so asks that share a
-    position (or have gaps) still move exactly one place.
+    Sort orders are renumbered 1..n in the current order first, so asks that share a
+    place (or have gaps) still move exactly one place.
     """
     if direction not in ("up", "down"):
         raise AskError("Choose whether to move the ask up or down.")
@@ -69,7 +69,7 @@ def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
         db.session.scalars(
             select(Ask)
             .where(Ask.consultation_id == ask.consultation_id)
-            .order_by(Ask.position, Ask.id)
+            .order_by(Ask.sort_order, Ask.id)
         )
     )
     index = siblings.index(ask)
@@ -78,14 +78,14 @@ def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
         return False
     neighbour = siblings[other]
     before = {
-        "position": ask.position,
+        "sort_order": ask.sort_order,
         "neighbour_id": neighbour.id,
-        "neighbour_position": neighbour.position,
+        "neighbour_sort_order": neighbour.sort_order,
     }
     siblings[index], siblings[other] = siblings[other], siblings[index]
     for number, sibling in enumerate(siblings, start=1):
-        if sibling.position != number:
-            sibling.position = number
+        if sibling.sort_order != number:
+            sibling.sort_order = number
     db.session.flush()
     audit.record(
         actor,
@@ -93,9 +93,9 @@ def move_ask(*, actor: User, ask: Ask, direction: str) -> bool:
         ask,
         before=before,
         after={
-            "position": ask.position,
+            "sort_order": ask.sort_order,
             "neighbour_id": neighbour.id,
-            "neighbour_position": neighbour.position,
+            "neighbour_sort_order": neighbour.sort_order,
             "direction": direction,
         },
     )

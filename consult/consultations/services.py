@@ -13,7 +13,16 @@ from sqlalchemy.orm import selectinload
 from consult import audit
 from consult.extensions import db
 from consult.filters import LONDON
-from consult.models import Ask, Consultation, DraftVersion, User, utcnow
+from consult.models import (
+    Ask,
+    Consultation,
+    DraftVersion,
+    Organisation,
+    Participant,
+    Role,
+    User,
+    utcnow,
+)
 
 CONSULTATION_FIELDS = (
     "title",
@@ -32,6 +41,32 @@ class ConsultationError(ValueError):
 
 class NonexistentLocalTime(ValueError):
     """A wall-clock time skipped in the UK when the clocks go forward."""
+
+
+# Taking part ------------------------------------------------------------------------------
+
+
+def member_organisations_statement() -> Select:
+    """Active member organisations, by name: those with a member and no secretariat person.
+
+    A consultation consults these by default; the secretariat's own organisation and an
+    observer's never take part (they are not counted in the quorum).
+    """
+    people = select(User.id).where(User.organisation_id == Organisation.id)
+    return (
+        select(Organisation)
+        .where(
+            Organisation.active.is_(True),
+            people.where(User.role == Role.MEMBER).exists(),
+            ~people.where(User.role == Role.SECRETARIAT).exists(),
+        )
+        .order_by(func.lower(Organisation.name), Organisation.id)
+    )
+
+
+def member_organisations() -> list[Organisation]:
+    """Every active member organisation (see member_organisations_statement)."""
+    return list(db.session.scalars(member_organisations_statement()))
 
 
 # UK time --------------------------------------------------------------------------------
@@ -227,13 +262,19 @@ def create_consultation(
         threshold_percent=threshold_percent,
         objection_blocks=objection_blocks,
     )
+    consultation.participants = [
+        Participant(organisation=organisation) for organisation in member_organisations()
+    ]
     db.session.add(consultation)
     db.session.flush()
     audit.record(
         actor,
         "consultation.create",
         consultation,
-        after=audit.snapshot(consultation, *CONSULTATION_FIELDS),
+        after={
+            **audit.snapshot(consultation, *CONSULTATION_FIELDS),
+            "participants": sorted(p.organisation_id for p in consultation.participants),
+        },
     )
     return consultation
 

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 
 from consult import audit
 from consult.auth.services import hash_password
+from consult.consultations.services import create_consultation
 from consult.extensions import db
 from consult.filters import LONDON
 from consult.models import (
     Ask,
     AskState,
-    Consultation,
     DraftVersion,
     Organisation,
     OrganisationKind,
@@ -66,22 +66,22 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     author = next(p for p in people if p.role == Role.SECRETARIAT)
 
     spec = data["consultation"]
-    consultation = Consultation(
+    consultation = create_consultation(
+        actor=author,
         title=spec["title"],
-        summary=spec["summary"].strip(),
+        summary=spec["summary"],
         opens_at=_uk_time(now, -spec["opens_days_ago"], hour=9),
         closes_at=_uk_time(now, spec["closes_in_days"], hour=17),
         quorum_percent=spec["quorum_percent"],
         threshold_percent=spec["threshold_percent"],
         objection_blocks=spec["objection_blocks"],
     )
-    db.session.add(consultation)
-    for position, item in enumerate(data["asks"], start=1):
+    for order, item in enumerate(data["asks"], start=1):
         ask = Ask(
             consultation=consultation,
             title=item["title"],
             theme=item["theme"],
-            position=position,
+            sort_order=order,
             state=AskState.IN_REVIEW,
         )
         db.session.add(ask)

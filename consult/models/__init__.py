@@ -17,6 +17,7 @@ from consult.models.consultations import (
     Consultation,
     ConsultationState,
     DraftVersion,
+    Participant,
 )
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
@@ -37,6 +38,7 @@ __all__ = [
     "ImmutableError",
     "Organisation",
     "OrganisationKind",
+    "Participant",
     "Role",
     "TokenPurpose",
     "User",

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.base import Base, enum_type, utcnow
@@ -46,6 +46,7 @@ class Organisation(Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique ignoring case: see the functional index below.
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_type(OrganisationKind))
     website: Mapped[str | None] = mapped_column(String(500))
@@ -54,7 +55,10 @@ class Organisation(Base):
 
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.name")
 
-    __table_args__ = (CheckConstraint(kind.in_([k.value for k in OrganisationKind]), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(kind.in_([k.value for k in OrganisationKind]), name="kind"),
+        Index("uq_organisation_name_lower", func.lower(name), unique=True),
+    )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

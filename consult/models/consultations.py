@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consult.models.accounts import User
+from consult.models.accounts import Organisation, User
 from consult.models.base import Base, ImmutableError, enum_type, utcnow
 
 
@@ -41,7 +41,10 @@ class Consultation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asks: Mapped[list[Ask]] = relationship(
-        back_populates="consultation", order_by="Ask.position, Ask.id"
+        back_populates="consultation", order_by="Ask.sort_order, Ask.id"
+    )
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="consultation", cascade="all, delete-orphan"
     )
 
     __table_args__ = (
@@ -65,6 +68,33 @@ class Consultation(Base):
     @property
     def state(self) -> ConsultationState:
         return self.state_at(utcnow())
+
+
+class Participant(Base):
+    """An organisation that a consultation consults ("taking part").
+
+    The participants are the denominator of the consultation's quorum: by default every
+    active member organisation, never the secretariat's own or an observer's.
+    """
+
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="participants")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (UniqueConstraint("consultation_id", "organisation_id"),)
+
+    def __repr__(self) -> str:
+        return f"<Participant consultation={self.consultation_id} org={self.organisation_id}>"
 
 
 class AskState(StrEnum):
@@ -92,7 +122,7 @@ class Ask(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     theme: Mapped[str] = mapped_column(String(100), default="")
-    position: Mapped[int] = mapped_column(default=0)
+    sort_order: Mapped[int] = mapped_column(default=0)
     state: Mapped[AskState] = mapped_column(enum_type(AskState, 20), default=AskState.DRAFTING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -35,7 +35,7 @@ def snapshot() -> dict:
     db.session.expire_all()
     return {
         "asks": db.session.execute(
-            select(Ask.id, Ask.title, Ask.theme, Ask.position, Ask.state).order_by(Ask.id)
+            select(Ask.id, Ask.title, Ask.theme, Ask.sort_order, Ask.state).order_by(Ask.id)
         ).all(),
         "versions": db.session.execute(
             select(

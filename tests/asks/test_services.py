@@ -15,11 +15,11 @@ from tests.asks.conftest import V1, V2, audit_events
 
 def test_create_ask_goes_last_and_is_audited(people):
     consultation = factories.consultation()
-    factories.ask(consultation, position=7, versions=())
+    factories.ask(consultation, sort_order=7, versions=())
     ask = services.create_ask(
         actor=people.secretariat, consultation=consultation, title=" Title ", theme=" Theme "
     )
-    assert (ask.title, ask.theme, ask.position, ask.state) == (
+    assert (ask.title, ask.theme, ask.sort_order, ask.state) == (
         "Title",
         "Theme",
         8,
@@ -31,15 +31,15 @@ def test_create_ask_goes_last_and_is_audited(people):
         "consultation_id": consultation.id,
         "title": "Title",
         "theme": "Theme",
-        "position": 8,
+        "sort_order": 8,
     }
 
 
-def test_first_ask_of_a_consultation_is_position_one(people):
+def test_first_ask_of_a_consultation_is_first_in_order(people):
     ask = services.create_ask(
         actor=people.secretariat, consultation=factories.consultation(), title="First"
     )
-    assert ask.position == 1
+    assert ask.sort_order == 1
 
 
 def test_services_never_commit(people):
@@ -63,9 +63,9 @@ def test_update_ask(people):
 
 def test_move_ask(people):
     consultation = factories.consultation()
-    a, b = (factories.ask(consultation, position=p, versions=()) for p in (5, 9))
+    a, b = (factories.ask(consultation, sort_order=p, versions=()) for p in (5, 9))
     assert services.move_ask(actor=people.secretariat, ask=b, direction="up")
-    assert (b.position, a.position) == (1, 2)
+    assert (b.sort_order, a.sort_order) == (1, 2)
     assert not services.move_ask(actor=people.secretariat, ask=b, direction="up")
     assert len(audit_events("ask.move")) == 1
     with pytest.raises(services.AskError):
@@ -74,8 +74,8 @@ def test_move_ask(people):
 
 def test_move_stays_within_the_consultation(people):
     one, two = factories.consultation(), factories.consultation()
-    first = factories.ask(one, position=1, versions=())
-    factories.ask(two, position=0, versions=())
+    first = factories.ask(one, sort_order=1, versions=())
+    factories.ask(two, sort_order=0, versions=())
     assert not services.move_ask(actor=people.secretariat, ask=first, direction="up")
     assert not services.move_ask(actor=people.secretariat, ask=first, direction="down")
 

@@ -35,7 +35,7 @@ def test_create_ask(client, people, open_ask):
     assert response.status_code == 303
     ask = db.session.scalar(select(Ask).where(Ask.title == "Retrofit every home"))
     assert ask is not None and ask.theme == "Manifesto asks"
-    assert ask.position == open_ask.position + 1  # last
+    assert ask.sort_order == open_ask.sort_order + 1  # last
     assert ask.state == AskState.DRAFTING
     assert response.headers["Location"].endswith(f"/asks/{ask.id}")
     [event_] = audit_events("ask.create")
@@ -129,7 +129,7 @@ def test_edit_ask_bad_input(client, people, open_ask, data, message):
 def three_asks(people):
     consultation = factories.consultation()
     asks = [
-        factories.ask(consultation, title=f"Ask {n}", position=n * 10, versions=())
+        factories.ask(consultation, title=f"Ask {n}", sort_order=n * 10, versions=())
         for n in (1, 2, 3)
     ]
     db.session.commit()
@@ -142,7 +142,7 @@ def _order(consultation_id: int) -> list[str]:
         db.session.scalars(
             select(Ask.title)
             .where(Ask.consultation_id == consultation_id)
-            .order_by(Ask.position, Ask.id)
+            .order_by(Ask.sort_order, Ask.id)
         )
     )
 
@@ -156,7 +156,7 @@ def test_move_up_and_down(client, people, three_asks):
     assert _order(third.consultation_id) == ["Ask 1", "Ask 3", "Ask 2"]
     [event_] = audit_events("ask.move")
     assert event_.object_id == third.id
-    assert event_.before["position"] == 30 and event_.after["position"] == 2
+    assert event_.before["sort_order"] == 30 and event_.after["sort_order"] == 2
     assert event_.after["neighbour_id"] == second.id and event_.after["direction"] == "up"
     assert client.post(f"/asks/{first.id}/move", data={"direction": "down"}).status_code == 303
     assert _order(third.consultation_id) == ["Ask 3", "Ask 1", "Ask 2"]
@@ -180,11 +180,11 @@ def test_move_at_the_edge_does_nothing(client, people, three_asks, which, direct
     assert _flashes(client) == [message]
 
 
-def test_move_with_shared_positions(client, people):
-    """Asks that share a position still move exactly one place."""
+def test_move_with_shared_sort_orders(client, people):
+    """Asks that share a place in the order still move exactly one place."""
     consultation = factories.consultation()
     asks = [
-        factories.ask(consultation, title=f"Ask {n}", position=0, versions=()) for n in (1, 2, 3)
+        factories.ask(consultation, title=f"Ask {n}", sort_order=0, versions=()) for n in (1, 2, 3)
     ]
     db.session.commit()
     login_as(client, people.secretariat).post(

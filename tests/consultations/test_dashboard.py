@@ -77,14 +77,14 @@ def test_the_dashboard_shows_open_consultations_and_their_asks(client, people, r
         consultation,
         title="Retrofit every council building",
         theme="Energy",
-        position=1,
+        sort_order=1,
         versions=("One", "Two"),
     )
     second = factories.ask(
         consultation,
         title="Fund bus services",
         theme="Transport",
-        position=2,
+        sort_order=2,
         versions=(),
         state=AskState.IN_REVIEW,
     )
@@ -109,8 +109,8 @@ def test_the_dashboard_shows_open_consultations_and_their_asks(client, people, r
 
 def test_asks_are_listed_in_their_order(client, people):
     consultation = factories.consultation()
-    later = factories.ask(consultation, title="Comes second", position=20)
-    earlier = factories.ask(consultation, title="Comes first", position=10)
+    later = factories.ask(consultation, title="Comes second", sort_order=20)
+    earlier = factories.ask(consultation, title="Comes first", sort_order=10)
     login_as(client, people.member)
     html = client.get("/").get_data(as_text=True)
     assert html.index(f'id="ask-{earlier.id}"') < html.index(f'id="ask-{later.id}"')

@@ -74,7 +74,28 @@ def test_create_consultation_stores_it_and_records_an_audit_event(app):
         "quorum_percent": 50,
         "threshold_percent": 75,
         "objection_blocks": False,
+        "participants": [],  # the secretariat's own organisation never takes part
     }
+
+
+def test_a_new_consultation_consults_every_active_member_organisation(app):
+    """Taking part: active organisations with a member; never the secretariat's own, an
+    observer's, or a deactivated one."""
+    actor = factories.user(Role.SECRETARIAT)
+    council = factories.organisation(name="Council")
+    factories.user(Role.MEMBER, council)
+    research = factories.organisation(name="research lab")
+    factories.user(Role.MEMBER, research)
+    factories.user(Role.OBSERVER, research)
+    funder = factories.organisation(name="Funder")
+    factories.user(Role.OBSERVER, funder)
+    closed = factories.organisation(name="Closed down", active=False)
+    factories.user(Role.MEMBER, closed)
+    factories.user(Role.MEMBER, actor.organisation)  # the secretariat's own: never counted
+    consultation = services.create_consultation(actor=actor, **_values())
+    assert [p.organisation for p in consultation.participants] == [council, research]
+    [event] = audit_events("consultation.create")
+    assert event.after["participants"] == sorted([council.id, research.id])
 
 
 def test_create_consultation_converts_other_timezones_to_utc(app):
@@ -217,10 +238,10 @@ def test_the_consensus_rule_in_words(app, quorum, threshold, blocks, words):
 
 def test_asks_are_grouped_into_runs_of_one_theme(app):
     consultation = factories.consultation()
-    a = factories.ask(consultation, theme="Energy", position=1)
-    b = factories.ask(consultation, theme="Energy", position=2)
-    c = factories.ask(consultation, theme="", position=3)
-    d = factories.ask(consultation, theme="Energy", position=4)
+    a = factories.ask(consultation, theme="Energy", sort_order=1)
+    b = factories.ask(consultation, theme="Energy", sort_order=2)
+    c = factories.ask(consultation, theme="", sort_order=3)
+    d = factories.ask(consultation, theme="Energy", sort_order=4)
     db.session.expire(consultation, ["asks"])
     assert services.themed_groups(consultation.asks) == [
         ("Energy", [a, b]),

@@ -39,12 +39,12 @@ def test_the_consultation_page_shows_its_details(client, people):
 
 def test_asks_are_shown_in_order_grouped_by_theme(client, people):
     consultation = factories.consultation()
-    energy_1 = factories.ask(consultation, title="Insulate homes", theme="Energy", position=1)
+    energy_1 = factories.ask(consultation, title="Insulate homes", theme="Energy", sort_order=1)
     energy_2 = factories.ask(
         consultation,
         title="Solar on schools",
         theme="Energy",
-        position=2,
+        sort_order=2,
         versions=("a", "b", "c"),
         state=AskState.AGREED,
     )
@@ -52,7 +52,7 @@ def test_asks_are_shown_in_order_grouped_by_theme(client, people):
         consultation,
         title="Safe cycle routes",
         theme="Transport",
-        position=3,
+        sort_order=3,
         versions=(),
         state=AskState.IN_REVIEW,
     )
@@ -73,9 +73,9 @@ def test_asks_are_shown_in_order_grouped_by_theme(client, people):
 
 def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client, people):
     consultation = factories.consultation()
-    first = factories.ask(consultation, title="First", position=1)
-    middle = factories.ask(consultation, title="Middle", position=2)
-    last = factories.ask(consultation, title="Last", position=3)
+    first = factories.ask(consultation, title="First", sort_order=1)
+    middle = factories.ask(consultation, title="Middle", sort_order=2)
+    last = factories.ask(consultation, title="Last", sort_order=3)
     login_as(client, people.secretariat)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
     assert f'href="/consultations/{consultation.id}/edit"' in html
@@ -94,8 +94,8 @@ def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client,
 
 def test_the_move_form_reorders_the_asks(client, people):
     consultation = factories.consultation()
-    first = factories.ask(consultation, title="First", position=1)
-    second = factories.ask(consultation, title="Second", position=2)
+    first = factories.ask(consultation, title="First", sort_order=1)
+    second = factories.ask(consultation, title="Second", sort_order=2)
     login_as(client, people.secretariat)
     response = client.post(f"/asks/{second.id}/move", data={"direction": "up"})
     assert response.status_code == 303
@@ -105,7 +105,7 @@ def test_the_move_form_reorders_the_asks(client, people):
         db.session.scalars(
             db.select(Ask.id)
             .where(Ask.consultation_id == consultation.id)
-            .order_by(Ask.position, Ask.id)
+            .order_by(Ask.sort_order, Ask.id)
         )
     )
     assert order == [second.id, first.id]

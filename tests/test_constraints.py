@@ -1,0 +1,28 @@
+"""Invariants that the database itself enforces, whatever the code in front of it does."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from consult.extensions import db
+from consult.models import Participant
+from tests import factories
+
+
+def test_organisation_names_are_unique_ignoring_case(app):
+    factories.organisation(name="Blueprint Council")
+    with pytest.raises(IntegrityError):
+        factories.organisation(name="BLUEPRINT council")
+    db.session.rollback()
+
+
+def test_an_organisation_takes_part_in_a_consultation_once(app):
+    consultation = factories.consultation()
+    organisation = factories.organisation()
+    db.session.add(Participant(consultation=consultation, organisation=organisation))
+    db.session.flush()
+    db.session.add(Participant(consultation=consultation, organisation=organisation))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
