@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Flask, Response, abort, current_app
+from flask import Flask, Response, abort
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from consult.extensions import db
+from consult.extensions import db, login_manager
 from consult.htmx import is_htmx, render
 
 MESSAGES = {
@@ -55,7 +55,7 @@ def error_page(code: int, description: str | None = None) -> Response:
 def refuse() -> NoReturn:
     """Send an anonymous visitor to sign in; refuse a signed-in one with 403."""
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(login_manager.unauthorized())
     abort(403)
 
 
@@ -67,7 +67,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif code == 429:
         description = MESSAGES[429][1]
     response = error_page(code, description)
-    if code == 405 and getattr(error, "valid_methods", None):
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if code == 429:
         retry = getattr(error, "retry_after", None)

@@ -56,5 +56,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_date)
     app.add_template_filter(time_left)
     app.add_template_filter(london)
-    app.add_template_global(permissions, "permissions")
+    app.jinja_env.globals["permissions"] = permissions  # the module: templates ask it
     app.add_template_global(utcnow, "utcnow")

@@ -80,7 +80,9 @@ def _deliver(message: dict) -> None:
         target=_send_in_background,
         name="consult-mail",
         daemon=False,
-        args=(current_app._get_current_object(), message),
+        # The app itself, not the context-bound proxy (Flask's documented accessor, which its
+        # type hints do not declare).
+        args=(current_app._get_current_object(), message),  # type: ignore[attr-defined]
     )
     sender.start()
     _senders[:] = [t for t in _senders if t.is_alive()] + [sender]

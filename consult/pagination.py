@@ -27,14 +27,14 @@ def pagination_params(page: Pagination) -> dict[str, Any] | None:
     """govukPagination parameters for a page of results, keeping the current filters."""
     if page.pages <= 1:
         return None
-    args = {
+    args: dict[str, Any] = {
         key: values
         for key, values in request.args.lists()
         if key != "page" and any(value.strip() for value in values)
     }
 
     def href(number: int) -> str:
-        return url_for(request.endpoint, **(request.view_args or {}), **args, page=number)
+        return url_for(request.endpoint or "", **(request.view_args or {}), **args, page=number)
 
     items: list[dict[str, Any]] = []
     for number in page.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1):
@@ -43,8 +43,8 @@ def pagination_params(page: Pagination) -> dict[str, Any] | None:
         else:
             items.append({"number": number, "href": href(number), "current": number == page.page})
     params: dict[str, Any] = {"items": items}
-    if page.has_prev:
+    if page.prev_num is not None:
         params["previous"] = {"href": href(page.prev_num)}
-    if page.has_next:
+    if page.next_num is not None:
         params["next"] = {"href": href(page.next_num)}
     return params
