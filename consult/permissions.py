@@ -42,9 +42,24 @@ def can_read_consultation(user: Any, consultation: Consultation) -> bool:
     return state == ConsultationState.PUBLISHED
 
 
+def can_read_ask(user: Any, ask: Ask) -> bool:
+    """Read an ask, its versions and its discussion: whoever may read its consultation."""
+    return can_read_consultation(user, ask.consultation)
+
+
 def can_edit_drafts(user: Any) -> bool:
     """Write and publish draft versions, and create or reorder asks."""
     return is_secretariat(user)
+
+
+def can_add_ask(user: Any, consultation: Consultation) -> bool:
+    """Add an ask to a consultation."""
+    return can_edit_drafts(user)
+
+
+def can_edit_ask(user: Any, ask: Ask) -> bool:
+    """Change an ask's title and theme, move it, and write its next version."""
+    return can_edit_drafts(user)
 
 
 def can_publish_version(user: Any, ask: Ask) -> bool:
@@ -55,19 +70,38 @@ def can_publish_version(user: Any, ask: Ask) -> bool:
 # Discussion -----------------------------------------------------------------------------------
 
 
-def _takes_part(user: Any) -> bool:
-    """Members and the secretariat take part; observers and the public only read."""
+def can_take_part(user: Any) -> bool:
+    """Members and the secretariat take part in discussions; observers and the public only
+    read them."""
     return _signed_in(user) and user.role in (Role.MEMBER, Role.SECRETARIAT)
+
+
+def can_read_comment(user: Any, comment: Comment) -> bool:
+    """Open a comment's link: whoever may read its ask (its text is another matter: see
+    `consult.comments.rules.can_see_body`)."""
+    return can_read_ask(user, comment.ask)
+
+
+def can_follow_discussion(user: Any, ask: Ask) -> bool:
+    """Follow an ask's discussion live (its event stream and changes): people signed in who
+    may read the ask."""
+    return _signed_in(user) and can_read_ask(user, ask)
 
 
 def can_comment(user: Any, ask: Ask) -> bool:
     """Comment on, or reply about, an ask's current version while its consultation is open."""
     return (
-        _takes_part(user)
+        can_take_part(user)
         and ask.consultation.state == ConsultationState.OPEN
         and ask.state in (AskState.DRAFTING, AskState.IN_REVIEW)
         and bool(ask.versions)
     )
+
+
+def can_reply(user: Any, comment: Comment) -> bool:
+    """Open the form to reply to a comment: whoever may comment on its ask (a comment that
+    can no longer be replied to is refused when the reply is sent)."""
+    return can_comment(user, comment.ask)
 
 
 def can_edit_comment(user: Any, comment: Comment) -> bool:
@@ -85,6 +119,11 @@ def can_moderate(user: Any) -> bool:
     return is_secretariat(user)
 
 
+def can_moderate_comment(user: Any, comment: Comment) -> bool:
+    """Hide a comment, or mark it resolved."""
+    return can_moderate(user)
+
+
 def can_report_comment(user: Any, comment: Comment) -> bool:
     """Members report someone else's visible comment to the secretariat (which hides or
     resolves comments itself rather than reporting them to itself)."""
@@ -96,11 +135,7 @@ def can_report_comment(user: Any, comment: Comment) -> bool:
     )
 
 
-def can_see_comment_body(user: Any, comment: Comment) -> bool:
-    """A hidden comment's text is for its author (who is told why) and the secretariat;
-    a withdrawn one's for nobody (a tombstone keeps the thread's shape)."""
-    if comment.state == CommentState.VISIBLE:
-        return True
-    if comment.state == CommentState.HIDDEN:
-        return is_secretariat(user) or (_signed_in(user) and comment.author_id == user.id)
-    return False
+def can_read_hidden_comments(user: Any) -> bool:
+    """Read the text of every hidden comment (an author reads their own: see
+    `consult.comments.rules.can_see_body`)."""
+    return is_secretariat(user)

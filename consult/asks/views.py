@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from consult import permissions, text
-from consult.asks import services
+from consult.asks import pages, services
 from consult.asks.forms import AskForm, VersionForm
-from consult.comments import threads
-from consult.errors import refuse
+from consult.asks.pages import ask_context
 from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render
+from consult.loading import load
 from consult.models import Ask, Consultation, DraftVersion
 from consult.pagination import paginate, pagination_params
 
@@ -30,22 +30,7 @@ CONFLICT = (
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
 
-# Loading and permission checks ------------------------------------------------------------
-
-
-def readable_ask(ask_id: int) -> Ask:
-    """The ask, if the current person may read it (sign in or 403 otherwise)."""
-    ask = db.get_or_404(Ask, ask_id)
-    if not permissions.can_read_consultation(current_user, ask.consultation):
-        refuse()
-    return ask
-
-
-def _editable_ask(ask_id: int) -> Ask:
-    ask = db.get_or_404(Ask, ask_id)
-    if not permissions.can_edit_drafts(current_user):
-        refuse()
-    return ask
+# Loading ----------------------------------------------------------------------------------
 
 
 def _version_or_404(ask: Ask, number: int) -> DraftVersion:
@@ -70,29 +55,13 @@ def _problem(title: str, message: str, status: int = 400, ask: Ask | None = None
     return render("asks/problem.html", status=status, title=title, message=message, ask=ask)
 
 
-def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
-    """What every ask page's template needs to know about the ask and the version shown."""
-    current = ask.current_version
-    return {
-        "ask": ask,
-        "consultation": ask.consultation,
-        "current": current,
-        "version": version,
-        "is_current": version is not None
-        and current is not None
-        and version.number == current.number,
-    }
-
-
 # Secretariat: asks ------------------------------------------------------------------------
 
 
 @bp.route("/consultations/<int:consultation_id>/asks/new", methods=["GET", "POST"])
 def create(consultation_id: int):
     """Add an ask to a consultation (secretariat)."""
-    consultation = db.get_or_404(Consultation, consultation_id)
-    if not permissions.can_edit_drafts(current_user):
-        refuse()
+    consultation = load(Consultation, consultation_id, permissions.can_add_ask)
     form = AskForm()
     if form.validate_on_submit():
         ask = services.create_ask(
@@ -116,7 +85,7 @@ def create(consultation_id: int):
 @bp.route("/asks/<int:ask_id>/edit", methods=["GET", "POST"])
 def edit(ask_id: int):
     """Change an ask's title and theme (secretariat)."""
-    ask = _editable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_edit_ask)
     form = AskForm(obj=ask)
     if form.validate_on_submit():
         changed = services.update_ask(
@@ -137,7 +106,7 @@ def edit(ask_id: int):
 @bp.post("/asks/<int:ask_id>/move")
 def move(ask_id: int):
     """Move an ask one place up or down in its consultation (secretariat)."""
-    ask = _editable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_edit_ask)
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         return _problem(
@@ -159,14 +128,14 @@ def move(ask_id: int):
 def show(ask_id: int):
     """An ask, its current wording paragraph by paragraph, and its discussion (the wording
     alone for htmx)."""
-    ask = readable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_read_ask)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
     return render(
         "asks/show.html",
         block="wording",
         paragraphs=paragraphs,
-        discussion=threads.for_page(ask, current, paragraphs) if current else None,
+        discussion=pages.discussion(ask, current, paragraphs) if current else None,
         **ask_context(ask, current),
     )
 
@@ -174,14 +143,14 @@ def show(ask_id: int):
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")
 def version(ask_id: int, number: int):
     """One version of an ask's wording, current or earlier, with the comments made on it."""
-    ask = readable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_read_ask)
     shown = _version_or_404(ask, number)
     paragraphs = text.paragraphs(shown.body)
     return render(
         "asks/show.html",
         block="wording",
         paragraphs=paragraphs,
-        discussion=threads.for_page(ask, shown, paragraphs),
+        discussion=pages.discussion(ask, shown, paragraphs),
         **ask_context(ask, shown),
     )
 
@@ -189,7 +158,7 @@ def version(ask_id: int, number: int):
 @bp.get("/asks/<int:ask_id>/versions")
 def versions(ask_id: int):
     """Every version of an ask, newest first, with a form to compare two of them."""
-    ask = readable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_read_ask)
     page = paginate(
         select(DraftVersion)
         .options(joinedload(DraftVersion.author))
@@ -212,7 +181,7 @@ def versions(ask_id: int):
 @bp.get("/asks/<int:ask_id>/compare")
 def compare(ask_id: int):
     """Two versions of an ask compared word by word, paragraph by paragraph."""
-    ask = readable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_read_ask)
     numbers = _version_numbers(ask)
     raw_from, raw_to = request.args.get("from", ""), request.args.get("to", "")
     context = dict(numbers=numbers, **ask_context(ask))
@@ -271,7 +240,7 @@ def _preview(ask: Ask, body: str) -> dict[str, Any]:
 @bp.route("/asks/<int:ask_id>/versions/new", methods=["GET", "POST"])
 def new_version(ask_id: int):
     """Write, preview and publish the next version of an ask's wording (secretariat)."""
-    ask = _editable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_edit_ask)
     current = ask.current_version
     publishing = request.method == "POST" and request.form.get("action") == "publish"
     # A preview needs only the wording; publishing v2 onwards also needs a change note.

@@ -13,15 +13,34 @@ from consult import audit
 from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
-from consult.text import paragraphs
+from consult.text import Paragraph, paragraphs
 
 BODY_MAX = 5000
 QUOTE_MAX = 300
 REASON_MAX = 500
 
 
+STALE_PARAGRAPH = (
+    "That paragraph has changed in a newer version of the ask. Reload the page "
+    "to comment on the latest wording."
+)
+
+
 class CommentError(ValueError):
-    """A comment request that cannot be carried out; the message is for the user."""
+    """A comment request that cannot be carried out; the message is for the user, and
+    `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def current_paragraph(ask: Ask, anchor: str | None) -> Paragraph | None:
+    """A paragraph of the ask's current version, by its anchor."""
+    current = ask.current_version
+    if not anchor or current is None:
+        return None
+    return next((p for p in paragraphs(current.body) if p.anchor == anchor), None)
 
 
 def _normalise(text: str) -> str:
@@ -31,9 +50,9 @@ def _normalise(text: str) -> str:
 def _clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise CommentError("Enter your comment")
+        raise CommentError("Enter your comment", field="body")
     if len(body) > BODY_MAX:
-        raise CommentError(f"Comment must be {BODY_MAX:,} characters or fewer")
+        raise CommentError(f"Comment must be {BODY_MAX:,} characters or fewer", field="body")
     return body
 
 
@@ -60,30 +79,34 @@ def add_comment(
             return existing, False
     if parent is not None:
         if parent.ask_id != ask.id:
-            raise CommentError("You can only reply to a comment on this ask")
+            raise CommentError("You can only reply to a comment on this ask", field="body")
         if parent.state != CommentState.VISIBLE:
-            raise CommentError("This comment can no longer be replied to")
+            raise CommentError("This comment can no longer be replied to", field="body")
         version, paragraph_anchor, quote = parent.version, parent.paragraph_anchor, None
     else:
-        version = ask.current_version
-        if version is None:
-            raise CommentError("There is no draft to comment on yet")
+        current = ask.current_version
+        if current is None:
+            raise CommentError("There is no draft to comment on yet", field="body")
+        version = current
         quote = (quote or "").strip() or None
         if paragraph_anchor:
-            paragraph = next(
-                (p for p in paragraphs(version.body) if p.anchor == paragraph_anchor), None
-            )
+            paragraph = current_paragraph(ask, paragraph_anchor)
             if paragraph is None:
-                raise CommentError("That paragraph is not in the current version")
+                raise CommentError(STALE_PARAGRAPH, field="body")
             if quote is not None:
                 if len(quote) > QUOTE_MAX:
-                    raise CommentError(f"The quoted phrase must be {QUOTE_MAX} characters or fewer")
+                    raise CommentError(
+                        f"The quoted phrase must be {QUOTE_MAX} characters or fewer",
+                        field="quote",
+                    )
                 if _normalise(quote) not in _normalise(paragraph.source):
-                    raise CommentError("The quoted phrase must be words from the paragraph")
+                    raise CommentError(
+                        "The quoted phrase must be words from the paragraph", field="quote"
+                    )
         else:
             paragraph_anchor = None
             if quote is not None:
-                raise CommentError("Choose a paragraph to quote from")
+                raise CommentError("Choose a paragraph to quote from", field="quote")
     comment = Comment(
         ask_id=ask.id,
         version=version,
@@ -152,11 +175,11 @@ def hide_comment(*, actor: User, comment: Comment, reason: str) -> None:
     """The secretariat hides a comment, with a reason its author is shown."""
     reason = (reason or "").strip()
     if not reason:
-        raise CommentError("Enter the reason for hiding the comment")
+        raise CommentError("Enter the reason for hiding the comment", field="reason")
     if len(reason) > REASON_MAX:
-        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer")
+        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
     if comment.state != CommentState.VISIBLE:
-        raise CommentError("Only a visible comment can be hidden")
+        raise CommentError("Only a visible comment can be hidden", field="reason")
     before = audit.snapshot(comment, "state")
     comment.state = CommentState.HIDDEN
     comment.hidden_reason = reason
@@ -177,11 +200,11 @@ def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
     """The secretariat marks a comment resolved, with a response everyone sees."""
     response = (response or "").replace("\r\n", "\n").strip()
     if not response:
-        raise CommentError("Enter the secretariat's response")
+        raise CommentError("Enter the secretariat's response", field="response")
     if len(response) > BODY_MAX:
-        raise CommentError(f"Response must be {BODY_MAX:,} characters or fewer")
+        raise CommentError(f"Response must be {BODY_MAX:,} characters or fewer", field="response")
     if comment.is_resolved:
-        raise CommentError("This comment is already resolved")
+        raise CommentError("This comment is already resolved", field="response")
     comment.resolved_at = utcnow()
     comment.resolved_by = actor
     comment.resolution = response
@@ -194,23 +217,23 @@ def report_comment(*, actor: User, comment: Comment, reason: str) -> CommentRepo
     """A member tells the secretariat a comment needs its attention."""
     reason = (reason or "").strip()
     if not reason:
-        raise CommentError("Enter why you are reporting this comment")
+        raise CommentError("Enter why you are reporting this comment", field="reason")
     if len(reason) > REASON_MAX:
-        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer")
+        raise CommentError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
     existing = db.session.scalar(
         select(CommentReport).where(
             CommentReport.comment_id == comment.id, CommentReport.reporter_id == actor.id
         )
     )
     if existing is not None:
-        raise CommentError("You have already reported this comment")
+        raise CommentError("You have already reported this comment", field="reason")
     report = CommentReport(comment=comment, reporter=actor, reason=reason)
     try:
         with db.session.begin_nested():
             db.session.add(report)
             db.session.flush()
     except IntegrityError:
-        raise CommentError("You have already reported this comment") from None
+        raise CommentError("You have already reported this comment", field="reason") from None
     audit.record(actor, "comment.report", comment, after={"reason": reason})
     return report
 

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from consult import errors, permissions, text
-from consult.asks.views import ask_context, readable_ask
-from consult.comments import services, threads
+from consult.asks import pages
+from consult.comments import live, queries, rules, services
 from consult.comments.forms import (
     ANCHOR_PATTERN,
     CommentActionForm,
@@ -33,10 +33,11 @@ from consult.comments.forms import (
     ResolveForm,
     WithdrawForm,
 )
+from consult.comments.rules import Filters, Page, parse_id
 from consult.comments.services import CommentError
-from consult.errors import refuse
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
+from consult.loading import load, require
 from consult.models import Ask, Comment, CommentReport, DraftVersion, User
 from consult.pagination import paginate, pagination_params
 
@@ -44,32 +45,13 @@ bp = Blueprint("comments", __name__)
 
 REPORTS_PER_PAGE = 25
 CHANGED = "comments-changed"  # tells the page's live tail to fetch what changed now
-STALE_PARAGRAPH = (
-    "That paragraph has changed in a newer version of the ask. Reload the page "
-    "to comment on the latest wording."
-)
 TOO_FAST = (
     "You have posted a lot of comments in a short time. Wait a minute, then try again. "
     "What you wrote has not been posted."
 )
 
 
-# Loading and permission checks ------------------------------------------------------------
-
-
-def _comment(comment_id: int) -> Comment:
-    """A comment on an ask the visitor may read."""
-    comment = db.get_or_404(Comment, comment_id)
-    if not permissions.can_read_consultation(current_user, comment.ask.consultation):
-        refuse()
-    return comment
-
-
-def _commentable_ask(ask_id: int) -> Ask:
-    ask = readable_ask(ask_id)
-    if not permissions.can_comment(current_user, ask):
-        refuse()
-    return ask
+# Which version's page, and where a comment is read -----------------------------------------
 
 
 def _page_version(ask: Ask) -> DraftVersion:
@@ -77,7 +59,7 @@ def _page_version(ask: Ask) -> DraftVersion:
     current = ask.current_version
     if current is None:
         abort(404)
-    number = threads.parse_id(request.args.get("version"))
+    number = parse_id(request.args.get("version"))
     if number is None or number == current.number:
         return current
     found = next((v for v in ask.versions if v.number == number), None)
@@ -88,10 +70,11 @@ def _page_version(ask: Ask) -> DraftVersion:
 
 def thread_url(comment: Comment) -> str:
     """Where a comment is read: its thread on the page of the version that shows it."""
-    root = threads.root_of(comment)
-    current = comment.ask.current_version
-    anchors = {p.anchor for p in text.paragraphs(current.body)} if current else set()
-    if current is not None and (root.version_id == current.id or root.paragraph_anchor in anchors):
+    root = queries.root_of(comment)
+    ask = comment.ask
+    current = ask.current_version
+    anchors = [p.anchor for p in text.paragraphs(current.body)] if current is not None else []
+    if current is not None and Page.of(ask, current, anchors).holds(root):
         page = url_for("asks.show", ask_id=comment.ask_id, thread=root.id)
     else:
         page = url_for(
@@ -143,8 +126,8 @@ def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[s
     return {
         "paragraphs": paragraphs,
         "more": more,
-        **ask_context(ask, version),
-        "discussion": threads.for_page(ask, version, paragraphs, more=more),
+        **pages.ask_context(ask, version),
+        "discussion": pages.discussion(ask, version, paragraphs, more=more),
     }
 
 
@@ -152,7 +135,7 @@ def _page_context(ask: Ask, version: DraftVersion, more: bool = False) -> dict[s
 def index(ask_id: int):
     """More threads of an ask's discussion ("Show more comments"): the next threads for htmx,
     the ask page from there on otherwise."""
-    ask = readable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_read_ask)
     version = _page_version(ask)
     if not is_htmx():
         return render("asks/show.html", **_page_context(ask, version))
@@ -163,14 +146,25 @@ def index(ask_id: int):
 def changes(ask_id: int):
     """What changed in the discussion after a live event (?after=): new and changed comments,
     paragraph counts, notices and the page's new cursor, as out-of-band fragments."""
-    ask = readable_ask(ask_id)
-    if not current_user.is_authenticated:
-        refuse()
+    ask = load(Ask, ask_id, permissions.can_follow_discussion)
     version = _page_version(ask)
     if not is_htmx():
         return redirect_to(url_for("asks.show", ask_id=ask.id))
-    result = threads.changes(
-        ask, version, text.paragraphs(version.body), current_user, request.args
+    paragraphs = text.paragraphs(version.body)
+    args = request.args
+    start = parse_id(args.get("start")) or 0
+    result = live.changes(
+        ask,
+        version,
+        paragraphs,
+        current_user,
+        Filters.from_args(args, [p.anchor for p in paragraphs]),
+        after=parse_id(args.get("after")) or 0,
+        window=live.Window(
+            start=start,
+            upto=parse_id(args.get("upto")) or 0,
+            loaded=max(parse_id(args.get("loaded")) or 0, start),
+        ),
     )
     response = render("comments/changes.html", changes=result, discussion=result.discussion)
     response.headers["Cache-Control"] = "no-store"
@@ -182,7 +176,7 @@ def changes(ask_id: int):
 @bp.get("/comments/<int:comment_id>")
 def show(comment_id: int):
     """A link to one comment: its thread, on the page of the version that shows it."""
-    comment = _comment(comment_id)
+    comment = load(Comment, comment_id, permissions.can_read_comment)
     return redirect_to(thread_url(comment))
 
 
@@ -203,12 +197,15 @@ def _form_page(template_context: dict[str, Any], status: int = 200) -> Response:
     )
 
 
-def _new_comment_context(ask: Ask, form: CommentForm, paragraph: Any) -> dict[str, Any]:
+def _new_comment_context(
+    ask: Ask, form: CommentForm, paragraph: text.Paragraph | None
+) -> dict[str, Any]:
     current = ask.current_version
+    body = current.body if current is not None else ""
     number = next(
         (
             n
-            for n, p in enumerate(text.paragraphs(current.body), start=1)
+            for n, p in enumerate(text.paragraphs(body), start=1)
             if paragraph and p.anchor == paragraph.anchor
         ),
         None,
@@ -242,8 +239,8 @@ def _comment_form_ids(form: CommentForm) -> CommentForm:
 @bp.get("/asks/<int:ask_id>/comments/new")
 def new(ask_id: int):
     """The form to comment on the whole ask, or on one paragraph (?paragraph=)."""
-    ask = _commentable_ask(ask_id)
-    paragraph = threads.paragraph_of(ask, request.args.get("paragraph"))
+    ask = load(Ask, ask_id, permissions.can_comment)
+    paragraph = services.current_paragraph(ask, request.args.get("paragraph"))
     form = CommentForm(formdata=None)
     form.paragraph.data = paragraph.anchor if paragraph else ""
     form.placement.data = "inline" if is_htmx() and paragraph else "page"
@@ -275,34 +272,30 @@ def _posted(comment: Comment, message: str, form_context: dict[str, Any] | None)
 @creation_limit
 def create(ask_id: int):
     """Comment on the ask's current version: on the whole text or on one paragraph."""
-    ask = _commentable_ask(ask_id)
+    ask = load(Ask, ask_id, permissions.can_comment)
     form = CommentForm()
-    paragraph = threads.paragraph_of(ask, form.paragraph.data)
+    paragraph = services.current_paragraph(ask, form.paragraph.data)
     _comment_form_ids(form)
     if form.validate_on_submit():
-        if form.paragraph.data and paragraph is None:
-            form.body.errors.append(STALE_PARAGRAPH)
+        try:
+            comment, created = services.add_comment(
+                author=current_user,
+                ask=ask,
+                body=form.body.data,
+                paragraph_anchor=form.paragraph.data or None,
+                quote=form.quote.data if form.paragraph.data else None,
+                submission_key=form.submission_key.data,
+            )
+        except CommentError as error:
+            form[error.field].errors.append(str(error))
         else:
-            try:
-                comment, created = services.add_comment(
-                    author=current_user,
-                    ask=ask,
-                    body=form.body.data,
-                    paragraph_anchor=form.paragraph.data or None,
-                    quote=form.quote.data if paragraph else None,
-                    submission_key=form.submission_key.data,
-                )
-            except CommentError as error:
-                field = form.quote if "quot" in str(error).lower() else form.body
-                field.errors.append(str(error))
-            else:
-                db.session.commit()
-                g.comment_created = created
-                fresh = None
-                if form.placement.data != "inline":
-                    fresh_form = CommentForm(formdata=None).use_ids("comment")
-                    fresh = _new_comment_context(ask, fresh_form, None)
-                return _posted(comment, "Your comment has been posted", fresh)
+            db.session.commit()
+            g.comment_created = created
+            fresh = None
+            if form.placement.data != "inline":
+                fresh_form = CommentForm(formdata=None).use_ids("comment")
+                fresh = _new_comment_context(ask, fresh_form, None)
+            return _posted(comment, "Your comment has been posted", fresh)
     return _form_page(_new_comment_context(ask, form, paragraph), status=422)
 
 
@@ -327,14 +320,6 @@ class Action:
     warning: bool = False
 
 
-def _may_reply(user: Any, comment: Comment) -> bool:
-    return permissions.can_comment(user, comment.ask)
-
-
-def _may_moderate(user: Any, comment: Comment) -> bool:
-    return permissions.can_moderate(user)
-
-
 def _reply(comment: Comment, form: ReplyForm) -> Comment:
     made, created = services.add_comment(
         author=current_user,
@@ -356,7 +341,7 @@ ACTIONS = {
         Action(
             "reply",
             ReplyForm,
-            _may_reply,
+            permissions.can_reply,
             _reply,
             "Reply to a comment",
             "Post reply",
@@ -392,7 +377,7 @@ ACTIONS = {
         Action(
             "hide",
             HideForm,
-            _may_moderate,
+            permissions.can_moderate_comment,
             lambda comment, form: services.hide_comment(
                 actor=current_user, comment=comment, reason=form.reason.data
             ),
@@ -407,7 +392,7 @@ ACTIONS = {
         Action(
             "resolve",
             ResolveForm,
-            _may_moderate,
+            permissions.can_moderate_comment,
             lambda comment, form: services.resolve_comment(
                 actor=current_user, comment=comment, response=form.response.data
             ),
@@ -446,6 +431,7 @@ def _action_context(action: Action, comment: Comment, form: CommentActionForm) -
         "kind": action.name,
         "action": action,
         "target": comment,
+        "target_readable": rules.can_see_body(current_user, comment),
         "paragraph": None,
         "title": action.title,
         "button": action.button,
@@ -458,9 +444,13 @@ def _action_context(action: Action, comment: Comment, form: CommentActionForm) -
 def _act(comment_id: int, action: Action) -> Response:
     """Show an action's form (GET) or carry it out (POST): load, check, validate, call one
     service, commit, then answer (the updated comment for htmx, a redirect otherwise)."""
-    comment = _comment(comment_id)
-    if not action.allowed(current_user, comment):
-        refuse()
+    comment = load(
+        Comment,
+        comment_id,
+        lambda user, found: (
+            permissions.can_read_comment(user, found) and action.allowed(user, found)
+        ),
+    )
     form = action.form() if request.method == "POST" else action.form(formdata=None)
     form.use_ids(f"{action.name}-{comment.id}")
     context = _action_context(action, comment, form)
@@ -472,7 +462,7 @@ def _act(comment_id: int, action: Action) -> Response:
         try:
             made = action.perform(comment, form)
         except CommentError as error:
-            getattr(form, action.field).errors.append(str(error))
+            form[error.field].errors.append(str(error))
         else:
             db.session.commit()
             if action.name == "reply":
@@ -487,7 +477,7 @@ def _changed(comment: Comment, message: str) -> Response:
     if not is_htmx():
         flash(message, "success")
         return redirect_to(thread_url(comment))
-    result = threads.single(comment, current_user)
+    result = live.single(comment, current_user)
     response = render(
         "comments/done.html",
         message=message,
@@ -543,15 +533,10 @@ def report(comment_id: int):
 # The secretariat's reports ------------------------------------------------------------------
 
 
-def _secretariat() -> None:
-    if not permissions.can_moderate(current_user):
-        refuse()
-
-
 @bp.get("/comments/reports")
 def reports():
     """Comments reported to the secretariat: open reports, or every report (?show=all)."""
-    _secretariat()
+    require(permissions.can_moderate)
     show_all = request.args.get("show") == "all"
     stmt = (
         select(CommentReport)
@@ -573,8 +558,8 @@ def reports():
 @bp.post("/comments/reports/<int:report_id>/handled")
 def handle_report(report_id: int):
     """The secretariat marks a report as dealt with; it leaves the list of open reports."""
-    _secretariat()
-    found = db.get_or_404(CommentReport, report_id)
+    require(permissions.can_moderate)
+    found = load(CommentReport, report_id)
     changed = services.handle_report(actor=current_user, report=found)
     db.session.commit()
     flash(

@@ -19,15 +19,16 @@ import json
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from consult import permissions
 from consult.extensions import db
 from consult.live.broker import Subscription
 from consult.live.services import channel_for
+from consult.loading import load
 from consult.models import Ask, LiveEvent
-from consult.permissions import can_read_consultation
 
 bp = Blueprint("live", __name__)
 
@@ -62,9 +63,7 @@ def stream(ask_id: int) -> Response:
     """The live event stream of an ask's page, for people who may read it."""
     if not current_user.is_authenticated:
         return Response("Sign in to receive live updates.\n", 401, mimetype="text/plain")
-    ask = db.get_or_404(Ask, ask_id)
-    if not can_read_consultation(current_user, ask.consultation):
-        abort(403)
+    load(Ask, ask_id, permissions.can_follow_discussion)
 
     after = _last_event_id()
     broker = current_app.extensions["consult_broker"]

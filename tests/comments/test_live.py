@@ -11,7 +11,7 @@ import re
 import pytest
 
 from consult.asks.services import publish_version
-from consult.comments import services, threads
+from consult.comments import live, queries, services
 from consult.extensions import db
 from consult.models import utcnow
 from tests import factories
@@ -20,7 +20,7 @@ from tests.conftest import login_as
 
 
 def cursor(ask) -> int:
-    return threads.latest_ids(ask)[0]
+    return queries.latest_ids(ask.id)[0]
 
 
 def fetch(client, ask, after: int, **params) -> tuple[int, str]:
@@ -238,7 +238,7 @@ def test_a_new_version_is_announced_with_a_link_not_a_reload(client, people, ask
 
 
 def test_many_changes_are_fetched_in_turns(client, people, ask, monkeypatch):
-    monkeypatch.setattr(threads, "CHANGES_LIMIT", 3)
+    monkeypatch.setattr(live, "CHANGES_LIMIT", 3)
     start = cursor(ask)
     made = [comment(people.other_member, ask, f"Number {n}.") for n in range(5)]
     db.session.commit()

@@ -44,31 +44,37 @@ def test_add_comment_on_the_whole_ask(people, ask):
 
 
 @pytest.mark.parametrize(
-    "fields, message",
+    "fields, message, field",
     [
-        ({"body": "   "}, "Enter your comment"),
-        ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer"),
-        ({"paragraph_anchor": "p-0000000000"}, "That paragraph is not in the current version"),
-        ({"quote": "zero"}, "Choose a paragraph to quote from"),
+        ({"body": "   "}, "Enter your comment", "body"),
+        ({"body": "x" * 5001}, "Comment must be 5,000 characters or fewer", "body"),
+        ({"paragraph_anchor": "p-0000000000"}, "That paragraph has changed in a newer", "body"),
+        ({"quote": "zero"}, "Choose a paragraph to quote from", "quote"),
     ],
 )
-def test_add_comment_refuses(people, ask, fields, message):
-    with pytest.raises(CommentError, match=message):
+def test_add_comment_refuses(people, ask, fields, message, field):
+    """Each refusal says which form field it belongs to."""
+    with pytest.raises(CommentError, match=message) as refused:
         services.add_comment(author=people.member, ask=ask, **{"body": "Fine.", **fields})
+    assert refused.value.field == field
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
     assert audit_actions() == [] and live_events() == []
 
 
 def test_the_quote_must_come_from_the_paragraph(people, ask):
     anchor = anchors(ask)[1]
-    with pytest.raises(CommentError, match="The quoted phrase must be words from the paragraph"):
+    with pytest.raises(
+        CommentError, match="The quoted phrase must be words from the paragraph"
+    ) as refused:
         services.add_comment(
             author=people.member, ask=ask, body="x", paragraph_anchor=anchor, quote="act now"
         )  # words of another paragraph
-    with pytest.raises(CommentError, match="300 characters or fewer"):
+    assert refused.value.field == "quote"
+    with pytest.raises(CommentError, match="300 characters or fewer") as refused:
         services.add_comment(
             author=people.member, ask=ask, body="x", paragraph_anchor=anchor, quote="zero " * 61
         )
+    assert refused.value.field == "quote"
 
 
 def test_an_earlier_versions_paragraph_is_refused(people, ask):
@@ -77,8 +83,9 @@ def test_an_earlier_versions_paragraph_is_refused(people, ask):
 
     v1_first = paragraphs(ask.versions[0].body)[0].anchor
     assert v1_first not in anchors(ask)
-    with pytest.raises(CommentError, match="not in the current version"):
+    with pytest.raises(CommentError, match="has changed in a newer version") as refused:
         services.add_comment(author=people.member, ask=ask, body="x", paragraph_anchor=v1_first)
+    assert refused.value.field == "body"
 
 
 def test_replies_take_their_parents_version_and_paragraph(people, ask):

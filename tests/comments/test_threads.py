@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from consult.asks.services import publish_version
-from consult.comments import services, threads
+from consult.comments import queries, services
 from consult.extensions import db
 from consult.text import paragraphs
 from tests import factories
@@ -145,7 +145,7 @@ def test_the_page_subscribes_to_the_live_stream(client, people, ask):
     html = login_as(client, people.member).get(f"/asks/{ask.id}").get_data(as_text=True)
     head = html.split("</head>")[0]
     assert '<script src="/static/vendor/htmx-ext-sse.min.js" defer></script>' in head
-    cursor = threads.latest_ids(ask)[0]
+    cursor = queries.latest_ids(ask.id)[0]
     assert f'hx-ext="sse" sse-connect="/asks/{ask.id}/events?last_event_id={cursor}"' in html
     tail = re.search(r'<div id="comments-tail" [^>]*></div>', html).group(0)
     assert (

@@ -1,0 +1,57 @@
+"""The ask page's request glue, shared by the blueprints that render it (asks: the page
+itself; comments: "Show more comments" and its page without JavaScript): the ask's context,
+and its discussion as this request asks for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+
+from consult.comments import services, threads
+from consult.comments.forms import CommentForm
+from consult.comments.rules import Filters, parse_id
+from consult.models import Ask, DraftVersion
+from consult.text import Paragraph
+
+
+def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:
+    """What every ask page's template needs to know about the ask and the version shown."""
+    current = ask.current_version
+    return {
+        "ask": ask,
+        "consultation": ask.consultation,
+        "current": current,
+        "version": version,
+        "is_current": version is not None
+        and current is not None
+        and version.number == current.number,
+    }
+
+
+def discussion(
+    ask: Ask, version: DraftVersion, paragraphs: list[Paragraph], *, more: bool = False
+) -> threads.Discussion:
+    """The discussion of a version's page for this request: the signed-in reader, the
+    page's query (?after=, filters; ?upto= with `more`) and, for those who may comment, the
+    form at its foot: on the whole ask, or on the paragraph chosen with "Comment on
+    paragraph N" without JavaScript (?comment_on=)."""
+    args = request.args
+    found = threads.load(
+        ask,
+        version,
+        paragraphs,
+        current_user,
+        Filters.from_args(args, [p.anchor for p in paragraphs]),
+        start=parse_id(args.get("after")) or 0,
+        more=more,
+        upto=parse_id(args.get("upto")) or 0,
+    )
+    if found.can_comment and not more:
+        paragraph = services.current_paragraph(ask, args.get("comment_on"))
+        form = CommentForm(formdata=None).use_ids("comment")
+        form.paragraph.data = paragraph.anchor if paragraph else ""
+        found.form, found.form_paragraph = form, paragraph
+    return found

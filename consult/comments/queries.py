@@ -1,0 +1,200 @@
+"""The discussion's SQL: threads, counts, ancestries and live events, each in a fixed number
+of statements whatever the number of comments (recursive CTEs, GROUP BY, nothing loaded
+lazily). No request, no viewer: callers pass the conditions `rules` builds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, Row, case, func, literal, select
+from sqlalchemy.orm import aliased, joinedload
+
+from consult.extensions import db
+from consult.models import Comment, CommentReport, CommentState, LiveEvent, Organisation
+
+PER_PAGE = 20  # top-level comments per page of threads
+
+LOAD_OPTIONS = (joinedload(Comment.author), joinedload(Comment.organisation))
+
+
+def threads(
+    conditions: Sequence[ColumnElement[bool]], start: int, upto: int, replies_upto: int | None
+) -> list[Comment]:
+    """One statement: the next page of top-level comments after `start` (up to `upto`), and
+    every reply under them (up to `replies_upto`, when given), oldest first."""
+    page = (
+        select(Comment.id)
+        .where(*conditions, Comment.id > start, Comment.id <= upto)
+        .order_by(Comment.id)
+        .limit(PER_PAGE)
+        .cte("page_roots")
+    )
+    tree = (
+        select(Comment.id.label("id"))
+        .where(Comment.id.in_(select(page.c.id)))
+        .cte("thread_tree", recursive=True)
+    )
+    reply = aliased(Comment)
+    step = select(reply.id).where(reply.parent_id == tree.c.id)
+    if replies_upto is not None:
+        step = step.where(reply.id <= replies_upto)
+    tree = tree.union_all(step)
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_(select(tree.c.id)))
+            .options(*LOAD_OPTIONS)
+            .order_by(Comment.id)
+        ).unique()
+    )
+
+
+def count_roots(
+    conditions: Sequence[ColumnElement[bool]], upto: int, boundary: int
+) -> tuple[int, int]:
+    """How many top-level comments meet the conditions (up to `upto`), and how many of them
+    come after `boundary`."""
+    total, after = db.session.execute(
+        select(
+            func.count(), func.coalesce(func.sum(case((Comment.id > boundary, 1), else_=0)), 0)
+        ).where(*conditions, Comment.id <= upto)
+    ).one()
+    return int(total), int(after)
+
+
+def latest_ids(ask_id: int) -> tuple[int, int]:
+    """The newest live event id and the newest comment id of an ask, read together."""
+    row = db.session.execute(
+        select(
+            select(func.coalesce(func.max(LiveEvent.id), 0))
+            .where(LiveEvent.ask_id == ask_id)
+            .scalar_subquery(),
+            select(func.coalesce(func.max(Comment.id), 0))
+            .where(Comment.ask_id == ask_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def paragraph_counts(ask_id: int, version_ids: list[int], anchors: list[str]) -> dict[str, int]:
+    """How many visible comments (replies included) each paragraph has, counting those made
+    on any of these versions (a version and the earlier ones)."""
+    if not anchors:
+        return {}
+    rows = db.session.execute(
+        select(Comment.paragraph_anchor, func.count())
+        .where(
+            Comment.ask_id == ask_id,
+            Comment.paragraph_anchor.in_(anchors),
+            Comment.version_id.in_(version_ids),
+            Comment.state == CommentState.VISIBLE,
+        )
+        .group_by(Comment.paragraph_anchor)
+    ).all()
+    return {anchor: count for anchor, count in rows if anchor is not None}
+
+
+def organisations(ask_id: int) -> list[tuple[int, str]]:
+    """Organisations that started a thread on the ask, by name (for the filter)."""
+    started = select(Comment.organisation_id).where(
+        Comment.ask_id == ask_id, Comment.parent_id.is_(None)
+    )
+    return [
+        (org_id, name)
+        for org_id, name in db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(started))
+            .order_by(Organisation.name)
+        ).all()
+    ]
+
+
+def report_counts(comment_ids: Iterable[int]) -> dict[int, int]:
+    """Open reports per comment."""
+    ids = list(comment_ids)
+    if not ids:
+        return {}
+    return {
+        comment_id: count
+        for comment_id, count in db.session.execute(
+            select(CommentReport.comment_id, func.count())
+            .where(CommentReport.comment_id.in_(ids), CommentReport.handled_at.is_(None))
+            .group_by(CommentReport.comment_id)
+        ).all()
+    }
+
+
+def ancestry(ids: list[int]) -> dict[int, list[int]]:
+    """For each comment id, its chain of ids up to its top-level comment (itself first),
+    in one recursive statement."""
+    chain = (
+        select(
+            Comment.id.label("start"),
+            Comment.id.label("id"),
+            Comment.parent_id.label("parent_id"),
+            literal(0).label("step"),
+        )
+        .where(Comment.id.in_(ids))
+        .cte("ancestry", recursive=True)
+    )
+    parent = aliased(Comment)
+    chain = chain.union_all(
+        select(chain.c.start, parent.id, parent.parent_id, chain.c.step + 1).where(
+            parent.id == chain.c.parent_id
+        )
+    )
+    result: dict[int, list[int]] = defaultdict(list)
+    for start, comment_id, _, _ in db.session.execute(
+        select(chain).order_by(chain.c.start, chain.c.step)
+    ).all():
+        result[start].append(comment_id)
+    return result
+
+
+def root_of(comment: Comment) -> Comment:
+    """The top-level comment of a comment's thread (one statement, however deep)."""
+    if comment.parent_id is None:
+        return comment
+    chain = ancestry([comment.id])[comment.id]
+    root = db.session.get(Comment, chain[-1])
+    if root is None:  # pragma: no cover - the chain was just read
+        raise LookupError(f"comment {chain[-1]} not found")
+    return root
+
+
+def comments_of_ask(ask_id: int, ids: Iterable[int]) -> dict[int, Comment]:
+    """These comments of the ask, by id, with their authors and organisations."""
+    return {
+        c.id: c
+        for c in db.session.scalars(
+            select(Comment)
+            .where(Comment.id.in_(list(ids)), Comment.ask_id == ask_id)
+            .options(*LOAD_OPTIONS)
+        ).unique()
+    }
+
+
+def with_replies(ids: list[int]) -> set[int]:
+    """Those of these comments that have at least one reply."""
+    if not ids:
+        return set()
+    return {
+        parent_id
+        for parent_id in db.session.scalars(
+            select(Comment.parent_id).where(Comment.parent_id.in_(ids)).distinct()
+        )
+        if parent_id is not None
+    }
+
+
+def live_events(ask_id: int, after: int, limit: int) -> Sequence[Row[int, str, int | None]]:
+    """Up to `limit` live events of the ask after the event `after`, oldest first."""
+    return db.session.execute(
+        select(LiveEvent.id, LiveEvent.name, LiveEvent.object_id)
+        .where(LiveEvent.ask_id == ask_id, LiveEvent.id > after)
+        .order_by(LiveEvent.id)
+        .limit(limit)
+    ).all()
