@@ -1,22 +1,47 @@
-# Consult: `make run` serves the demo on http://127.0.0.1:5000; `make test` runs every test.
+# Consult: `make run` serves the demo on http://127.0.0.1:$(PORT); `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium assets migrate demo clean
+# The lock: exact versions with hashes, made from pyproject's ranges by `make lock`.
+LOCK := requirements/runtime.txt
+LOCK_TEST := requirements/test.txt
+UV_VERSION := 0.13.9
+# The database that reset-demo may drop: the default one, when DATABASE_URL is unset.
+DEMO_DATABASE := instance/consult.sqlite3
+
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium assets migrate demo \
+	reset-demo lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Locked versions only (every file's hash checked), then Consult itself without dependencies,
+# built by the locked setuptools.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK_TEST) $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_TEST)
 	touch $@
+
+# Remake the lock from pyproject.toml: versions already locked stay while they still fit;
+# `make lock UPGRADE=1` moves everything to the newest versions the ranges allow.
+# uv resolves one lock for every platform and Python from 3.11 (markers kept); pip installs it.
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+
+lock: $(BIN)/uv
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command 'make lock' \
+		pyproject.toml requirements/build.in --extra test -o $(LOCK_TEST)
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command 'make lock' \
+		pyproject.toml requirements/build.in -c $(LOCK_TEST) -o $(LOCK)
 
 install: $(VENV)/.installed
 
@@ -29,7 +54,18 @@ demo: migrate
 	$(BIN)/flask consult seed-demo
 
 run: demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Start again from the demo: drop the default SQLite database, migrate, load the demo.
+reset-demo: install
+	@if [ -n "$$DATABASE_URL" ] && [ "$$DATABASE_URL" != "sqlite:///$(CURDIR)/$(DEMO_DATABASE)" ]; then \
+		echo "reset-demo only resets the demo's SQLite database ($(DEMO_DATABASE))."; \
+		echo "DATABASE_URL points at another database, which is left alone. Unset it to reset the demo."; \
+		exit 1; \
+	fi
+	rm -f $(DEMO_DATABASE) $(DEMO_DATABASE)-wal $(DEMO_DATABASE)-shm
+	$(BIN)/flask db upgrade
+	$(BIN)/flask consult seed-demo
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
 chromium:

@@ -11,6 +11,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from consult import config as config_module
@@ -48,6 +49,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     logging.basicConfig(level=logging.INFO)
+    # Behind a reverse proxy, the client's address, scheme and host come from X-Forwarded-*
+    # (request.remote_addr is then the client's), believing only the trusted proxies' hops.
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Flask documents wrapping wsgi_app in middleware; mypy sees it as assigning a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
 
     _configure_templates(app)
     _configure_extensions(app)

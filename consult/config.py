@@ -65,6 +65,9 @@ def from_environment(
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Consult <consult@localhost>",
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
+        # How many reverse proxies in front of the app to believe: each appends the address it
+        # saw to X-Forwarded-For. 0 (the default) believes none: the app faces clients itself.
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT") or 0),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "SESSION_COOKIE_NAME": env.get("SESSION_COOKIE_NAME") or "consult_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -173,6 +173,7 @@ _BUILD_KEYS = (
     "RATELIMIT_ENABLED",
     "REDIS_URL",
     "SECRET_KEY",
+    "TRUSTED_PROXY_COUNT",
 )
 _apps: dict[tuple, tuple[Flask, dict]] = {}
 

@@ -15,7 +15,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -105,7 +104,8 @@ def _posted_email_key() -> str:
 
 
 def _remote_address_key() -> str:
-    return "address:" + (get_remote_address() or "unknown")
+    """The client's address (set from X-Forwarded-For by ProxyFix behind trusted proxies)."""
+    return "address:" + (request.remote_addr or "unknown")
 
 
 def _person_key() -> str:
