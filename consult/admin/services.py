@@ -7,7 +7,7 @@ set_user_active).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Select, false, func, select, true
@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 
 from consult import audit
 from consult.extensions import db
-from consult.filters import LONDON
 from consult.models import (
     AccountToken,
     AuditEvent,
@@ -25,6 +24,7 @@ from consult.models import (
     TokenPurpose,
     User,
 )
+from consult.uktime import london_midnight
 
 ORGANISATION_FIELDS = ("name", "kind", "website", "active")
 DUPLICATE_NAME = "An organisation with this name already exists"
@@ -276,11 +276,6 @@ def distinct_object_types() -> list[str]:
     )
 
 
-def _london_midnight(day: date) -> datetime:
-    """The UTC instant at which this day starts in the UK."""
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
-
-
 def audit_statement(
     *,
     action: str | None = None,
@@ -308,9 +303,9 @@ def audit_statement(
         )
         stmt = stmt.where(AuditEvent.actor_id.in_(actor_ids))
     if date_from is not None:
-        stmt = stmt.where(AuditEvent.created_at >= _london_midnight(date_from))
+        stmt = stmt.where(AuditEvent.created_at >= london_midnight(date_from))
     if date_to is not None:
-        stmt = stmt.where(AuditEvent.created_at < _london_midnight(date_to + timedelta(days=1)))
+        stmt = stmt.where(AuditEvent.created_at < london_midnight(date_to + timedelta(days=1)))
     return stmt
 
 

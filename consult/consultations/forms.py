@@ -15,8 +15,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from consult.consultations.services import NonexistentLocalTime, london_to_utc, utc_to_london
 from consult.forms import UKDateField
+from consult.uktime import NonexistentLocalTime, london_to_utc, utc_to_london
 
 _TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 _WHOLE = re.compile(r"[+-]?[0-9]+")

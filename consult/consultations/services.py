@@ -1,18 +1,17 @@
-"""Consultations: UK-time conversion, the dashboard's queries, creating and editing rounds.
+"""Consultations: the dashboard's queries, creating and editing rounds.
 
 Services change state, flush and record the audit event; they never commit.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult import audit
 from consult.extensions import db
-from consult.filters import LONDON
 from consult.models import (
     Ask,
     Consultation,
@@ -39,10 +38,6 @@ class ConsultationError(ValueError):
     """A change to a consultation that cannot be made; the message is for the user."""
 
 
-class NonexistentLocalTime(ValueError):
-    """A wall-clock time skipped in the UK when the clocks go forward."""
-
-
 # Taking part ------------------------------------------------------------------------------
 
 
@@ -67,27 +62,6 @@ def member_organisations_statement() -> Select:
 def member_organisations() -> list[Organisation]:
     """Every active member organisation (see member_organisations_statement)."""
     return list(db.session.scalars(member_organisations_statement()))
-
-
-# UK time --------------------------------------------------------------------------------
-
-
-def london_to_utc(day: date, at: time) -> datetime:
-    """A date and time on a UK wall clock, as an aware UTC datetime.
-
-    A time that happens twice (when the clocks go back) means the first, in summer time;
-    a time that never happens (when the clocks go forward) raises NonexistentLocalTime.
-    """
-    local = datetime.combine(day, at, tzinfo=LONDON)
-    moment = local.astimezone(UTC)
-    if moment.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NonexistentLocalTime(f"{day} {at} does not exist in the UK")
-    return moment
-
-
-def utc_to_london(moment: datetime) -> datetime:
-    """An aware datetime, on the UK wall clock."""
-    return moment.astimezone(LONDON)
 
 
 # Reading --------------------------------------------------------------------------------
