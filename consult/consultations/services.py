@@ -5,6 +5,7 @@ Services change state, flush and record the audit event; they never commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -38,6 +39,10 @@ class ConsultationError(ValueError):
     """A change to a consultation that cannot be made; the message is for the user."""
 
 
+class ParticipantError(ConsultationError):
+    """A list of organisations taking part that cannot be used; the message is for the user."""
+
+
 # Taking part ------------------------------------------------------------------------------
 
 
@@ -62,6 +67,79 @@ def member_organisations_statement() -> Select:
 def member_organisations() -> list[Organisation]:
     """Every active member organisation (see member_organisations_statement)."""
     return list(db.session.scalars(member_organisations_statement()))
+
+
+def participating_organisations(consultation: Consultation) -> list[Organisation]:
+    """The organisations taking part in a consultation, by name."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .join(Participant, Participant.organisation_id == Organisation.id)
+            .where(Participant.consultation_id == consultation.id)
+            .order_by(func.lower(Organisation.name), Organisation.id)
+        )
+    )
+
+
+def organisations_with_ids(ids: Iterable[int]) -> list[Organisation]:
+    """The organisations with these ids, refusing any id that names none."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    found = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(wanted))))
+    if len(found) != len(wanted):
+        raise ParticipantError("Select organisations from the list")
+    return found
+
+
+def _why_not_taking_part(organisation: Organisation) -> str:
+    """Why an organisation that is not an active member organisation cannot take part."""
+    roles = set(
+        db.session.scalars(
+            select(User.role).where(User.organisation_id == organisation.id).distinct()
+        )
+    )
+    if not organisation.active:
+        return f"{organisation.name} has been deactivated, so it cannot take part"
+    if Role.SECRETARIAT in roles:
+        return f"{organisation.name} is the secretariat's own organisation, so it cannot take part"
+    if Role.OBSERVER in roles:
+        return f"{organisation.name} is an observer's organisation, so it cannot take part"
+    return f"{organisation.name} has no members yet, so it cannot take part"
+
+
+def set_participants(
+    *, actor: User, consultation: Consultation, organisations: Iterable[Organisation]
+) -> bool:
+    """Choose which member organisations take part (the quorum's denominator).
+
+    Refuses none at all, the secretariat's own organisation, an observer's and a deactivated
+    one (ParticipantError). Returns False, recording nothing, if the list is unchanged.
+    """
+    wanted = {organisation.id: organisation for organisation in organisations}
+    if not wanted:
+        raise ParticipantError("Select at least one organisation to take part")
+    eligible = {organisation.id for organisation in member_organisations()}
+    for organisation in sorted(wanted.values(), key=lambda o: (o.name.lower(), o.id)):
+        if organisation.id not in eligible:
+            raise ParticipantError(_why_not_taking_part(organisation))
+    before = sorted(p.organisation_id for p in consultation.participants)
+    after = sorted(wanted)
+    if before == after:
+        return False
+    kept = [p for p in consultation.participants if p.organisation_id in wanted]
+    taking_part = set(before)
+    added = [Participant(organisation_id=i) for i in after if i not in taking_part]
+    consultation.participants = kept + added  # delete-orphan removes the others
+    db.session.flush()
+    audit.record(
+        actor,
+        "consultation.participants",
+        consultation,
+        before={"participants": before},
+        after={"participants": after},
+    )
+    return True
 
 
 # Reading --------------------------------------------------------------------------------
