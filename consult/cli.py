@@ -11,14 +11,13 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from consult import audit
-from consult.auth.services import hash_password, user_by_email
+from consult.admin import services as admin_services
+from consult.auth import services as accounts
 from consult.demo import database_is_empty, load_demo
 from consult.extensions import db
-from consult.models import Organisation, OrganisationKind, Role, User
+from consult.models import OrganisationKind, Role
 
 consult_cli = AppGroup("consult", help="Manage Consult.")
 
@@ -34,33 +33,20 @@ consult_cli = AppGroup("consult", help="Manage Consult.")
 )
 @click.option("--website", default=None, help="The organisation's website (http or https).")
 def create_org(name: str, kind: str, website: str | None) -> None:
-    """Create an organisation."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise click.BadParameter("must be 1 to 200 characters", param_hint="NAME")
-    if website and not website.startswith(("http://", "https://")):
-        raise click.BadParameter("must start with http:// or https://", param_hint="--website")
-    if db.session.scalar(select(Organisation).where(Organisation.name == name)):
-        raise click.ClickException(f"An organisation called {name!r} already exists.")
-    org = Organisation(name=name, kind=OrganisationKind(kind), website=website)
-    db.session.add(org)
-    db.session.flush()
-    audit.record(
-        None,
-        "organisation.create",
-        org,
-        after=audit.snapshot(org, "name", "kind", "website", "active"),
-    )
-    db.session.commit()
+    """Create an organisation (the same checks and audit entry as the web page)."""
+    try:
+        org = admin_services.create_organisation(actor=None, name=name, kind=kind, website=website)
+        db.session.commit()
+    except admin_services.AdminError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
     click.echo(f"Created organisation {org.id}: {org.name}")
 
 
 @consult_cli.command("create-user")
 @click.option("--email", required=True, help="Their email address (they sign in with it).")
 @click.option("--name", required=True, help="Their full name.")
-@click.option(
-    "--organisation", "organisation_name", required=True, help="The organisation's exact name."
-)
+@click.option("--organisation", "organisation_name", required=True, help="The organisation's name.")
 @click.option(
     "--role", type=click.Choice([r.value for r in Role]), default="member", show_default=True
 )
@@ -69,38 +55,29 @@ def create_user(
     email: str, name: str, organisation_name: str, role: str, password_stdin: bool
 ) -> None:
     """Create a person who can sign in at once (the password is prompted for, or read from stdin)."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise click.BadParameter("is not an email address", param_hint="--email")
-    if not name.strip() or len(name) > 200:
-        raise click.BadParameter("must be 1 to 200 characters", param_hint="--name")
-    org = db.session.scalar(select(Organisation).where(Organisation.name == organisation_name))
+    # Checked again by the service; checked here too so as not to ask for a password in vain.
+    if not accounts.is_email_address(email.strip().lower()):
+        raise click.ClickException(accounts.EMAIL_FORMAT)
+    org = admin_services.organisation_by_name(organisation_name)
     if org is None:
         raise click.ClickException(f"There is no organisation called {organisation_name!r}.")
-    if user_by_email(email) is not None:
-        raise click.ClickException(f"A person with the email address {email} already exists.")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise click.ClickException("The password must be 10 characters or more.")
-    user = User(
-        email=email,
-        name=name.strip(),
-        organisation=org,
-        role=Role(role),
-        password_hash=hash_password(password),
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record(
-        None,
-        "user.create",
-        user,
-        after=audit.snapshot(user, "email", "name", "organisation_id", "role", "active"),
-    )
-    db.session.commit()
+    try:
+        user = accounts.create_user(
+            actor=None,
+            email=email,
+            name=name,
+            organisation=org,
+            role=Role(role),
+            password=password,
+        )
+        db.session.commit()
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role.value} {user.email} in {org.name}")
 
 
@@ -129,6 +106,8 @@ def backup(path: Path) -> None:
     if path.exists():
         raise click.ClickException(f"{path} already exists; choose a new file name.")
     if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise click.ClickException("An in-memory SQLite database cannot be backed up.")
         source = sqlite3.connect(url.database)
         target = sqlite3.connect(path)
         try:

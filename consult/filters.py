@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from consult import permissions
 from consult.models import utcnow
-
-LONDON = ZoneInfo("Europe/London")
+from consult.uktime import LONDON
 
 
 def london(value: datetime | None) -> datetime | None:

@@ -47,6 +47,17 @@ def can_read_ask(user: Any, ask: Ask) -> bool:
     return can_read_consultation(user, ask.consultation)
 
 
+def can_see_participants(user: Any) -> bool:
+    """See which organisations take part in a consultation: members and the secretariat."""
+    return can_take_part(user)
+
+
+def can_change_participants(user: Any, consultation: Consultation) -> bool:
+    """Choose which organisations take part: the secretariat, until the consultation's
+    outcome is published."""
+    return is_secretariat(user) and consultation.state != ConsultationState.PUBLISHED
+
+
 def can_edit_drafts(user: Any) -> bool:
     """Write and publish draft versions, and create or reorder asks."""
     return is_secretariat(user)

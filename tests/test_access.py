@@ -56,6 +56,19 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "consultations.show", "/consultations/{consultation}", SIGNED_IN_ONLY),
     ("GET", "consultations.edit", "/consultations/{consultation}/edit", SECRETARIAT_PAGE),
     ("POST", "consultations.edit", "/consultations/{consultation}/edit", SECRETARIAT_FORM),
+    # An empty form chooses no organisation at all: refused (422) for the secretariat.
+    (
+        "GET",
+        "consultations.participants",
+        "/consultations/{consultation}/organisations",
+        SECRETARIAT_PAGE,
+    ),
+    (
+        "POST",
+        "consultations.participants",
+        "/consultations/{consultation}/organisations",
+        SECRETARIAT_FORM,
+    ),
     # asks
     ("GET", "asks.create", "/consultations/{consultation}/asks/new", SECRETARIAT_PAGE),
     ("POST", "asks.create", "/consultations/{consultation}/asks/new", SECRETARIAT_FORM),

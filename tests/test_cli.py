@@ -6,9 +6,13 @@ import sqlite3
 
 from sqlalchemy import func, select
 
+from consult.admin import services as admin_services
+from consult.auth import services as accounts
+from consult.auth.services import PASSWORD_MIN_LENGTH
 from consult.extensions import db
 from consult.models import Ask, AuditEvent, DraftVersion, Organisation, Role, User
 from tests import factories
+from tests.conftest import login_as
 
 
 def test_create_org(runner):
@@ -122,3 +126,102 @@ def test_backup_copies_the_database(runner, app, tmp_path, backend):
     else:
         assert target.read_bytes().startswith(b"PGDMP")
     assert runner.invoke(args=["consult", "backup", str(target)]).exit_code != 0
+
+
+def test_create_org_refuses_a_name_differing_only_in_case(runner):
+    """The same case-insensitive duplicate check as the web page, with its message."""
+    factories.organisation(name="Green Futures Alliance")
+    db.session.commit()
+    result = runner.invoke(args=["consult", "create-org", "  green FUTURES alliance "])
+    assert result.exit_code != 0
+    assert admin_services.DUPLICATE_NAME in result.output
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+def _create_user(runner, password: str, email: str = "new@example.org"):
+    return runner.invoke(
+        args=[
+            "consult",
+            "create-user",
+            "--email",
+            email,
+            "--name",
+            "New Person",
+            "--organisation",
+            "org",  # organisation names are matched ignoring case
+            "--password-stdin",
+        ],
+        input=password + "\n",
+    )
+
+
+def test_create_user_has_the_web_forms_minimum_password_length(runner):
+    factories.organisation(name="Org")
+    db.session.commit()
+    too_short = "p" * (accounts.PASSWORD_MIN_LENGTH - 1)
+    result = _create_user(runner, too_short)
+    assert result.exit_code != 0
+    # Word for word what the web forms say about the same password.
+    assert accounts.password_problem(too_short) in result.output
+    assert f"Password must be {PASSWORD_MIN_LENGTH} characters or more" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    result = _create_user(runner, "p" * accounts.PASSWORD_MIN_LENGTH)
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_create_user_refuses_the_email_address_as_password_like_the_web(runner):
+    factories.organisation(name="Org")
+    db.session.commit()
+    result = _create_user(runner, "New@Example.org")
+    assert result.exit_code != 0
+    assert "Password must not be the same as your email address" in result.output
+
+
+def test_the_cli_records_the_same_audit_entries_as_the_web(runner, client):
+    secretariat = factories.user(Role.SECRETARIAT, factories.organisation(name="Secretariat"))
+    factories.organisation(name="Org")
+    db.session.commit()
+    login_as(client, secretariat)
+    response = client.post(
+        "/admin/organisations/new",
+        data={"name": "From the web", "kind": "ngo", "website": "https://web.example"},
+    )
+    assert response.status_code == 303
+    result = runner.invoke(
+        args=[
+            "consult",
+            "create-org",
+            "From the CLI",
+            "--kind",
+            "ngo",
+            "--website",
+            "https://cli.example",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    web, cli = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "organisation").order_by(AuditEvent.id)
+    ).all()
+    assert web.action == cli.action == "organisation.create"
+    assert web.after.keys() == cli.after.keys()
+    assert (web.actor_id, cli.actor_id) == (secretariat.id, None)
+
+    # A person created at the command line: the service's entry, with the same fields as an
+    # invitation from the web records.
+    assert _create_user(runner, "a long enough password").exit_code == 0
+    invited = accounts.invite(
+        actor=secretariat,
+        email="invited@example.org",
+        name="Invited",
+        organisation=db.session.scalar(select(Organisation).where(Organisation.name == "Org")),
+        role=Role.MEMBER,
+    )
+    created = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create"))
+    [invitation] = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "user.invite", AuditEvent.object_id == invited.id
+        )
+    ).all()
+    assert created.actor_id is None
+    assert created.after.keys() == invitation.after.keys() == set(accounts.USER_FIELDS)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
@@ -14,13 +11,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from consult.admin.services import OrganisationStatus, PersonStatus
+from consult.admin.services import (
+    OrganisationStatus,
+    PersonStatus,
+    plain_text_problem,
+    website_problem,
+)
+from consult.auth.forms import EmailAddress
+from consult.auth.services import EMAIL_FORMAT
 from consult.forms import UKDateField
 from consult.models import OrganisationKind, Role
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _strip(value):
@@ -31,31 +33,18 @@ def plain_text(what: str):
     """Refuse control characters and the angle brackets of HTML in a one-line text field."""
 
     def check(form, field) -> None:
-        value = field.data or ""
-        if _CONTROL.search(value):
-            raise ValidationError(f"{what} must not include control characters")
-        if "<" in value or ">" in value:
-            raise ValidationError(f"{what} must not include the characters < or >")
+        problem = plain_text_problem(what, field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
     return check
 
 
 def web_address(form, field) -> None:
     """An absolute http or https address, without spaces, quotes or angle brackets."""
-    value = field.data or ""
-    if not value:
-        return
-    parts = urlsplit(value)
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or re.search(r"[\s<>\"'`\\]", value)
-        or _CONTROL.search(value)
-    ):
-        raise ValidationError(
-            "Enter a website address starting with https:// or http://, "
-            "like https://www.example.org"
-        )
+    problem = website_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -124,7 +113,7 @@ class InviteForm(FlaskForm):
         validators=[
             DataRequired("Enter their email address"),
             Length(max=254, message="Email address must be 254 characters or fewer"),
-            Email("Enter an email address in the correct format, like name@example.org"),
+            EmailAddress(EMAIL_FORMAT),
         ],
     )
     name = StringField(

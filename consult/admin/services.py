@@ -7,15 +7,17 @@ set_user_active).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import re
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from sqlalchemy import Select, false, func, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from consult import audit
 from consult.extensions import db
-from consult.filters import LONDON
 from consult.models import (
     AccountToken,
     AuditEvent,
@@ -25,13 +27,24 @@ from consult.models import (
     TokenPurpose,
     User,
 )
+from consult.uktime import london_midnight
 
 ORGANISATION_FIELDS = ("name", "kind", "website", "active")
 DUPLICATE_NAME = "An organisation with this name already exists"
+NAME_MAX_LENGTH = 200  # Organisation.name
+WEBSITE_MAX_LENGTH = 500  # Organisation.website
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AdminError(ValueError):
-    """An administrative change that cannot be carried out; the message is for the user."""
+    """An administrative change that cannot be carried out; the message is for the user.
+
+    `field` names the form field it belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class PersonStatus(StrEnum):
@@ -56,6 +69,72 @@ class OrganisationStatus(StrEnum):
 # Organisations ----------------------------------------------------------------------------
 
 
+def plain_text_problem(what: str, value: str) -> str | None:
+    """What is wrong with a one-line text (control characters, HTML's angle brackets)."""
+    if _CONTROL.search(value):
+        return f"{what} must not include control characters"
+    if "<" in value or ">" in value:
+        return f"{what} must not include the characters < or >"
+    return None
+
+
+def website_problem(value: str) -> str | None:
+    """What is wrong with a website: it must be an absolute http or https address, without
+    spaces, quotes or angle brackets."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"[\s<>\"'`\\]", value)
+        or _CONTROL.search(value)
+    ):
+        return (
+            "Enter a website address starting with https:// or http://, "
+            "like https://www.example.org"
+        )
+    return None
+
+
+def _checked_details(
+    name: str, kind: OrganisationKind | str, website: str | None, *, exclude: Organisation | None
+) -> tuple[str, OrganisationKind, str | None]:
+    """An organisation's details, tidied, or AdminError naming the field at fault."""
+    name = name.strip()
+    website = (website or "").strip() or None
+    if not name:
+        raise AdminError("Enter the organisation's name", field="name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise AdminError(f"Name must be {NAME_MAX_LENGTH} characters or fewer", field="name")
+    problem = plain_text_problem("Name", name)
+    if problem:
+        raise AdminError(problem, field="name")
+    try:
+        kind = OrganisationKind(kind)
+    except ValueError:
+        raise AdminError("Select the kind of organisation", field="kind") from None
+    problem = website_problem(website or "")
+    if website and len(website) > WEBSITE_MAX_LENGTH:
+        problem = f"Website must be {WEBSITE_MAX_LENGTH} characters or fewer"
+    if problem:
+        raise AdminError(problem, field="website")
+    if organisation_name_taken(name, exclude=exclude):
+        raise AdminError(DUPLICATE_NAME, field="name")
+    return name, kind, website
+
+
+def _save(organisation: Organisation) -> None:
+    """Flush an organisation's new details. The unique index on the lower-cased name refuses
+    a name taken at the same moment, after organisation_name_taken said it was free (a race):
+    that is the same refusal, and the caller rolls back as for any AdminError."""
+    db.session.add(organisation)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AdminError(DUPLICATE_NAME, field="name") from None
+
+
 def organisation_name_taken(name: str, *, exclude: Organisation | None = None) -> bool:
     """True if another organisation already has this name, ignoring case and spaces."""
     stmt = select(Organisation.id).where(func.lower(Organisation.name) == name.strip().lower())
@@ -65,17 +144,12 @@ def organisation_name_taken(name: str, *, exclude: Organisation | None = None) -
 
 
 def create_organisation(
-    *, actor: User, name: str, kind: OrganisationKind | str, website: str | None = None
+    *, actor: User | None, name: str, kind: OrganisationKind | str, website: str | None = None
 ) -> Organisation:
-    """Add an organisation, refusing a name that is already taken."""
-    name = name.strip()
-    if organisation_name_taken(name):
-        raise AdminError(DUPLICATE_NAME)
-    organisation = Organisation(
-        name=name, kind=OrganisationKind(kind), website=(website or "").strip() or None, active=True
-    )
-    db.session.add(organisation)
-    db.session.flush()
+    """Add an organisation, refusing a name already taken (ignoring case) and bad details."""
+    name, kind, website = _checked_details(name, kind, website, exclude=None)
+    organisation = Organisation(name=name, kind=kind, website=website, active=True)
+    _save(organisation)
     audit.record(
         actor,
         "organisation.create",
@@ -94,23 +168,17 @@ def update_organisation(
     website: str | None,
 ) -> bool:
     """Change an organisation's details; returns False (and records nothing) if none changed."""
-    name = name.strip()
-    if organisation_name_taken(name, exclude=organisation):
-        raise AdminError(DUPLICATE_NAME)
-    wanted = {
-        "name": name,
-        "kind": OrganisationKind(kind).value,
-        "website": (website or "").strip() or None,
-    }
+    name, kind, website = _checked_details(name, kind, website, exclude=organisation)
+    wanted: dict[str, str | None] = {"name": name, "kind": kind.value, "website": website}
     current = audit.snapshot(organisation, *wanted)
     changed = [field for field, value in wanted.items() if current[field] != value]
     if not changed:
         return False
     before = {field: current[field] for field in changed}
-    organisation.name = wanted["name"]
-    organisation.kind = OrganisationKind(wanted["kind"])
-    organisation.website = wanted["website"]
-    db.session.flush()
+    organisation.name = name
+    organisation.kind = kind
+    organisation.website = website
+    _save(organisation)
     audit.record(
         actor,
         "organisation.update",
@@ -182,6 +250,13 @@ def active_people_count(organisation: Organisation) -> int:
             )
         )
         or 0
+    )
+
+
+def organisation_by_name(name: str) -> Organisation | None:
+    """The organisation with this name, ignoring case and surrounding spaces."""
+    return db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
     )
 
 
@@ -276,11 +351,6 @@ def distinct_object_types() -> list[str]:
     )
 
 
-def _london_midnight(day: date) -> datetime:
-    """The UTC instant at which this day starts in the UK."""
-    return datetime.combine(day, time.min, tzinfo=LONDON).astimezone(UTC)
-
-
 def audit_statement(
     *,
     action: str | None = None,
@@ -308,9 +378,9 @@ def audit_statement(
         )
         stmt = stmt.where(AuditEvent.actor_id.in_(actor_ids))
     if date_from is not None:
-        stmt = stmt.where(AuditEvent.created_at >= _london_midnight(date_from))
+        stmt = stmt.where(AuditEvent.created_at >= london_midnight(date_from))
     if date_to is not None:
-        stmt = stmt.where(AuditEvent.created_at < _london_midnight(date_to + timedelta(days=1)))
+        stmt = stmt.where(AuditEvent.created_at < london_midnight(date_to + timedelta(days=1)))
     return stmt
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
+from flask import Blueprint, flash, request, url_for
+from flask_login import current_user
 
 from consult import permissions
 from consult.admin import services
@@ -28,6 +27,7 @@ from consult.auth import services as accounts
 from consult.auth.services import AccountError
 from consult.extensions import db
 from consult.htmx import redirect_to, render
+from consult.loading import load, require
 from consult.models import AuditEvent, Organisation, Role, User
 from consult.pagination import paginate, pagination_params
 
@@ -39,11 +39,9 @@ EVENTS_PER_PAGE = 50
 
 
 @bp.before_request
-@login_required
 def require_secretariat() -> None:
-    """Sign-in first (login_required), then the secretariat only."""
-    if not permissions.can_administer(current_user):
-        abort(403)
+    """The secretariat only: anonymous visitors are sent to sign in, anyone else gets 403."""
+    require(permissions.can_administer)
 
 
 @bp.context_processor
@@ -135,10 +133,7 @@ def create_organisation():
             db.session.commit()
         except services.AdminError as error:
             db.session.rollback()
-            form.name.errors.append(str(error))
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(services.DUPLICATE_NAME)
+            _show_error(form, error)
         else:
             flash(f"{organisation.name} added", "success")
             return redirect_to(url_for("admin.organisation", organisation_id=organisation.id))
@@ -150,10 +145,15 @@ def create_organisation():
     )
 
 
+def _show_error(form: OrganisationForm, error: services.AdminError) -> None:
+    """Put a service's refusal on the form field it names (the name, when none)."""
+    getattr(form, error.field or "name", form.name).errors.append(str(error))
+
+
 @bp.get("/organisations/<int:organisation_id>")
 def organisation(organisation_id: int):
     """An organisation's details and its people."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = load(Organisation, organisation_id)
     return render(
         "admin/organisation.html",
         organisation=organisation,
@@ -164,7 +164,7 @@ def organisation(organisation_id: int):
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 def edit_organisation(organisation_id: int):
     """Change an organisation's name, kind or website."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = load(Organisation, organisation_id)
     # On POST only what was sent counts: a missing field is an error, not "unchanged".
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if form.validate_on_submit():
@@ -179,10 +179,7 @@ def edit_organisation(organisation_id: int):
             db.session.commit()
         except services.AdminError as error:
             db.session.rollback()
-            form.name.errors.append(str(error))
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(services.DUPLICATE_NAME)
+            _show_error(form, error)
         else:
             flash(
                 "Organisation details saved" if changed else "Nothing was changed",
@@ -200,7 +197,7 @@ def edit_organisation(organisation_id: int):
 @bp.route("/organisations/<int:organisation_id>/deactivate", methods=["GET", "POST"])
 def deactivate_organisation(organisation_id: int):
     """Confirm, then deactivate an organisation, signing all its people out."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = load(Organisation, organisation_id)
     if request.method == "POST":
         try:
             signed_out = services.set_organisation_active(
@@ -227,7 +224,7 @@ def deactivate_organisation(organisation_id: int):
 @bp.post("/organisations/<int:organisation_id>/reactivate")
 def reactivate_organisation(organisation_id: int):
     """Reactivate an organisation; its people can sign in again."""
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = load(Organisation, organisation_id)
     try:
         services.set_organisation_active(actor=current_user, organisation=organisation, active=True)
         db.session.commit()
@@ -277,7 +274,7 @@ def invite_person():
         form.role.data = Role.MEMBER.value
     form.set_organisations(services.active_organisations())
     if form.validate_on_submit():
-        organisation = db.session.get(Organisation, int(form.organisation_id.data))
+        organisation = load(Organisation, int(form.organisation_id.data))
         try:
             person = accounts.invite(
                 actor=current_user,
@@ -290,9 +287,6 @@ def invite_person():
         except AccountError as error:
             db.session.rollback()
             form.email.errors.append(str(error))
-        except IntegrityError:
-            db.session.rollback()
-            form.email.errors.append("A person with this email address already has an account.")
         else:
             flash(f"Invitation sent to {person.email}", "success")
             return redirect_to(url_for("admin.person", user_id=person.id))
@@ -302,7 +296,7 @@ def invite_person():
 @bp.get("/people/<int:user_id>")
 def person(user_id: int):
     """A person's account: details, actions, and recent audit events."""
-    person = db.get_or_404(User, user_id)
+    person = load(User, user_id)
     return render(
         "admin/person.html",
         person=person,
@@ -315,7 +309,7 @@ def person(user_id: int):
 @bp.post("/people/<int:user_id>/resend-invitation")
 def resend_invitation(user_id: int):
     """Send a new invitation link; earlier links stop working."""
-    person = db.get_or_404(User, user_id)
+    person = load(User, user_id)
     try:
         accounts.resend_invitation(actor=current_user, user=person)
         db.session.commit()
@@ -330,20 +324,22 @@ def resend_invitation(user_id: int):
 @bp.route("/people/<int:user_id>/role", methods=["GET", "POST"])
 def change_role(user_id: int):
     """Give a person a different role; they are signed out so it takes effect at once."""
-    person = db.get_or_404(User, user_id)
+    person = load(User, user_id)
     form = ChangeRoleForm(data={"role": person.role.value} if request.method == "GET" else None)
     if form.validate_on_submit():
-        if form.role.data == person.role.value:
-            flash("Nothing was changed", "info")
-            return redirect_to(url_for("admin.person", user_id=person.id))
         try:
-            accounts.change_role(actor=current_user, user=person, role=Role(form.role.data))
+            changed = accounts.change_role(
+                actor=current_user, user=person, role=Role(form.role.data)
+            )
             db.session.commit()
         except AccountError as error:
             db.session.rollback()
             form.role.errors.append(str(error))
         else:
-            flash(f"{person.name} is now {person.role.label.lower()}", "success")
+            if changed:
+                flash(f"{person.name} is now {person.role.label.lower()}", "success")
+            else:
+                flash("Nothing was changed", "info")
             return redirect_to(url_for("admin.person", user_id=person.id))
     return render(
         "admin/change_role.html", form=form, person=person, status=422 if form.errors else 200
@@ -353,11 +349,9 @@ def change_role(user_id: int):
 @bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])
 def deactivate_person(user_id: int):
     """Confirm, then deactivate a person, signing them out everywhere."""
-    person = db.get_or_404(User, user_id)
+    person = load(User, user_id)
     if request.method == "POST":
         try:
-            if not person.active:
-                raise AccountError("This person is already deactivated.")
             accounts.set_user_active(actor=current_user, user=person, active=False)
             db.session.commit()
         except AccountError as error:
@@ -372,10 +366,8 @@ def deactivate_person(user_id: int):
 @bp.post("/people/<int:user_id>/reactivate")
 def reactivate_person(user_id: int):
     """Reactivate a person's account."""
-    person = db.get_or_404(User, user_id)
+    person = load(User, user_id)
     try:
-        if person.active:
-            raise AccountError("This person's account is already active.")
         accounts.set_user_active(actor=current_user, user=person, active=True)
         db.session.commit()
     except AccountError as error:

@@ -6,6 +6,7 @@ Services change state, flush and record the audit event; they never commit.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from consult import audit
 from consult.extensions import db
@@ -18,6 +19,19 @@ LOCKED_STATES = {AskState.AGREED: "agreed", AskState.PUBLISHED: "published"}
 
 class AskError(ValueError):
     """A change to an ask that cannot be made; the message is for the user."""
+
+
+class VersionConflict(AskError):
+    """Someone else published a version since the writer's (or at the same moment)."""
+
+    def __init__(
+        self,
+        message: str = (
+            "Someone else published a version at the same time. "
+            "Check the latest version and try again."
+        ),
+    ) -> None:
+        super().__init__(message)
 
 
 def normalise_wording(body: str) -> str:
@@ -123,18 +137,23 @@ def check_can_publish(ask: Ask) -> None:
         )
 
 
-def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> DraftVersion:
+def publish_version(
+    *, actor: User, ask: Ask, body: str, change_note: str, based_on: int | None = None
+) -> DraftVersion:
     """Publish wording as the ask's next version (v1 moves the ask into review).
 
-    The number is the latest plus one; if another request takes the same number first,
-    the unique constraint on (ask_id, number) makes the flush raise IntegrityError,
-    which the caller turns into "try again".
+    based_on is the number of the latest version the writer saw (0 for none; None not to
+    check): if another has been published since, VersionConflict. The number is the latest
+    plus one; if another request takes the same number first, the unique constraint on
+    (ask_id, number) refuses it, and that is a VersionConflict too (the caller rolls back).
     """
+    number = latest_number(ask)
+    if based_on is not None and based_on != number:
+        raise VersionConflict()
     check_can_publish(ask)
     body = normalise_wording(body)
     if not body.strip():
         raise AskError("Enter the wording")
-    number = latest_number(ask)
     if number:
         current = db.session.scalar(
             select(DraftVersion).where(DraftVersion.ask_id == ask.id, DraftVersion.number == number)
@@ -152,7 +171,10 @@ def publish_version(*, actor: User, ask: Ask, body: str, change_note: str) -> Dr
         author_id=actor.id,
     )
     db.session.add(version)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise VersionConflict() from None
     before = audit.snapshot(ask, "state")
     if ask.state == AskState.DRAFTING:
         ask.state = AskState.IN_REVIEW

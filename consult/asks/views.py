@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from consult import permissions, text
@@ -24,9 +23,6 @@ from consult.pagination import paginate, pagination_params
 bp = Blueprint("asks", __name__)
 
 VERSIONS_PER_PAGE = 50
-CONFLICT = (
-    "Someone else published a version at the same time. Check the latest version and try again."
-)
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
 
@@ -276,24 +272,21 @@ def new_version(ask_id: int):
     if not publishing:
         return page(200, preview=_preview(ask, form.body.data), fragment=fragment)
 
-    latest = services.latest_number(ask)
-    if form.based_on_number is not None and form.based_on_number != latest:
-        form.based_on.data = str(latest)
-        return page(409, preview=_preview(ask, form.body.data), conflict=CONFLICT)
     try:
         published = services.publish_version(
             actor=current_user,
             ask=ask,
             body=form.body.data,
             change_note=form.change_note.data or "",
+            based_on=form.based_on_number,
         )
+    except services.VersionConflict as conflict:
+        db.session.rollback()
+        form.based_on.data = str(services.latest_number(ask))  # now compared with the latest
+        return page(409, preview=_preview(ask, form.body.data), conflict=str(conflict))
     except services.AskError as error:
         form.body.errors.append(str(error))
         return page(422)
-    except IntegrityError:
-        db.session.rollback()
-        form.based_on.data = str(services.latest_number(ask))
-        return page(409, preview=_preview(ask, form.body.data), conflict=CONFLICT)
     db.session.commit()
     flash(f"{published.label} published", "success")
     return redirect_to(url_for("asks.show", ask_id=ask.id))

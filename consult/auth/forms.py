@@ -7,33 +7,44 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-PASSWORD_MIN_LENGTH = 10
-PASSWORD_MAX_LENGTH = 200
-EMAIL_MAX_LENGTH = 254  # User.email
-NAME_MAX_LENGTH = 200  # User.name
+from consult.auth.services import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    is_email_address,
+    password_problem,
+)
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+class EmailAddress:
+    """consult.auth.services.is_email_address, as a form validator (the command line
+    checks addresses with the same function)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        if not is_email_address(field.data or ""):
+            raise ValidationError(self.message)
+
+
 class PasswordRules:
-    """The one place where the password rules live: 10 to 200 characters, not the email address.
+    """The password rules of consult.auth.services.password_problem, as a form validator.
 
     The form says whose password it is through its `account_email` attribute.
     """
 
     def __call__(self, form: FlaskForm, field: PasswordField) -> None:
-        password = field.data or ""
-        if len(password) < PASSWORD_MIN_LENGTH:
-            raise ValidationError(f"Password must be {PASSWORD_MIN_LENGTH} characters or more")
-        if len(password) > PASSWORD_MAX_LENGTH:
-            raise ValidationError(f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer")
-        email = (getattr(form, "account_email", "") or "").strip().lower()
-        if email and password.strip().lower() == email:
-            raise ValidationError("Password must not be the same as your email address")
+        problem = password_problem(field.data or "", email=getattr(form, "account_email", "") or "")
+        if problem:
+            raise ValidationError(problem)
 
 
 class SignInForm(FlaskForm):
@@ -137,10 +148,7 @@ class RequestPasswordResetForm(FlaskForm):
                 max=EMAIL_MAX_LENGTH,
                 message=f"Email address must be {EMAIL_MAX_LENGTH} characters or fewer",
             ),
-            Email(
-                "Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
+            EmailAddress("Enter an email address in the correct format, like name@example.com"),
         ],
         widget=GovTextInput(),
     )

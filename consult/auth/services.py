@@ -8,11 +8,15 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context, url_for
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 
 from consult import audit
 from consult.extensions import db
@@ -42,9 +46,67 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 USER_FIELDS = ("email", "name", "organisation_id", "role", "active")
 
+# The account rules, for the web forms and the command line alike.
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254  # User.email
+NAME_MAX_LENGTH = 200  # User.name
+EMAIL_TAKEN = "A person with this email address already has an account."
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message is for the user."""
+
+
+def is_email_address(email: str) -> bool:
+    """True if this looks like an email address (syntax only: no DNS lookup)."""
+    if len(email) > EMAIL_MAX_LENGTH:
+        return False
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """What is wrong with this new password for this account, or None: 10 to 200
+    characters, and not the email address."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Password must be {PASSWORD_MIN_LENGTH} characters or more"
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Password must be {PASSWORD_MAX_LENGTH} characters or fewer"
+    email = email.strip().lower()
+    if email and password.strip().lower() == email:
+        return "Password must not be the same as your email address"
+    return None
+
+
+def _new_person(email: str, name: str, organisation: Organisation) -> tuple[str, str]:
+    """The normalised email and name of a new person, refusing what the forms refuse."""
+    email = email.strip().lower()
+    name = name.strip()
+    if not is_email_address(email):
+        raise AccountError(EMAIL_FORMAT)
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise AccountError(f"Full name must be 1 to {NAME_MAX_LENGTH} characters")
+    if user_by_email(email) is not None:
+        raise AccountError(EMAIL_TAKEN)
+    if not organisation.active:
+        raise AccountError("You cannot add people to a deactivated organisation.")
+    return email, name
+
+
+def _add_person(user: User) -> None:
+    """Insert a new person. The unique email index refuses an address taken at the same
+    moment, after user_by_email said it was free (a race): that is the same refusal, and
+    the caller rolls back as for any AccountError."""
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AccountError(EMAIL_TAKEN) from None
 
 
 def user_by_email(email: str) -> User | None:
@@ -75,7 +137,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if user is None or not user.is_active:
         return None
-    if _hasher()[0].check_needs_rehash(user.password_hash):
+    if user.password_hash is not None and _hasher()[0].check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
@@ -151,11 +213,15 @@ def find_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
 
 def _use_token(token: AccountToken) -> None:
     """Mark the token used, refusing if a concurrent request used it first."""
-    result = db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    # An UPDATE's result is a CursorResult, which has the row count.
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            update(AccountToken)
+            .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         raise AccountError("This link has already been used.")
@@ -182,14 +248,11 @@ def _send_invitation(user: User, raw: str, inviter: User) -> None:
 
 def invite(*, actor: User, email: str, name: str, organisation: Organisation, role: Role) -> User:
     """Create a person who has not yet set a password, and email them a single-use link."""
-    email = email.strip().lower()
-    if user_by_email(email) is not None:
-        raise AccountError("A person with this email address already has an account.")
     if not organisation.active:
         raise AccountError("You cannot invite people to a deactivated organisation.")
-    user = User(email=email, name=name.strip(), organisation=organisation, role=role)
-    db.session.add(user)
-    db.session.flush()
+    email, name = _new_person(email, name, organisation)
+    user = User(email=email, name=name, organisation=organisation, role=role)
+    _add_person(user)
     raw = _issue_token(
         user, TokenPurpose.INVITATION, timedelta(days=current_app.config["INVITATION_DAYS"]), actor
     )
@@ -264,8 +327,39 @@ def reset_password(*, token: AccountToken, password: str) -> User:
 # Administration of people -----------------------------------------------------------------
 
 
-def change_role(*, actor: User, user: User, role: Role) -> None:
-    """Give a person another role; their sessions end so the new role applies at once."""
+def create_user(
+    *,
+    actor: User | None,
+    email: str,
+    name: str,
+    organisation: Organisation,
+    role: Role,
+    password: str,
+) -> User:
+    """Create a person who can sign in at once with this password (no invitation)."""
+    email, name = _new_person(email, name, organisation)
+    problem = password_problem(password, email=email)
+    if problem:
+        raise AccountError(problem)
+    user = User(
+        email=email,
+        name=name,
+        organisation=organisation,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    _add_person(user)
+    audit.record(actor, "user.create", user, after=audit.snapshot(user, *USER_FIELDS))
+    return user
+
+
+def change_role(*, actor: User, user: User, role: Role) -> bool:
+    """Give a person another role; their sessions end so the new role applies at once.
+
+    Returns False (and records nothing) if they already have that role.
+    """
+    if user.role == role:
+        return False
     if user.id == actor.id and role != Role.SECRETARIAT:
         raise AccountError("You cannot remove your own secretariat role.")
     before = audit.snapshot(user, "role")
@@ -273,10 +367,17 @@ def change_role(*, actor: User, user: User, role: Role) -> None:
     user.rotate_session()
     db.session.flush()
     audit.record(actor, "user.change_role", user, before=before, after=audit.snapshot(user, "role"))
+    return True
 
 
 def set_user_active(*, actor: User, user: User, active: bool) -> None:
     """Deactivate (signing them out everywhere) or reactivate a person."""
+    if user.active == active:
+        raise AccountError(
+            "This person's account is already active."
+            if active
+            else "This person is already deactivated."
+        )
     if user.id == actor.id and not active:
         raise AccountError("You cannot deactivate your own account.")
     before = audit.snapshot(user, "active")

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response as BaseResponse
 
 from consult.auth import services
 from consult.auth.forms import (
@@ -80,7 +81,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def unauthorised() -> Response:
+def unauthorised() -> BaseResponse:
     """Send an anonymous visitor to sign in, coming back here afterwards."""
     target = request.full_path if request.method == "GET" else None
     location = url_for("auth.sign_in", next=safe_next(target.rstrip("?") if target else None))

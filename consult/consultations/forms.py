@@ -1,4 +1,5 @@
-"""The consultation form: title, summary, opening and closing in UK time, the consensus rule."""
+"""The consultation form (title, summary, opening and closing in UK time, the consensus rule),
+and the choice of organisations taking part."""
 
 from __future__ import annotations
 
@@ -7,16 +8,24 @@ from datetime import datetime, time
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, Field, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
-from consult.consultations.services import NonexistentLocalTime, london_to_utc, utc_to_london
 from consult.forms import UKDateField
+from consult.uktime import NonexistentLocalTime, london_to_utc, utc_to_london
 
 _TIME = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
@@ -172,3 +181,37 @@ class ConsultationForm(FlaskForm):
             "threshold_percent": self.threshold_percent.data,
             "objection_blocks": bool(self.objection_blocks.data),
         }
+
+
+_ID = re.compile(r"[0-9]{1,9}")
+
+
+class OrganisationsField(SelectMultipleField):
+    """Checkboxes of organisations by id. Any well-formed id is accepted here: the services
+    say which organisations exist and may be chosen, and why not."""
+
+    widget = GovCheckboxesInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=int, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = []
+        for value in valuelist:
+            if not _ID.fullmatch(str(value).strip()):
+                raise ValueError("Select organisations from the list")
+            self.data.append(int(value))
+
+    def pre_validate(self, form):
+        """Choices are what is offered, not what is allowed (see the class docstring)."""
+
+
+class ParticipantsForm(FlaskForm):
+    """Which member organisations take part in a consultation."""
+
+    organisations = OrganisationsField("Organisations taking part")
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def set_organisations(self, organisations) -> None:
+        """Offer these organisations, by name."""
+        self.organisations.choices = [(org.id, org.name) for org in organisations]

@@ -1,18 +1,18 @@
-"""Consultations: UK-time conversion, the dashboard's queries, creating and editing rounds.
+"""Consultations: the dashboard's queries, creating and editing rounds.
 
 Services change state, flush and record the audit event; they never commit.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult import audit
 from consult.extensions import db
-from consult.filters import LONDON
 from consult.models import (
     Ask,
     Consultation,
@@ -39,8 +39,8 @@ class ConsultationError(ValueError):
     """A change to a consultation that cannot be made; the message is for the user."""
 
 
-class NonexistentLocalTime(ValueError):
-    """A wall-clock time skipped in the UK when the clocks go forward."""
+class ParticipantError(ConsultationError):
+    """A list of organisations taking part that cannot be used; the message is for the user."""
 
 
 # Taking part ------------------------------------------------------------------------------
@@ -69,25 +69,77 @@ def member_organisations() -> list[Organisation]:
     return list(db.session.scalars(member_organisations_statement()))
 
 
-# UK time --------------------------------------------------------------------------------
+def participating_organisations(consultation: Consultation) -> list[Organisation]:
+    """The organisations taking part in a consultation, by name."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .join(Participant, Participant.organisation_id == Organisation.id)
+            .where(Participant.consultation_id == consultation.id)
+            .order_by(func.lower(Organisation.name), Organisation.id)
+        )
+    )
 
 
-def london_to_utc(day: date, at: time) -> datetime:
-    """A date and time on a UK wall clock, as an aware UTC datetime.
+def organisations_with_ids(ids: Iterable[int]) -> list[Organisation]:
+    """The organisations with these ids, refusing any id that names none."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    found = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(wanted))))
+    if len(found) != len(wanted):
+        raise ParticipantError("Select organisations from the list")
+    return found
 
-    A time that happens twice (when the clocks go back) means the first, in summer time;
-    a time that never happens (when the clocks go forward) raises NonexistentLocalTime.
+
+def _why_not_taking_part(organisation: Organisation) -> str:
+    """Why an organisation that is not an active member organisation cannot take part."""
+    roles = set(
+        db.session.scalars(
+            select(User.role).where(User.organisation_id == organisation.id).distinct()
+        )
+    )
+    if not organisation.active:
+        return f"{organisation.name} has been deactivated, so it cannot take part"
+    if Role.SECRETARIAT in roles:
+        return f"{organisation.name} is the secretariat's own organisation, so it cannot take part"
+    if Role.OBSERVER in roles:
+        return f"{organisation.name} is an observer's organisation, so it cannot take part"
+    return f"{organisation.name} has no members yet, so it cannot take part"
+
+
+def set_participants(
+    *, actor: User, consultation: Consultation, organisations: Iterable[Organisation]
+) -> bool:
+    """Choose which member organisations take part (the quorum's denominator).
+
+    Refuses none at all, the secretariat's own organisation, an observer's and a deactivated
+    one (ParticipantError). Returns False, recording nothing, if the list is unchanged.
     """
-    local = datetime.combine(day, at, tzinfo=LONDON)
-    moment = local.astimezone(UTC)
-    if moment.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NonexistentLocalTime(f"{day} {at} does not exist in the UK")
-    return moment
-
-
-def utc_to_london(moment: datetime) -> datetime:
-    """An aware datetime, on the UK wall clock."""
-    return moment.astimezone(LONDON)
+    wanted = {organisation.id: organisation for organisation in organisations}
+    if not wanted:
+        raise ParticipantError("Select at least one organisation to take part")
+    eligible = {organisation.id for organisation in member_organisations()}
+    for organisation in sorted(wanted.values(), key=lambda o: (o.name.lower(), o.id)):
+        if organisation.id not in eligible:
+            raise ParticipantError(_why_not_taking_part(organisation))
+    before = sorted(p.organisation_id for p in consultation.participants)
+    after = sorted(wanted)
+    if before == after:
+        return False
+    kept = [p for p in consultation.participants if p.organisation_id in wanted]
+    taking_part = set(before)
+    added = [Participant(organisation_id=i) for i in after if i not in taking_part]
+    consultation.participants = kept + added  # delete-orphan removes the others
+    db.session.flush()
+    audit.record(
+        actor,
+        "consultation.participants",
+        consultation,
+        before={"participants": before},
+        after={"participants": after},
+    )
+    return True
 
 
 # Reading --------------------------------------------------------------------------------

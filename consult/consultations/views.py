@@ -7,10 +7,10 @@ from flask_login import current_user
 
 from consult import permissions
 from consult.consultations import services
-from consult.consultations.forms import ConsultationForm
-from consult.errors import refuse
+from consult.consultations.forms import ConsultationForm, ParticipantsForm
 from consult.extensions import db
 from consult.htmx import redirect_to, render
+from consult.loading import load, require
 from consult.models import Consultation
 from consult.pagination import paginate, pagination_params
 from consult.text import render_markdown
@@ -38,8 +38,7 @@ def index():
 @bp.get("/consultations")
 def manage():
     """Every consultation, newest first, for the secretariat to manage."""
-    if not permissions.can_administer(current_user):
-        refuse()
+    require(permissions.can_administer)
     page = paginate(services.all_consultations_query(), per_page=PER_PAGE)
     return render(
         "consultations/manage.html",
@@ -52,8 +51,7 @@ def manage():
 @bp.route("/consultations/new", methods=["GET", "POST"])
 def create():
     """Create a consultation: its title, summary, dates and consensus rule."""
-    if not permissions.can_administer(current_user):
-        refuse()
+    require(permissions.can_administer)
     form = ConsultationForm()
     if request.method == "POST":
         if not form.validate():
@@ -68,16 +66,19 @@ def create():
 @bp.get("/consultations/<int:consultation_id>")
 def show(consultation_id: int):
     """A consultation: its summary, dates, consensus rule and asks, grouped by theme."""
-    consultation = db.get_or_404(
+    consultation = load(
         Consultation,
         consultation_id,
+        permissions.can_read_consultation,
         options=[services.asks_and_versions()],
     )
-    if not permissions.can_read_consultation(current_user, consultation):
-        refuse()
+    see_participants = permissions.can_see_participants(current_user)
     return render(
         "consultations/show.html",
         consultation=consultation,
+        participants=(
+            services.participating_organisations(consultation) if see_participants else None
+        ),
         groups=services.themed_groups(consultation.asks),
         rule=services.consensus_rule(consultation),
         summary_html=render_markdown(consultation.summary or ""),
@@ -87,9 +88,8 @@ def show(consultation_id: int):
 @bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
 def edit(consultation_id: int):
     """Change a consultation's title, summary, dates or consensus rule."""
-    if not permissions.can_administer(current_user):
-        refuse()
-    consultation = db.get_or_404(Consultation, consultation_id)
+    require(permissions.can_administer)
+    consultation = load(Consultation, consultation_id)
     if request.method == "POST":
         form = ConsultationForm()
         if not form.validate():
@@ -104,3 +104,41 @@ def edit(consultation_id: int):
         return redirect_to(url_for("consultations.show", consultation_id=consultation.id))
     form = ConsultationForm.for_consultation(consultation)
     return render("consultations/form.html", form=form, consultation=consultation)
+
+
+@bp.route("/consultations/<int:consultation_id>/organisations", methods=["GET", "POST"])
+def participants(consultation_id: int):
+    """Choose which member organisations take part in a consultation (its quorum counts them)."""
+    consultation = load(Consultation, consultation_id, permissions.can_change_participants)
+    eligible = services.member_organisations()
+    taking_part = services.participating_organisations(consultation)
+    form = ParticipantsForm(
+        data={"organisations": [org.id for org in taking_part]} if request.method == "GET" else None
+    )
+    form.set_organisations(eligible)
+    if form.validate_on_submit():
+        try:
+            changed = services.set_participants(
+                actor=current_user,
+                consultation=consultation,
+                organisations=services.organisations_with_ids(form.organisations.data or []),
+            )
+            db.session.commit()
+        except services.ConsultationError as error:
+            db.session.rollback()
+            form.organisations.errors.append(str(error))
+        else:
+            flash(
+                "Organisations taking part saved" if changed else "Nothing was changed",
+                "success" if changed else "info",
+            )
+            return redirect_to(url_for("consultations.show", consultation_id=consultation.id))
+    eligible_ids = {org.id for org in eligible}
+    return render(
+        "consultations/participants.html",
+        form=form,
+        consultation=consultation,
+        eligible=eligible,
+        no_longer_eligible=[org for org in taking_part if org.id not in eligible_ids],
+        status=422 if form.errors else 200,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -13,7 +13,6 @@ from consult import audit
 from consult.auth.services import hash_password
 from consult.consultations.services import create_consultation
 from consult.extensions import db
-from consult.filters import LONDON
 from consult.models import (
     Ask,
     AskState,
@@ -24,12 +23,12 @@ from consult.models import (
     User,
     utcnow,
 )
+from consult.uktime import london_to_utc, utc_to_london
 
 
 def _uk_time(now: datetime, days: int, hour: int) -> datetime:
     """hour:00 UK time, `days` days from now's date, in UTC."""
-    day = now.astimezone(LONDON).date() + timedelta(days=days)
-    return datetime.combine(day, time(hour), tzinfo=LONDON).astimezone(UTC)
+    return london_to_utc(utc_to_london(now).date() + timedelta(days=days), time(hour))
 
 
 def demo_data() -> dict[str, Any]:

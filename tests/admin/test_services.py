@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from consult.admin import services
+from consult.auth import services as accounts
 from consult.extensions import db
 from consult.models import AuditEvent, Organisation, OrganisationKind, Role
 from tests import factories
@@ -168,3 +169,53 @@ def test_audit_statement_uses_whole_uk_days(cast):
     assert count(date_to=date(2026, 6, 30)) == 1
     assert count(date_from=date(2026, 12, 31)) == 1
     assert count(date_from=date(2027, 1, 1)) == 0
+
+
+def test_a_name_taken_at_the_same_moment_is_the_same_refusal(cast, monkeypatch):
+    """The check said the name was free, then the unique index refused it (a race)."""
+    monkeypatch.setattr(services, "organisation_name_taken", lambda *a, **k: False)
+    with pytest.raises(services.AdminError, match=services.DUPLICATE_NAME) as refused:
+        services.create_organisation(
+            actor=cast.secretariat, name="GREEN councils network", kind="ngo"
+        )
+    assert refused.value.field == "name"
+    db.session.rollback()
+    assert audit_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": "  "}, "name", "Enter the organisation's name"),
+        ({"name": "x" * 201}, "name", "Name must be 200 characters or fewer"),
+        ({"name": "<b>Bold</b>"}, "name", "must not include the characters < or >"),
+        ({"kind": "bogus"}, "kind", "Select the kind of organisation"),
+        ({"website": "javascript:alert(1)"}, "website", "Enter a website address starting"),
+    ],
+)
+def test_create_organisation_checks_what_the_form_checks(cast, changes, field, message):
+    """The command line calls this service too, so it refuses what the web form refuses."""
+    values = {"name": "Fine name", "kind": "ngo", "website": None, **changes}
+    with pytest.raises(services.AdminError, match=message) as refused:
+        services.create_organisation(actor=cast.secretariat, **values)
+    assert refused.value.field == field
+    assert audit_count() == 0
+
+
+def test_change_role_to_the_same_role_changes_nothing(cast):
+    session_token = cast.member.session_token
+    assert not accounts.change_role(actor=cast.secretariat, user=cast.member, role=Role.MEMBER)
+    assert cast.member.session_token == session_token
+    assert audit_events("user.change_role") == []
+    assert accounts.change_role(actor=cast.secretariat, user=cast.member, role=Role.OBSERVER)
+    assert len(audit_events("user.change_role")) == 1
+
+
+def test_a_person_already_deactivated_or_active_is_refused(cast):
+    with pytest.raises(accounts.AccountError, match="This person's account is already active."):
+        accounts.set_user_active(actor=cast.secretariat, user=cast.member, active=True)
+    accounts.set_user_active(actor=cast.secretariat, user=cast.member, active=False)
+    with pytest.raises(accounts.AccountError, match="This person is already deactivated."):
+        accounts.set_user_active(actor=cast.secretariat, user=cast.member, active=False)
+    assert [e.action for e in audit_events("user.deactivate")] == ["user.deactivate"]
+    assert audit_events("user.reactivate") == []

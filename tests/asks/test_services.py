@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from consult.asks import services
 from consult.extensions import db
@@ -131,11 +130,41 @@ def test_agreed_or_published_asks_are_locked(people, state):
 
 
 def test_duplicate_number_is_refused_by_the_database(people, monkeypatch):
+    """Two publishes at once computed the same number: the unique constraint refuses the
+    second, and the service says so as the same typed conflict."""
     ask = factories.ask(versions=(V1, V2))
     monkeypatch.setattr(services, "latest_number", lambda ask: 1)  # a stale read
-    with pytest.raises(IntegrityError):
+    with pytest.raises(services.VersionConflict, match="Someone else published a version"):
         services.publish_version(actor=people.secretariat, ask=ask, body="New.", change_note="x")
     db.session.rollback()
+
+
+def test_publishing_on_top_of_an_unseen_version_is_a_conflict(people):
+    """The writer started from v1, but v2 has been published since."""
+    ask = factories.ask(versions=(V1, V2))
+    with pytest.raises(services.VersionConflict) as conflict:
+        services.publish_version(
+            actor=people.secretariat, ask=ask, body="New.", change_note="x", based_on=1
+        )
+    assert isinstance(conflict.value, services.AskError)
+    assert [v.number for v in ask.versions] == [1, 2]
+    assert audit_events("version.publish") == []
+    # Even an identical wording is a conflict first: the writer has not seen v2.
+    with pytest.raises(services.VersionConflict):
+        services.publish_version(
+            actor=people.secretariat, ask=ask, body=V2, change_note="x", based_on=1
+        )
+
+
+def test_publishing_on_top_of_the_latest_version(people):
+    ask = factories.ask(versions=())
+    first = services.publish_version(
+        actor=people.secretariat, ask=ask, body="One.", change_note="", based_on=0
+    )
+    second = services.publish_version(
+        actor=people.secretariat, ask=ask, body="Two.", change_note="x", based_on=1
+    )
+    assert (first.number, second.number) == (1, 2)
 
 
 def test_versions_are_immutable(people):

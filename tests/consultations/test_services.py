@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from consult import uktime
 from consult.consultations import services
-from consult.consultations.services import ConsultationError, NonexistentLocalTime
+from consult.consultations.services import ConsultationError
 from consult.extensions import db
 from consult.models import Consultation, Role, utcnow
 from tests import factories
@@ -45,16 +46,16 @@ def _values(**overrides) -> dict:
     ],
 )
 def test_london_to_utc(day, at, expected):
-    assert services.london_to_utc(day, at) == expected
+    assert uktime.london_to_utc(day, at) == expected
 
 
 def test_a_time_skipped_when_the_clocks_go_forward_is_refused():
-    with pytest.raises(NonexistentLocalTime):
-        services.london_to_utc(date(2030, 3, 31), time(1, 30))
+    with pytest.raises(uktime.NonexistentLocalTime):
+        uktime.london_to_utc(date(2030, 3, 31), time(1, 30))
 
 
 def test_utc_to_london_round_trips():
-    local = services.utc_to_london(datetime(2030, 7, 1, 8, 0, tzinfo=UTC))
+    local = uktime.utc_to_london(datetime(2030, 7, 1, 8, 0, tzinfo=UTC))
     assert (local.date(), local.time()) == (date(2030, 7, 1), time(9, 0))
 
 
@@ -100,7 +101,7 @@ def test_a_new_consultation_consults_every_active_member_organisation(app):
 
 def test_create_consultation_converts_other_timezones_to_utc(app):
     actor = factories.user(Role.SECRETARIAT)
-    opens = datetime(2030, 7, 1, 10, 0, tzinfo=services.LONDON)
+    opens = datetime(2030, 7, 1, 10, 0, tzinfo=uktime.LONDON)
     consultation = services.create_consultation(actor=actor, **_values(opens_at=opens))
     assert consultation.opens_at.utcoffset() == timedelta(0)
     assert consultation.opens_at == datetime(2030, 7, 1, 9, 0, tzinfo=UTC)
