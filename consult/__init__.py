@@ -137,3 +137,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, name) -> None:
+    """Open SQLite's transaction before a savepoint that would otherwise be the first write.
+
+    Python's sqlite3 module begins a transaction only before INSERT, UPDATE or DELETE; a
+    SAVEPOINT sent outside one starts a transaction of its own, and its RELEASE commits it,
+    so an outer rollback would leave that work saved.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if type(dbapi_connection).__module__.startswith("sqlite3") and not (
+        dbapi_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.extensions import db
-from consult.models import Participant
+from consult.models import Organisation, Participant
 from tests import factories
 
 
@@ -26,3 +27,12 @@ def test_an_organisation_takes_part_in_a_consultation_once(app):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_savepoint_as_the_first_write_is_undone_with_its_transaction(app):
+    """On SQLite, a SAVEPOINT outside a transaction starts one of its own and its RELEASE
+    commits it: the outer rollback would then leave the row behind."""
+    with db.session.begin_nested():
+        factories.organisation(name="Kept only if committed")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
