@@ -234,10 +234,10 @@ def ask_counts(consultations: list[Consultation]) -> dict[int, int]:
 def consensus_rule(consultation: Consultation) -> str:
     """The consultation's consensus rule, in words."""
     if consultation.quorum_percent == 0:
-        quorum = "No minimum share of active member organisations must take a position"
+        quorum = "No minimum share of the organisations taking part must take a position"
     else:
         quorum = (
-            f"At least {consultation.quorum_percent}% of active member organisations "
+            f"At least {consultation.quorum_percent}% of the organisations taking part "
             "must take a position"
         )
     if consultation.threshold_percent == 0:

@@ -49,7 +49,7 @@ def test_the_secretariat_creates_a_consultation(client, people):
     assert "Consultation created: Net zero by 2040" in page
     assert "1 July 2030 at 9:00am" in page and "31 July 2030 at 5:00pm" in page
     assert (
-        "At least 60% of active member organisations must take a position; at least 80% "
+        "At least 60% of the organisations taking part must take a position; at least 80% "
         "of those responding must support; an objection blocks agreement."
     ) in page
     assert "<em>energy</em>" in page

@@ -208,7 +208,7 @@ def test_ask_counts(app):
             50,
             75,
             True,
-            "At least 50% of active member organisations must take a position; "
+            "At least 50% of the organisations taking part must take a position; "
             "at least 75% of those responding must support; an objection blocks "
             "agreement.",
         ),
@@ -216,7 +216,7 @@ def test_ask_counts(app):
             0,
             100,
             False,
-            "No minimum share of active member organisations must take a position; "
+            "No minimum share of the organisations taking part must take a position; "
             "at least 100% of those responding must support; an objection does not "
             "block agreement on its own.",
         ),
@@ -224,7 +224,7 @@ def test_ask_counts(app):
             10,
             0,
             False,
-            "At least 10% of active member organisations must take a position; no "
+            "At least 10% of the organisations taking part must take a position; no "
             "minimum share of those responding must support; an objection does not "
             "block agreement on its own.",
         ),

@@ -30,7 +30,7 @@ def test_the_consultation_page_shows_its_details(client, people):
     assert "5 days left" in html
     assert "govuk-tag--green" in html and "Open" in html
     assert (
-        "At least 40% of active member organisations must take a position; at least 66% of "
+        "At least 40% of the organisations taking part must take a position; at least 66% of "
         "those responding must support; an objection blocks agreement."
     ) in html
     assert '<p class="govuk-body">Read <strong>every</strong> ask.</p>' in html
