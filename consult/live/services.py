@@ -2,6 +2,13 @@
 
 Posting never depends on the push channel: the event row is saved with the change, and if
 publishing fails the pages catch up from the database when they reconnect.
+
+The ids of one ask's events follow commit order. Pages read "the events after id N" (the
+stream's Last-Event-ID, the changes fetch's `after=`, `latest_ids()`), so an event numbered
+before another but committed after it would never be read. On PostgreSQL announce() takes a
+transaction-level advisory lock on the ask before the row is numbered: a second transaction
+announcing on the same ask waits until the first commits or rolls back, and so is numbered
+after it. Ids of different asks are not ordered by commit (see DatabaseBroker).
 """
 
 from __future__ import annotations
@@ -10,12 +17,16 @@ import functools
 import logging
 
 from flask import current_app
+from sqlalchemy import text
 
 from consult.extensions import db
 from consult.models import LiveEvent
 from consult.transactions import after_commit
 
 log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(key1, key2): key1 says whose lock it is ("live" in ASCII), key2 the ask.
+ADVISORY_LOCK_NAMESPACE = 0x6C697665
 
 
 def channel_for(ask_id: int) -> str:
@@ -25,12 +36,28 @@ def channel_for(ask_id: int) -> str:
 
 def announce(*, ask_id: int, name: str, object_id: int | None) -> LiveEvent:
     """Record that something changed on an ask's page; it is published once committed."""
+    _wait_for_earlier_announcements(ask_id)
     live_event = LiveEvent(ask_id=ask_id, name=name, object_id=object_id)
     db.session.add(live_event)
     db.session.flush()  # its id is the SSE id
     message = {"id": live_event.id, "name": name, "object_id": object_id}
     after_commit(functools.partial(_publish, channel_for(ask_id), message))
     return live_event
+
+
+def _wait_for_earlier_announcements(ask_id: int) -> None:
+    """Hold the ask's announcement lock until this transaction ends (PostgreSQL).
+
+    SQLite needs none: it has one writer at a time, and a transaction holds the write lock
+    from its first write (the change being announced, or this event's row) to its commit, so
+    ids are always taken in commit order there.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :ask_id)"),
+            {"namespace": ADVISORY_LOCK_NAMESPACE, "ask_id": ask_id},
+        )
 
 
 def _publish(channel: str, message: dict) -> None:
