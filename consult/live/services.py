@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from consult.extensions import db
+from consult.live.broker import channel_for
 from consult.models import LiveEvent
 from consult.transactions import after_commit
 
@@ -27,11 +28,6 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock(key1, key2): key1 says whose lock it is ("live" in ASCII), key2 the ask.
 ADVISORY_LOCK_NAMESPACE = 0x6C697665
-
-
-def channel_for(ask_id: int) -> str:
-    """The broker channel of one ask's page."""
-    return f"ask:{ask_id}"
 
 
 def announce(*, ask_id: int, name: str, object_id: int | None) -> LiveEvent:
