@@ -37,6 +37,7 @@ from consult.comments.services import CommentError
 from consult.errors import refuse
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
+from consult.live.services import cursor_expired
 from consult.models import Ask, Comment, CommentReport, DraftVersion, User
 from consult.pagination import paginate, pagination_params
 
@@ -169,6 +170,8 @@ def changes(ask_id: int):
     version = _page_version(ask)
     if not is_htmx():
         return redirect_to(url_for("asks.show", ask_id=ask.id))
+    if cursor_expired(request.args.get("after")):  # its live events were pruned: reload
+        return Response(headers={"HX-Refresh": "true", "Cache-Control": "no-store"})
     result = threads.changes(
         ask, version, text.paragraphs(version.body), current_user, request.args
     )

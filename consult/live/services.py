@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import delete, func, select, text
 
 from consult.extensions import db
 from consult.live.broker import channel_for
@@ -64,3 +65,34 @@ def _publish(channel: str, message: dict) -> None:
         broker.publish(channel, message)
     except Exception:  # the push channel is down: pages catch up on reconnect
         log.exception("Could not publish live event %s", message)
+
+
+def prune(*, older_than: datetime) -> int:
+    """Delete the live events made before `older_than`; returns how many.
+
+    Always a run of the lowest ids (kept events are every id from the oldest kept one up),
+    so `cursor_expired()` can tell from the oldest id alone whether a page may have missed
+    something. The newest event is always kept: SQLite numbers a new row after the highest
+    id left, and ids must never go back to where a page's cursor already is."""
+    newest = db.session.scalar(select(func.max(LiveEvent.id)))
+    if newest is None:
+        return 0
+    first_kept = db.session.scalar(
+        select(func.min(LiveEvent.id)).where(LiveEvent.created_at >= older_than)
+    )
+    boundary = newest if first_kept is None else min(first_kept, newest)
+    result = db.session.execute(delete(LiveEvent).where(LiveEvent.id < boundary))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def cursor_expired(cursor: int | str | None) -> bool:
+    """Whether a page whose last live event was `cursor` may have missed events that have
+    since been pruned: it must reload rather than catch up. (A page that has seen none, 0,
+    catches up with whatever is kept.)"""
+    if isinstance(cursor, str):
+        cursor = int(cursor) if cursor.isascii() and cursor.isdigit() and len(cursor) < 19 else 0
+    if not cursor:
+        return False
+    oldest = db.session.scalar(select(func.min(LiveEvent.id)))
+    # Every id from `oldest` up is kept; ids between the cursor and it may have been events.
+    return oldest is not None and cursor < oldest - 1
