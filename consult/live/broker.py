@@ -311,7 +311,12 @@ class DatabaseBroker:
     number of ids behind (which misses a transaction slower than the window, or rereads
     for nothing) and to a cursor per ask (which cannot see a new ask's first event without
     reading everything). At start it reads the current max id and the ids of the last
-    `start_window` numbers below it, so an event still committing then is not lost.
+    `start_window` numbers below it, so an event still committing then is not lost. When
+    nothing new arrives it checks now and then (`check_seconds`) that the highest id has
+    not gone back (a database emptied or restored), and if so starts again.
+
+    publish() and the watcher both note the ids they have given to local streams (the last
+    MAX_GAPS of them), so each event reaches a stream of this process once.
     """
 
     MAX_GAPS = 1000
@@ -325,6 +330,7 @@ class DatabaseBroker:
         gap_seconds: float = 60.0,
         idle_seconds: float = 60.0,
         start_window: int = 1000,
+        check_seconds: float = 10.0,
         queue_size: int = QUEUE_SIZE,
         ready_timeout: float = 2.0,
     ) -> None:
@@ -334,6 +340,7 @@ class DatabaseBroker:
         self.gap_seconds = gap_seconds
         self.idle_seconds = idle_seconds
         self.start_window = start_window
+        self.check_seconds = check_seconds
         self.ready_timeout = ready_timeout
         self.local = InProcessBroker(queue_size)
         self._lock = threading.Lock()
@@ -345,6 +352,8 @@ class DatabaseBroker:
         self._low = 0
         self._top = 0
         self._seen: set[int] = set()
+        self._delivered: dict[int, None] = {}  # the latest ids given to local streams, in order
+        self._checked_at = 0.0  # when the watcher last checked that ids had not gone back
         self._gaps: dict[int, float] = {}
 
     # Publishing ------------------------------------------------------------------------
@@ -355,10 +364,11 @@ class DatabaseBroker:
         event_id = message.get("id")
         with self._lock:
             if self.ready.is_set() and isinstance(event_id, int):
-                if event_id <= self._low or event_id in self._seen:
+                if event_id in self._delivered:
                     return 0  # the watcher was quicker
                 self._seen.add(event_id)
                 self._gaps.pop(event_id, None)
+                self._remember(event_id)
         return self.local.publish(channel, message)
 
     # Subscribing -----------------------------------------------------------------------
@@ -416,7 +426,11 @@ class DatabaseBroker:
                             self._start(connection, table)
                             self.ready.set()
                             log.info("Live events: watching the database after id %s", self._top)
-                        self._poll(connection, table)
+                        if not self._poll(connection, table) and self._ids_went_back(
+                            connection, table
+                        ):
+                            log.warning("Live events: ids start again lower; reading afresh")
+                            self._start(connection, table)
                     self.polls += 1
                     if failing:
                         log.info("Live events: reading the database again")
@@ -444,6 +458,12 @@ class DatabaseBroker:
                     self._watcher = None
                     self.ready.clear()
 
+    def _remember(self, event_id: int) -> None:
+        """Note an id given to the local streams (the lock is held)."""
+        self._delivered[event_id] = None
+        if len(self._delivered) > self.MAX_GAPS:
+            del self._delivered[next(iter(self._delivered))]
+
     def _start(self, connection: Any, table: Any) -> None:
         """Where to read from: just after the newest event, minding recent missing ids."""
         top = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
@@ -453,13 +473,26 @@ class DatabaseBroker:
         with self._lock:
             self._top = top
             self._seen = recent
+            self._delivered.clear()
             self._gaps = {i: now for i in range(low + 1, top + 1) if i not in recent}
             self._low = min(self._gaps) - 1 if self._gaps else top
 
-    def _poll(self, connection: Any, table: Any) -> None:
-        """Read the events after `low` and deliver those not delivered yet."""
+    def _ids_went_back(self, connection: Any, table: Any) -> bool:
+        """Whether the table's highest id is now below what was read (the database was
+        emptied or restored); checked every `check_seconds` while nothing new arrives."""
+        now = time.monotonic()
+        if now - self._checked_at < self.check_seconds:
+            return False
+        self._checked_at = now
+        newest = connection.execute(select(func.max(table.c.id))).scalar_one()
+        return (newest or 0) < self._top
+
+    def _poll(self, connection: Any, table: Any) -> int:
+        """Read the events after `low` and deliver those not delivered yet; returns how many
+        rows it read."""
         after = self._low
         deliveries: list[tuple[str, dict[str, Any]]] = []
+        read = 0
         while True:
             rows = connection.execute(
                 select(table.c.id, table.c.ask_id, table.c.name, table.c.object_id)
@@ -467,6 +500,7 @@ class DatabaseBroker:
                 .order_by(table.c.id)
                 .limit(self.batch)
             ).all()
+            read += len(rows)
             now = time.monotonic()
             with self._lock:
                 for event_id, ask_id, name, object_id in rows:
@@ -480,6 +514,7 @@ class DatabaseBroker:
                     if event_id in self._seen or event_id <= self._low:
                         continue
                     self._seen.add(event_id)
+                    self._remember(event_id)
                     message = {"id": event_id, "name": name, "object_id": object_id}
                     deliveries.append((channel_for(ask_id), message))
             if len(rows) < self.batch:
@@ -494,6 +529,7 @@ class DatabaseBroker:
             self._seen = {i for i in self._seen if i > self._low}
         for channel, message in deliveries:
             self.local.publish(channel, message)
+        return read
 
 
 def for_app(app: Flask) -> InProcessBroker | RedisBroker | DatabaseBroker:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.exc import OperationalError
 
 from consult.config import ConfigError
@@ -201,6 +201,20 @@ def test_the_watcher_stops_when_no_stream_is_open_and_starts_again(asks, make_br
     assert broker.watching and broker.ready.is_set()
     event_id = add_event(one.id, 1)
     assert received(again) == [event_id]
+
+
+def test_the_watcher_starts_again_when_the_ids_go_back(asks, make_broker):
+    one, _ = asks
+    ids = [add_event(one.id, n) for n in range(3)]
+    broker = make_broker(check_seconds=0.1)
+    subscription = broker.subscribe(f"ask:{one.id}")
+    assert wait_until(lambda: broker._top == ids[-1], 3)
+    # The database is emptied (or restored from an older backup): numbering starts again.
+    db.session.execute(delete(LiveEvent))
+    db.session.commit()
+    assert wait_until(lambda: broker._top == 0, 3)
+    again = add_event(one.id, 9, event_id=1)
+    assert received(subscription) == [again]
 
 
 # Which broker an app gets ------------------------------------------------------------------
