@@ -474,6 +474,7 @@ class DatabaseBroker:
             self._top = top
             self._seen = recent
             self._delivered.clear()
+            self._checked_at = now
             self._gaps = {i: now for i in range(low + 1, top + 1) if i not in recent}
             self._low = min(self._gaps) - 1 if self._gaps else top
 
