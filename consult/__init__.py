@@ -103,14 +103,9 @@ def _configure_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorised)
 
-    from consult.live.broker import InProcessBroker, RedisBroker
+    from consult.live.broker import for_app
 
-    redis_url = app.config["REDIS_URL"]
-    app.extensions["consult_broker"] = (
-        RedisBroker(redis_url, prefix=app.config["LIVE_CHANNEL_PREFIX"])
-        if redis_url
-        else InProcessBroker()
-    )
+    app.extensions["consult_broker"] = for_app(app)  # Redis, else the database (LIVE_BROKER)
 
 
 def _register_blueprints(app: Flask) -> None:

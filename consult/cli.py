@@ -135,5 +135,26 @@ def backup(path: Path) -> None:
     click.echo(f"Backed up the database to {path}")
 
 
+@consult_cli.command("prune-live-events")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Keep the events of the last this many hours (default: LIVE_EVENT_RETENTION_HOURS).",
+)
+def prune_live_events(hours: float | None) -> None:
+    """Delete old live events (run it from cron); pages older than them reload."""
+    from datetime import timedelta
+
+    from consult.live.services import prune
+    from consult.models import utcnow
+
+    if hours is None:
+        hours = float(current_app.config["LIVE_EVENT_RETENTION_HOURS"])
+    deleted = prune(older_than=utcnow() - timedelta(hours=hours))
+    db.session.commit()
+    click.echo(f"Deleted {deleted} live events older than {hours:g} hours.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(consult_cli)

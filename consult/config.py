@@ -49,6 +49,11 @@ def from_environment(
             raise ConfigError("SECRET_KEY must be set when CONSULT_ENV=production.")
         secret_key = _dev_secret_key(instance_path)
     redis_url = env.get("REDIS_URL") or None
+    live_broker = (env.get("LIVE_BROKER") or "").strip().lower() or None
+    if live_broker not in (None, "redis", "database", "memory"):
+        raise ConfigError("LIVE_BROKER must be redis, database or memory.")
+    if live_broker == "redis" and not redis_url:
+        raise ConfigError("LIVE_BROKER=redis needs REDIS_URL.")
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -89,4 +94,13 @@ def from_environment(
         "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
         # Redis channels are named <prefix>ask:<id>: separate deployments sharing a Redis.
         "LIVE_CHANNEL_PREFIX": env.get("LIVE_CHANNEL_PREFIX") or "consult:",
+        # How live events reach the pages open on every worker process: "redis" (the default
+        # when REDIS_URL is set, and the recommended path), "database" (the default without
+        # Redis: each process reads the live-event table every LIVE_POLL_SECONDS) or "memory"
+        # (one process only: tests, or a server known to run a single worker).
+        "LIVE_BROKER": live_broker,
+        "LIVE_POLL_SECONDS": float(env.get("LIVE_POLL_SECONDS") or 0.5),
+        # Live events are kept this long (`flask consult prune-live-events` deletes older
+        # ones); a page whose last event is older reloads instead of catching up.
+        "LIVE_EVENT_RETENTION_HOURS": float(env.get("LIVE_EVENT_RETENTION_HOURS") or 48),
     }

@@ -37,6 +37,7 @@ from consult.comments.rules import Filters, Page, parse_id
 from consult.comments.services import CommentError
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
+from consult.live.services import cursor_expired
 from consult.loading import load, require
 from consult.models import Ask, Comment, CommentReport, DraftVersion, User
 from consult.pagination import paginate, pagination_params
@@ -150,6 +151,8 @@ def changes(ask_id: int):
     version = _page_version(ask)
     if not is_htmx():
         return redirect_to(url_for("asks.show", ask_id=ask.id))
+    if cursor_expired(request.args.get("after")):  # its live events were pruned: reload
+        return Response(headers={"HX-Refresh": "true", "Cache-Control": "no-store"})
     paragraphs = text.paragraphs(version.body)
     args = request.args
     start = parse_id(args.get("start")) or 0

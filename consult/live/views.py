@@ -10,7 +10,9 @@ fragment through the ordinary, permission-checked GET. The stream:
   reconnects (or `?last_event_id=`, for a page that knows which event it was rendered after);
 - closes its database session before streaming: an open stream holds no connection;
 - sends `: ping` every LIVE_HEARTBEAT_SECONDS and ends after LIVE_STREAM_SECONDS; the
-  browser reconnects after `retry:` milliseconds, with Last-Event-ID.
+  browser reconnects after `retry:` milliseconds, with Last-Event-ID;
+- sends only `event: reload` when the events after Last-Event-ID have been pruned (kept
+  LIVE_EVENT_RETENTION_HOURS): the page reloads (static/js/consult.js) instead of catching up.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from sqlalchemy import select
 
 from consult import permissions
 from consult.extensions import db
-from consult.live.broker import Subscription
-from consult.live.services import channel_for
+from consult.live.broker import Subscription, channel_for
+from consult.live.services import cursor_expired
 from consult.loading import load
 from consult.models import Ask, LiveEvent
 
@@ -35,6 +37,7 @@ bp = Blueprint("live", __name__)
 REPLAY_LIMIT = 500  # at most this many missed events are replayed on reconnect
 RETRY_MILLISECONDS = 3000
 SENT_IDS_KEPT = 1000  # ids remembered to avoid sending an event twice
+RELOAD = f"retry: {RETRY_MILLISECONDS}\nevent: reload\ndata: {{}}\n\n"
 
 HEADERS = {
     "Cache-Control": "no-cache",
@@ -66,6 +69,9 @@ def stream(ask_id: int) -> Response:
     load(Ask, ask_id, permissions.can_follow_discussion)
 
     after = _last_event_id()
+    if cursor_expired(after):  # what it missed is gone: the page reloads
+        db.session.remove()
+        return Response(RELOAD, mimetype="text/event-stream", headers=HEADERS)
     broker = current_app.extensions["consult_broker"]
     # Subscribe before reading the database: an event committed in between is in both,
     # and is sent once.

@@ -7,7 +7,35 @@
 import { initAll } from '/static/vendor/govuk-frontend.min.js'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
-initAll()
+
+// Start the GOV.UK Frontend components inside `scope`. A component already started says so
+// with an InitError (it marks its element data-<module>-init): that one is left alone.
+function initialiseComponents (scope) {
+  initAll({
+    scope,
+    onError (error) {
+      if (error.name !== 'InitError') console.log(error)
+    }
+  })
+}
+
+initialiseComponents(document)
+
+// htmx fires htmx:load on every element it puts in the page (swaps, out-of-band swaps):
+// start the components in it. Its parent is the scope, as the element may be the component.
+document.addEventListener('htmx:load', (event) => {
+  const element = event.detail.elt
+  if (element instanceof Element) initialiseComponents(element.parentElement || element)
+})
+
+// The live-update stream sends `event: reload` when the events this page missed are no
+// longer kept: start again from a fresh page rather than show an incomplete one.
+function reload () {
+  window.location.reload()
+}
+document.addEventListener('htmx:sseOpen', (event) => {
+  event.detail.source.addEventListener('reload', reload) // once per stream: same listener
+})
 
 // At most one autofocus in the page. htmx focuses a swapped-in element's [autofocus] just
 // before it fires htmx:load on it; the attribute has then done its job, so drop it from

@@ -1,5 +1,6 @@
-"""Two server processes sharing PostgreSQL and Redis: a comment posted through one appears
-live on a page whose stream is connected to the other."""
+"""Two server processes sharing a database: a comment posted through one appears live on a
+page whose stream is connected to the other, through Redis (PostgreSQL) or, without Redis,
+through each process watching the live-event table (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -39,17 +40,26 @@ def signed_in(app: Flask, user) -> tuple[str, str]:
 
 
 def start_server(
-    port: int, database_url: str, prefix: str, secret_key: str, log: Path
+    port: int,
+    database_url: str,
+    prefix: str,
+    secret_key: str,
+    log: Path,
+    *,
+    redis: bool = True,
+    workers: int = 1,
 ) -> subprocess.Popen:
-    """Consult under the production gunicorn configuration (one gevent worker)."""
+    """Consult under the production gunicorn configuration (gevent workers), with Redis or
+    (redis=False) with none."""
+    broker = {"REDIS_URL": REDIS_URL} if redis else {"LIVE_POLL_SECONDS": "0.2"}
     env = subprocess_env(
+        **broker,
         DATABASE_URL=database_url,
-        REDIS_URL=REDIS_URL,
         LIVE_CHANNEL_PREFIX=prefix,
         SECRET_KEY=secret_key,
         CONSULT_ENV="development",
         GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
+        WEB_CONCURRENCY=str(workers),
         LIVE_HEARTBEAT_SECONDS="0.5",
         LIVE_STREAM_SECONDS="30",
         # Rate limits live in the shared Redis, where other test runs' people have our ids.
@@ -151,5 +161,65 @@ def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
         raise
     finally:
         for stream in streams:
+            stream.close()
+        stop(*procs.values())
+
+
+def test_without_redis_each_process_reads_live_events_from_the_database(
+    app, database_url, tmp_path
+):
+    """Two gunicorn masters without REDIS_URL (so no broker is configured but the default):
+    a comment posted through one reaches streams open on both within a few seconds."""
+    ask = factories.ask(factories.consultation())
+    reader = factories.user(Role.MEMBER)
+    author = factories.user(Role.MEMBER)
+    db.session.commit()
+    reader_cookie, _ = signed_in(app, reader)
+    author_cookie, author_token = signed_in(app, author)
+
+    ports = {"a": free_port(), "b": free_port()}
+    procs = {
+        name: start_server(
+            port,
+            database_url,
+            "unused:",
+            app.config["SECRET_KEY"],
+            tmp_path / f"{name}.log",
+            redis=False,
+        )
+        for name, port in ports.items()
+    }
+    streams: dict[str, HTTPStream] = {}
+    try:
+        for name, port in ports.items():
+            wait_for_port(port, 30, procs[name])
+            streams[name] = HTTPStream(
+                port, f"/asks/{ask.id}/events", {"Cookie": reader_cookie}, timeout=20
+            )
+            assert streams[name].response.status == 200, streams[name].response.read()
+            streams[name].reader.read_until(lambda text: ": connected" in text, timeout=5)
+
+        comment_id = post_comment(
+            ports["a"], ask.id, author_cookie, author_token, "Posted through A."
+        )
+        for stream in streams.values():
+            stream.reader.read_until(lambda text: "event: comment-added" in text, timeout=5)
+        event_id = db.session.scalar(
+            select(LiveEvent.id).where(
+                LiveEvent.name == "comment-added", LiveEvent.object_id == comment_id
+            )
+        )
+        for stream in streams.values():
+            # Once each, even on A, where it was published at commit and also read back.
+            stream.reader.read_until(lambda text: text.count(": ping") >= 3, timeout=5)
+            assert [(e.id, e.name, e.data) for e in stream.reader.events] == [
+                (event_id, "comment-added", {"id": event_id, "object_id": comment_id})
+            ]
+    except BaseException:
+        for name in procs:
+            sys.stderr.write((tmp_path / f"{name}.log").read_text(errors="replace"))
+        raise
+    finally:
+        for stream in streams.values():
             stream.close()
         stop(*procs.values())

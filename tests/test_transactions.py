@@ -1,0 +1,113 @@
+"""after_commit(): callbacks belong to the transaction (or savepoint) that registered them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from consult.extensions import db
+from consult.models import Organisation
+from consult.transactions import after_commit
+from tests import factories
+
+
+@pytest.fixture
+def ran(app) -> list[str]:
+    """What the callbacks registered by a test have done, in order."""
+    return []
+
+
+def names() -> set[str]:
+    return set(db.session.scalars(select(Organisation.name)))
+
+
+def test_the_outermost_commit_runs_callbacks_in_order_and_a_rollback_none(app, ran):
+    factories.organisation("Saved")
+    after_commit(lambda: ran.append("first"))
+    after_commit(lambda: ran.append("second"))
+    assert ran == []
+    db.session.commit()
+    assert ran == ["first", "second"]
+
+    factories.organisation("Dropped")
+    after_commit(lambda: ran.append("dropped"))
+    db.session.rollback()
+    db.session.commit()
+    assert ran == ["first", "second"]
+    assert names() == {"Saved"}
+
+
+def test_a_savepoint_rolled_back_keeps_the_outer_callbacks(app, ran):
+    factories.organisation("Saved")
+    after_commit(lambda: ran.append("outer"))
+    savepoint = db.session.begin_nested()
+    factories.organisation("Undone")
+    after_commit(lambda: ran.append("undone"))
+    savepoint.rollback()
+    after_commit(lambda: ran.append("after the savepoint"))
+    assert ran == []
+    db.session.commit()
+    assert ran == ["outer", "after the savepoint"]
+    assert names() == {"Saved"}
+
+
+def test_a_savepoint_context_that_raises_drops_only_its_own_callbacks(app, ran):
+    factories.organisation("Saved")
+    after_commit(lambda: ran.append("outer"))
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        factories.organisation("Undone")
+        after_commit(lambda: ran.append("undone"))
+        raise RuntimeError("refused")
+    db.session.commit()
+    assert ran == ["outer"]
+    assert names() == {"Saved"}
+
+
+def test_a_nested_commit_hands_its_callbacks_to_the_outer_commit(app, ran):
+    factories.organisation("Outer")
+    after_commit(lambda: ran.append("outer"))
+    with db.session.begin_nested():
+        factories.organisation("Inner")
+        after_commit(lambda: ran.append("inner"))
+    assert ran == []  # the savepoint is released, but nothing is committed yet
+    db.session.commit()
+    assert ran == ["outer", "inner"]
+    assert names() == {"Outer", "Inner"}
+
+
+def test_an_outer_rollback_runs_none_even_after_a_nested_commit(app, ran):
+    factories.organisation("Outer")
+    after_commit(lambda: ran.append("outer"))
+    with db.session.begin_nested():
+        factories.organisation("Inner")
+        after_commit(lambda: ran.append("inner"))
+    db.session.rollback()
+    db.session.commit()
+    assert ran == []
+    assert names() == set()
+
+
+def test_savepoints_within_savepoints(app, ran):
+    factories.organisation("Outer")
+    after_commit(lambda: ran.append("outer"))
+    with db.session.begin_nested():
+        after_commit(lambda: ran.append("middle"))
+        inner = db.session.begin_nested()
+        factories.organisation("Innermost")
+        after_commit(lambda: ran.append("innermost"))
+        inner.rollback()
+        with db.session.begin_nested():
+            after_commit(lambda: ran.append("kept"))
+    db.session.commit()
+    assert ran == ["outer", "middle", "kept"]
+    assert names() == {"Outer"}
+
+
+def test_closing_the_session_drops_what_was_not_committed(app, ran):
+    factories.organisation("Never saved")
+    after_commit(lambda: ran.append("dropped"))
+    db.session.close()
+    factories.organisation("Saved")
+    db.session.commit()
+    assert ran == []
+    assert names() == {"Saved"}
