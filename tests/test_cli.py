@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from sqlalchemy import func, select
 
 from consult.extensions import db
 from consult.models import Ask, AuditEvent, DraftVersion, Organisation, Role, User
 from tests import factories
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def test_create_org(runner):

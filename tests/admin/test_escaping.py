@@ -8,7 +8,7 @@ from consult import audit
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -11,8 +11,9 @@ from consult.auth import services as accounts
 from consult.extensions import db
 from consult.models import AccountToken, Role, TokenPurpose, User
 from tests import factories
-from tests.admin.conftest import audit_count, audit_events, is_sign_in_redirect
-from tests.conftest import login_as
+from tests.helpers import audit_count, audit_events, is_sign_in_redirect, login_as
+from tests.html import select as css_select
+from tests.html import text_of
 
 INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/([A-Za-z0-9_\-]+)")
 
@@ -42,7 +43,7 @@ def test_people_list_shows_each_person(client, cast):
     assert "Invited" in row(page, invited) and "Observer" in row(page, invited)
     assert "Deactivated" in row(page, gone)
     assert "Secretariat" in row(page, cast.secretariat)
-    assert 'href="/admin/people/invite"' in page and "Invite a person" in page
+    assert css_select(page, 'a[href="/admin/people/invite"]') and "Invite a person" in page
 
 
 @pytest.mark.parametrize(
@@ -106,6 +107,7 @@ def test_people_list_refuses_bad_filters(client, cast, query, message):
     assert "Mina Member" not in text
 
 
+@pytest.mark.database
 def test_people_list_is_paginated_and_pages_keep_the_filters(client, cast):
     for n in range(30):
         factories.user(Role.OBSERVER, cast.other_org, name=f"Bulk person {n:02d}")
@@ -115,11 +117,10 @@ def test_people_list_is_paginated_and_pages_keep_the_filters(client, cast):
     assert first.count('id="person-') == 25
     assert "Showing 1 to 25 of 30 people" in first
     second_href = (
-        f"/admin/people?organisation_id={cast.other_org.id}&amp;role=observer"
-        "&amp;status=active&amp;page=2"
+        f"/admin/people?organisation_id={cast.other_org.id}&role=observer&status=active&page=2"
     )
-    assert f'href="{second_href}"' in first
-    second = client.get(second_href.replace("&amp;", "&")).get_data(as_text=True)
+    assert css_select(first, f'a[href="{second_href}"]')
+    second = client.get(second_href).get_data(as_text=True)
     assert second.count('id="person-') == 5
     assert "Rae Researcher" not in second  # still filtered to observers
 
@@ -183,6 +184,7 @@ def test_invite_creates_the_person_and_sends_one_email(client, cast, outbox):
     assert "Invited" in page
 
 
+@pytest.mark.database
 def test_invite_refuses_an_email_already_in_use(client, cast, outbox):
     before = people_count()
     response = login_as(client, cast.secretariat).post(
@@ -267,15 +269,15 @@ def test_person_page_shows_the_account_and_recent_events(client, cast):
         f"/admin/people/{cast.member.id}/role", data={"role": "observer"}
     )
     page = client.get(f"/admin/people/{cast.member.id}").get_data(as_text=True)
-    assert '<h1 class="govuk-heading-l">Mina Member</h1>' in page
+    assert text_of(page, "h1") == "Mina Member"
     assert "mina@councils.example" in page and "Green Councils Network" in page
     assert "Observer" in page and "Active" in page
     assert "Never" in page  # last signed in
     assert "user.change_role" in page
-    assert f'href="/admin/people/{cast.member.id}/role"' in page
-    assert f'href="/admin/people/{cast.member.id}/deactivate"' in page
+    assert css_select(page, f'a[href="/admin/people/{cast.member.id}/role"]')
+    assert css_select(page, f'a[href="/admin/people/{cast.member.id}/deactivate"]')
     assert "resend-invitation" not in page
-    assert 'href="/admin/audit?actor=mina@councils.example"' in page
+    assert css_select(page, 'a[href="/admin/audit?actor=mina@councils.example"]')
 
 
 def test_person_page_for_an_invited_person_offers_to_resend(client, cast):

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from consult.comments import services
 from consult.extensions import db
 from consult.models import Comment, CommentReport
-from tests.comments.conftest import HTMX, assert_no_active_html, audit_actions, comment, snapshot
-from tests.conftest import login_as
+from tests.helpers import HTMX, audit_actions, comment, login_as
+from tests.helpers import comments_snapshot as snapshot
+from tests.html import assert_no_active_html
 
 # Each action: its URL, the form that does it, and who may (the comment is the member's).
 ACTIONS = {

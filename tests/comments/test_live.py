@@ -15,8 +15,11 @@ from consult.comments import services, threads
 from consult.extensions import db
 from consult.models import utcnow
 from tests import factories
-from tests.comments.conftest import HTMX, V2, anchors, assert_no_active_html, comment
-from tests.conftest import login_as
+from tests.helpers import HTMX, V2, anchors, comment, login_as
+from tests.html import assert_no_active_html
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def cursor(ask) -> int:

@@ -11,15 +11,9 @@ from sqlalchemy import func, select
 from consult.extensions import db
 from consult.models import Comment, ConsultationState
 from tests import factories
-from tests.comments.conftest import (
-    HTMX,
-    anchors,
-    assert_no_active_html,
-    audit_actions,
-    comment,
-    snapshot,
-)
-from tests.conftest import login_as
+from tests.helpers import HTMX, anchors, audit_actions, comment, login_as
+from tests.helpers import comments_snapshot as snapshot
+from tests.html import assert_no_active_html
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -34,54 +28,7 @@ def post_comment(client, ask, headers=None, **data):
     return client.post(f"/asks/{ask.id}/comments", data=form, headers=headers or {})
 
 
-# Who may post -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "role, status",
-    [
-        ("anonymous", 302),
-        ("observer", 403),
-        ("member", 303),
-        ("other_member", 303),
-        ("secretariat", 303),
-    ],
-)
-def test_who_may_comment(client, people, ask, role, status):
-    login_as(client, people.get(role))
-    before = snapshot()
-    response = post_comment(client, ask)
-    assert response.status_code == status
-    if status == 302:
-        assert "/sign-in" in response.headers["Location"]
-    if status in (302, 403):
-        assert snapshot() == before
-    else:
-        assert count() == 1
-
-
-@pytest.mark.parametrize(
-    "role, status",
-    [
-        ("anonymous", 302),
-        ("observer", 403),
-        ("member", 303),
-        ("other_member", 303),
-        ("secretariat", 303),
-    ],
-)
-def test_who_may_reply(client, people, ask, role, status):
-    parent = comment(people.colleague, ask)
-    login_as(client, people.get(role))
-    before = snapshot()
-    response = client.post(
-        f"/comments/{parent.id}/replies", data={"body": "Indeed.", "submission_key": KEY}
-    )
-    assert response.status_code == status
-    if status in (302, 403):
-        assert snapshot() == before
-    else:
-        assert count() == 2
+# Who may post: the route x role matrix (tests/test_access.py). --------------------------------
 
 
 def test_observers_see_no_controls(client, people, ask):
@@ -190,6 +137,7 @@ def test_htmx_post_from_the_page_form_gives_a_fresh_form(client, people, ask):
     assert "We agree." not in html
 
 
+@pytest.mark.database
 def test_the_same_form_twice_makes_one_comment(client, people, ask):
     """A double click or a resent form: one comment, and the same answer both times."""
     login_as(client, people.member)
@@ -310,6 +258,7 @@ def test_a_reply_to_a_withdrawn_comment_is_refused(client, people, ask):
     assert snapshot() == before
 
 
+@pytest.mark.database
 def test_unknown_comments_and_asks_are_404(client, people, ask):
     login_as(client, people.member)
     assert client.get("/comments/999999/replies/new").status_code == 404

@@ -13,8 +13,11 @@ from consult.comments import services, threads
 from consult.extensions import db
 from consult.text import paragraphs
 from tests import factories
-from tests.comments.conftest import HTMX, V1, V2, anchors, comment, comment_ids
-from tests.conftest import login_as
+from tests.helpers import HTMX, V1, V2, anchors, comment, login_as
+from tests.html import comment_ids
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def section(html: str, start: str, end: str) -> str:

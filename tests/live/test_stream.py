@@ -15,8 +15,11 @@ from consult.live import views
 from consult.live.services import announce, channel_for
 from consult.models import LiveEvent, Role
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
 from tests.live.helpers import StreamReader, parse_events, wait_until
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 @pytest.fixture
