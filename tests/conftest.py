@@ -42,6 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+RUN_ID = uuid.uuid4().hex[:12]  # this test process's own names in shared services
+
+
 @pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
     return request.config.getoption("--backend")
@@ -95,6 +98,9 @@ def app_config(tmp_path, database_url, postgres_database) -> dict:
     if postgres_database:
         config["REDIS_URL"] = REDIS_URL
         config["RATELIMIT_STORAGE_URI"] = REDIS_URL
+        # Rate limits under this run's own keys: limiter.reset() between tests clears only
+        # these, not those of another run (or pytest-xdist worker) sharing the Redis.
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": f"consult-test-{RUN_ID}"}
     return config
 
 
