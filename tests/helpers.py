@@ -285,6 +285,15 @@ def comments_snapshot() -> dict:
 V1 = "The council should act.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
 V2 = "The council must act now.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
 
+# Wording that tries every way into the page: shown as text everywhere.
+XSS_WORDING = (
+    "Safe opening paragraph.\n\n"
+    "<script>alert('wording')</script>\n\n"
+    "An image <img src=x onerror=alert(1)> in a paragraph.\n\n"
+    'A [link](javascript:alert(1)) and <a href="javascript:alert(2)">raw</a>.\n\n'
+    '<div hx-get="/evil" hx-trigger="load">htmx payload</div>'
+)
+
 
 def published_consultation(**fields) -> Consultation:
     return factories.consultation(published_at=utcnow(), **fields)

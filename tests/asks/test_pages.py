@@ -7,7 +7,7 @@ import pytest
 from consult import text
 from consult.extensions import db
 from tests import factories
-from tests.helpers import V2, login_as
+from tests.helpers import V2, XSS_WORDING, login_as
 from tests.html import (
     assert_no_active_html,
     dom_ids,
@@ -16,14 +16,6 @@ from tests.html import (
     text_of,
     texts,
     top_level,
-)
-
-XSS_WORDING = (
-    "Safe opening paragraph.\n\n"
-    "<script>alert('wording')</script>\n\n"
-    "An image <img src=x onerror=alert(1)> in a paragraph.\n\n"
-    'A [link](javascript:alert(1)) and <a href="javascript:alert(2)">raw</a>.\n\n'
-    '<div hx-get="/evil" hx-trigger="load">htmx payload</div>'
 )
 
 
