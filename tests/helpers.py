@@ -208,7 +208,7 @@ def audit_count(action: str | None = None) -> int:
     query = select(func.count(AuditEvent.id))
     if action is not None:
         query = query.where(AuditEvent.action == action)
-    return db.session.scalar(query)
+    return db.session.scalar(query) or 0
 
 
 def audit_actions() -> list[str]:
@@ -218,7 +218,7 @@ def audit_actions() -> list[str]:
 
 def count(model) -> int:
     """How many rows the model's table has."""
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def consultation_count() -> int:

@@ -68,10 +68,11 @@ def texts(source: Html, css: str) -> list[str]:
 
 def ids(source: Html, css: str, prefix: str) -> list[int]:
     """The numbers of the matching elements' ids that start with prefix (`comment-42` -> 42)."""
+    found = [str(element.get("id", "")) for element in select(source, css)]
     return [
-        int(element["id"].removeprefix(prefix))
-        for element in select(source, css)
-        if re.fullmatch(rf"{re.escape(prefix)}\d+", element.get("id", ""))
+        int(dom_id.removeprefix(prefix))
+        for dom_id in found
+        if re.fullmatch(rf"{re.escape(prefix)}\d+", dom_id)
     ]
 
 
@@ -87,7 +88,7 @@ def row(source: Html, dom_id: str) -> str:
 
 def dom_ids(source: Html, css: str) -> list[str]:
     """The ids of the elements matching the CSS selector, in document order."""
-    return [element["id"] for element in select(source, css)]
+    return [str(element["id"]) for element in select(source, css)]
 
 
 def start_tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
