@@ -77,14 +77,15 @@ chromium:
 		echo "Install it with: sudo apt-get install -y chromium"; exit 1; \
 	fi
 
-# SQLite: every test, browser journeys included.
+# SQLite: every test, browser journeys included, spread over the cores by pytest-xdist
+# (each worker has its own database, outbox folders and ports).
 test-sqlite: install-test chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
-# PostgreSQL and Redis: every test but the browser journeys; skips when they do not answer
-# (and fails under CI=true).
+# PostgreSQL and Redis: the tests that depend on the database engine or Redis (marked
+# `database`); skips when they do not answer (and fails under CI=true).
 test-postgres: install-test
-	$(BIN)/python -m pytest -q --backend=postgres -m "not e2e"
+	$(BIN)/python -m pytest -q --backend=postgres -m "database and not e2e"
 
 test: test-sqlite test-postgres
 

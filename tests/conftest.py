@@ -1,4 +1,6 @@
-"""Fixtures: app, client, runner, database per test, login helper, backends.
+"""Fixtures: app, client, runner, database per test, people, outbox, backends.
+
+Helpers (login_as, audit_events, ...) are in tests/helpers.py: nothing imports a conftest.
 
 The suite runs against SQLite by default. `pytest --backend=postgres` runs it against a
 PostgreSQL database that this run creates and drops (127.0.0.1:5432), with Redis for
@@ -8,25 +10,27 @@ in which case it fails.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2 import BytecodeCache
-from sqlalchemy import func, select
 
-from consult import create_app
 from consult.extensions import db, limiter
-from consult.models import AuditEvent, Role, User
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+from consult.models import Role
+from tests import factories
+from tests.helpers import (
+    POSTGRES_ADMIN_URL,
+    REDIS_URL,
+    People,
+    empty_database,
+    make_app,
+    postgres_available,
+    postgres_url,
+    redis_available,
+    unavailable,
 )
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,35 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI requires it", pytrace=False)
-    pytest.skip(reason)
-
-
-def postgres_url(name: str) -> str:
-    """SQLAlchemy's URL (psycopg 3 driver) for a database on the test PostgreSQL server."""
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{name}"
-
-
-def postgres_available() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=2):
-            return True
-    except psycopg.Error:
-        return False
-
-
-def redis_available() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
-    except redis.RedisError:
-        return False
+RUN_ID = uuid.uuid4().hex[:12]  # this test process's own names in shared services
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +57,9 @@ def postgres_database(backend: str) -> Iterator[str | None]:
         yield None
         return
     if not postgres_available():
-        _unavailable(f"PostgreSQL does not answer at {POSTGRES_ADMIN_URL}")
+        unavailable(f"PostgreSQL does not answer at {POSTGRES_ADMIN_URL}")
     if not redis_available():
-        _unavailable(f"Redis does not answer at {REDIS_URL}")
+        unavailable(f"Redis does not answer at {REDIS_URL}")
     import psycopg
 
     name = f"consult_test_{uuid.uuid4().hex[:12]}"
@@ -122,46 +98,10 @@ def app_config(tmp_path, database_url, postgres_database) -> dict:
     if postgres_database:
         config["REDIS_URL"] = REDIS_URL
         config["RATELIMIT_STORAGE_URI"] = REDIS_URL
+        # Rate limits under this run's own keys: limiter.reset() between tests clears only
+        # these, not those of another run (or pytest-xdist worker) sharing the Redis.
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": f"consult-test-{RUN_ID}"}
     return config
-
-
-class FreshContextClient(FlaskClient):
-    """A test client whose every request gets its own application context, as in production.
-
-    Tests hold an application context open (to use the database directly); without this,
-    requests would reuse it and share `g` (where Flask-Login caches the signed-in person)
-    and the test's database session.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-class _MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates shared by every app the tests make."""
-
-    def __init__(self) -> None:
-        self._store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket) -> None:
-        code = self._store.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket) -> None:
-        self._store[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATE_CACHE = _MemoryBytecodeCache()
-
-
-def make_app(config: dict) -> Flask:
-    """create_app() for tests, sharing compiled templates between apps."""
-    app = create_app(config)
-    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
-    app.test_client_class = FreshContextClient
-    return app
 
 
 # Settings read when the app is built; every other setting is read per request, so one app
@@ -176,13 +116,6 @@ _BUILD_KEYS = (
     "TRUSTED_PROXY_COUNT",
 )
 _apps: dict[tuple, tuple[Flask, dict]] = {}
-
-
-def _empty_database() -> None:
-    # DELETE is much quicker than TRUNCATE on tables this small.
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    db.session.commit()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -209,7 +142,7 @@ def app(app_config: dict) -> Iterator[Flask]:
     app.config.update(app_config)
     limiter.reset()
     with app.app_context():
-        _empty_database()
+        empty_database()
         yield app
         db.session.remove()
 
@@ -224,27 +157,8 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
-ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
-
-
-@dataclass
-class People:
-    """One person of each role: an observer and a member of one organisation, a member of
-    another organisation, and the secretariat."""
-
-    observer: User
-    member: User
-    other_member: User
-    secretariat: User
-
-    def get(self, role: str) -> User | None:
-        return None if role == "anonymous" else getattr(self, role)
-
-
 @pytest.fixture
 def people(app) -> People:
-    from tests import factories
-
     home = factories.organisation("Home Organisation")
     other = factories.organisation("Other Organisation")
     coalition = factories.organisation("Coalition Secretariat")
@@ -256,36 +170,6 @@ def people(app) -> People:
     )
     db.session.commit()
     return result
-
-
-def audit_events(action: str | None = None) -> list[AuditEvent]:
-    """The audit events (of this action), oldest first."""
-    query = select(AuditEvent).order_by(AuditEvent.id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    return list(db.session.scalars(query))
-
-
-def audit_count(action: str | None = None) -> int:
-    """How many audit events there are (of this action)."""
-    query = select(func.count(AuditEvent.id))
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    return db.session.scalar(query)
-
-
-def is_sign_in_redirect(response) -> bool:
-    return response.status_code == 302 and "/sign-in" in response.headers["Location"]
-
-
-def login_as(client: FlaskClient, user: User | None) -> FlaskClient:
-    """Sign the client in as user (None: stay anonymous), without the sign-in form."""
-    db.session.commit()
-    if user is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = user.session_token
-            session["_fresh"] = True
-    return client
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from sqlalchemy import func, select
 
 from consult.admin import services as admin_services
@@ -12,7 +13,10 @@ from consult.auth.services import PASSWORD_MIN_LENGTH
 from consult.extensions import db
 from consult.models import Ask, AuditEvent, DraftVersion, Organisation, Role, User
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def test_create_org(runner):

@@ -10,6 +10,9 @@ from consult.extensions import db
 from consult.models import Organisation, Participant
 from tests import factories
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 
 def test_organisation_names_are_unique_ignoring_case(app):
     factories.organisation(name="Blueprint Council")

@@ -13,7 +13,10 @@ from sqlalchemy import inspect
 from consult import create_app
 from consult.extensions import db
 from consult.models.base import include_in_autogenerate
-from tests.conftest import POSTGRES_ADMIN_URL, _unavailable, postgres_available, postgres_url
+from tests.helpers import POSTGRES_ADMIN_URL, postgres_available, postgres_url, unavailable
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 TABLES = {
     "organisation",
@@ -57,7 +60,7 @@ def test_sqlite_upgrades_from_empty_to_head(tmp_path):
 
 def test_postgres_upgrades_from_empty_to_head():
     if not postgres_available():
-        _unavailable("PostgreSQL does not answer")
+        unavailable("PostgreSQL does not answer")
     import psycopg
 
     name = f"consult_migrate_{uuid.uuid4().hex[:10]}"

@@ -12,7 +12,11 @@ import pytest
 from consult.extensions import db
 from consult.models import AuditEvent, Role, User, utcnow
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
+from tests.html import select
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 @dataclass
@@ -99,11 +103,15 @@ def open_listing(client, endpoint: str, rows: int) -> tuple[str, set[str]]:
 
 def row_ids(html: str, dom_id: str) -> set[str]:
     """The DOM ids of the listed rows (table rows or list items) on a page."""
-    return set(re.findall(rf'<(?:tr|li)\b[^>]*\bid="({re.escape(dom_id)}-\d+)"', html))
+    return {
+        element["id"]
+        for element in select(html, "tr[id], li[id]")
+        if re.fullmatch(rf"{re.escape(dom_id)}-\d+", element["id"])
+    }
 
 
-def with_page(url: str, number: int, escaped: bool = False) -> str:
-    joiner = ("&amp;" if escaped else "&") if "?" in url else "?"
+def with_page(url: str, number: int) -> str:
+    joiner = "&" if "?" in url else "?"
     return f"{url}{joiner}page={number}"
 
 
@@ -116,8 +124,8 @@ def test_page_two_shows_the_next_rows(client, endpoint):
     first_html = first.get_data(as_text=True)
     on_first = row_ids(first_html, listing.dom_id)
     assert len(on_first) == listing.per_page
-    assert "govuk-pagination" in first_html
-    assert f'href="{with_page(url, 2, escaped=True)}"' in first_html
+    assert select(first_html, "nav.govuk-pagination")
+    assert select(first_html, f'a[href="{with_page(url, 2)}"]')
 
     second = client.get(with_page(url, 2))
     assert second.status_code == 200
@@ -125,7 +133,7 @@ def test_page_two_shows_the_next_rows(client, endpoint):
     on_second = row_ids(second_html, listing.dom_id)
     assert on_second and not on_first & on_second
     assert ids <= on_first | on_second
-    assert f'href="{with_page(url, 1, escaped=True)}"' in second_html  # previous
+    assert select(second_html, f'a[href="{with_page(url, 1)}"]')  # previous
     assert client.get(with_page(url, 3)).status_code == 404  # past the last page
 
 
@@ -134,7 +142,7 @@ def test_one_page_has_no_pagination(client, endpoint):
     url, ids = open_listing(client, endpoint, 2)
     html = client.get(url).get_data(as_text=True)
     assert ids <= row_ids(html, LISTINGS[endpoint].dom_id)
-    assert "govuk-pagination" not in html
+    assert not select(html, "nav.govuk-pagination")
 
 
 @pytest.mark.parametrize("page", ["abc", "0", "-1", str(10**12), "1.5", "%C2%B2", ""])
@@ -157,11 +165,11 @@ def test_page_links_keep_the_filters(client):
     filtered = f"{url}?organisation_id={kept.id}&role=member&status="
     first = client.get(filtered).get_data(as_text=True)
     # Blank filters are left out of the links; the others are kept.
-    second_href = f"{url}?organisation_id={kept.id}&amp;role=member&amp;page=2"
-    assert f'href="{second_href}"' in first
+    second_href = f"{url}?organisation_id={kept.id}&role=member&page=2"
+    assert select(first, f'a[href="{second_href}"]')
     assert "Filtered out" not in first and "Wrong role" not in first
-    second = client.get(second_href.replace("&amp;", "&")).get_data(as_text=True)
+    second = client.get(second_href).get_data(as_text=True)
     assert len(row_ids(second, "person")) == 2
     assert "Kept person" in second
     assert "Filtered out" not in second and "Wrong role" not in second
-    assert f'href="{url}?organisation_id={kept.id}&amp;role=member&amp;page=1"' in second
+    assert select(second, f'a[href="{url}?organisation_id={kept.id}&role=member&page=1"]')

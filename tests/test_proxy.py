@@ -9,6 +9,9 @@ from consult.extensions import db
 from consult.models import AuditEvent
 from tests import factories
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 PROXY = "10.0.0.2"  # the address every request arrives from: the proxy's
 
 

@@ -10,6 +10,9 @@ from consult.models import Organisation
 from consult.transactions import after_commit
 from tests import factories
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def ran(app) -> list[str]:

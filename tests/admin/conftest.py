@@ -1,35 +1,13 @@
-"""Fixtures for the admin tests: one person of each role, and helpers."""
+"""Fixtures for the admin tests: one person of each role (helpers are in tests/helpers.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pytest
 
 from consult.extensions import db
-from consult.models import Organisation, OrganisationKind, Role, User
+from consult.models import OrganisationKind, Role
 from tests import factories
-from tests.conftest import audit_count, audit_events, is_sign_in_redirect  # noqa: F401 (shared)
-
-
-@dataclass
-class Cast:
-    secretariat_org: Organisation
-    member_org: Organisation
-    other_org: Organisation
-    secretariat: User
-    member: User
-    observer: User
-    other_member: User
-
-    def by_role(self, role: str) -> User | None:
-        return {
-            "anonymous": None,
-            "secretariat": self.secretariat,
-            "member": self.member,
-            "observer": self.observer,
-            "other_member": self.other_member,
-        }[role]
+from tests.helpers import Cast
 
 
 @pytest.fixture

@@ -12,7 +12,10 @@ from consult.auth import services as accounts
 from consult.extensions import db
 from consult.models import AuditEvent, Organisation, OrganisationKind, Role
 from tests import factories
-from tests.admin.conftest import audit_count, audit_events
+from tests.helpers import audit_count, audit_events
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def test_create_organisation_records_the_event(cast):

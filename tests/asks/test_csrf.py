@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.asks.conftest import snapshot
-from tests.conftest import login_as
+from tests.helpers import asks_snapshot as snapshot
+from tests.helpers import login_as
+from tests.html import select
 
 
 @pytest.fixture(autouse=True)
@@ -16,7 +15,7 @@ def csrf_on(app_config):
 
 
 def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return select(html, 'input[name="csrf_token"]')[0]["value"]  # one per form, the same
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,10 @@ from consult.asks import services
 from consult.extensions import db
 from consult.models import Ask, AskState, DraftVersion, ImmutableError
 from tests import factories
-from tests.asks.conftest import V1, V2, audit_events
+from tests.helpers import V1, V2, audit_events
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def test_create_ask_goes_last_and_is_audited(people):

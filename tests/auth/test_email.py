@@ -14,7 +14,7 @@ from consult.extensions import db
 from consult.mail import wait_for_sent_mail
 from consult.models import AccountToken, Role, TokenPurpose, utcnow
 from tests import factories
-from tests.auth.conftest import audit_events, is_signed_in, sign_in
+from tests.helpers import audit_events, is_signed_in, sign_in
 from tests.smtp import body_of, closed_port, link_from
 
 PASSWORD = "a long enough password"

@@ -8,8 +8,8 @@ from consult.auth import services
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
-from tests.auth.conftest import audit_events, is_signed_in, session_cookie, sign_in
-from tests.conftest import login_as
+from tests.helpers import audit_events, is_signed_in, login_as, session_cookie, sign_in
+from tests.html import assert_no_active_html, select, text_of
 
 NEW_PASSWORD = "a brand new password"
 
@@ -119,10 +119,10 @@ def test_change_password_page(app, client):
     response = client.get("/account/password")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<title>Change your password – Consult</title>" in html
-    assert html.count("<h1") == 1
+    assert text_of(html, "title") == "Change your password – Consult"
+    assert len(select(html, "h1")) == 1
     for name in ("current_password", "password", "confirm_password"):
-        assert f'name="{name}"' in html
+        assert select(html, f'[name="{name}"]')
 
 
 def test_change_password_needs_sign_in(app, client):
@@ -204,7 +204,7 @@ def test_change_password_bad_input(app, client, data, message):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html
-    assert 'class="govuk-error-summary"' in html
+    assert select(html, ".govuk-error-summary")
     db.session.refresh(user)
     assert services.check_password(user, factories.PASSWORD)  # unchanged
     assert user.session_token == token
@@ -279,11 +279,11 @@ def test_account_page(app, client):
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<title>Your account – Consult</title>" in html
-    assert html.count("<h1") == 1
+    assert text_of(html, "title") == "Your account – Consult"
+    assert len(select(html, "h1")) == 1
     for text in ("Ada Lovelace", "ada@example.org", "Friends of the Fens", "Observer", "Never"):
         assert text in html
-    assert 'href="/account/password"' in html
+    assert select(html, 'a[href="/account/password"]')
 
 
 def test_account_page_shows_last_sign_in_in_uk_time(app, client):
@@ -300,10 +300,10 @@ def test_account_page_escapes_names(app, client):
     user = factories.user(org=org, name="<script>alert('x')</script>")
     login_as(client, user)
     html = client.get("/account").get_data(as_text=True)
-    assert "<script>alert" not in html
-    assert "<img src=x" not in html
-    assert "&lt;script&gt;" in html
-    assert "&lt;img src=x" in html
+    assert_no_active_html(html)
+    main = text_of(html, "main")
+    assert "<script>alert('x')</script>" in main  # shown as text
+    assert '<img src=x onerror="alert(1)">' in main
 
 
 def test_account_page_needs_sign_in(app, client):

@@ -20,6 +20,9 @@ from consult.models import Ask, Comment, CommentState, utcnow
 from consult.text import paragraphs
 from tests import factories
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 # Three versions: v2 changes the second paragraph, v3 the third; the first stays throughout.
 V1 = "First paragraph.\n\nSecond paragraph.\n\nThird paragraph."
 V2 = "First paragraph.\n\nSecond paragraph, reworded.\n\nThird paragraph."

@@ -10,7 +10,10 @@ from consult.comments import services
 from consult.comments.services import CommentError
 from consult.extensions import db
 from consult.models import AuditEvent, Comment, CommentReport, CommentState, LiveEvent
-from tests.comments.conftest import V2, anchors, audit_actions, comment
+from tests.helpers import V2, anchors, audit_actions, comment
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def live_events() -> list[tuple[str, int]]:

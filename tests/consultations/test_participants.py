@@ -12,7 +12,10 @@ from consult.consultations.services import ParticipantError
 from consult.extensions import db
 from consult.models import Participant, Role, utcnow
 from tests import factories
-from tests.conftest import audit_events, login_as
+from tests.helpers import audit_events, login_as
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def _names(consultation) -> list[str]:

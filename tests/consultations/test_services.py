@@ -12,7 +12,10 @@ from consult.consultations.services import ConsultationError
 from consult.extensions import db
 from consult.models import Consultation, Role, utcnow
 from tests import factories
-from tests.consultations.conftest import audit_events, consultation_count
+from tests.helpers import audit_events, consultation_count
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 SUMMER_OPEN = datetime(2030, 7, 1, 8, 0, tzinfo=UTC)
 SUMMER_CLOSE = datetime(2030, 7, 31, 16, 0, tzinfo=UTC)

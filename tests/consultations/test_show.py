@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from consult.extensions import db
 from consult.models import Ask, AskState
 from tests import factories
-from tests.conftest import login_as
-from tests.consultations.conftest import row
+from tests.helpers import login_as
+from tests.html import select, select_one, text_of
 
 
 def test_the_consultation_page_shows_its_details(client, people):
@@ -24,16 +23,17 @@ def test_the_consultation_page_shows_its_details(client, people):
     consultation.opens_at = datetime(2020, 1, 15, 9, 0, tzinfo=UTC)
     login_as(client, people.member)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    assert html.count('<h1 class="govuk-heading-l">') == 1
-    assert "<title>Spring round – Consult</title>" in html
+    assert len(select(html, "h1")) == 1
+    assert text_of(html, "title") == "Spring round – Consult"
     assert "15 January 2020 at 9:00am" in html
     assert "5 days left" in html
-    assert "govuk-tag--green" in html and "Open" in html
+    assert text_of(html, ".govuk-tag--green") == "Open"
     assert (
         "At least 40% of the organisations taking part must take a position; at least 66% of "
         "those responding must support; an objection blocks agreement."
     ) in html
-    assert '<p class="govuk-body">Read <strong>every</strong> ask.</p>' in html
+    summary = [p for p in select(html, "p.govuk-body") if text_of(p) == "Read every ask."]
+    assert [text_of(p, "strong") for p in summary] == ["every"]
     assert "There are no asks in this consultation yet." in html
 
 
@@ -58,17 +58,19 @@ def test_asks_are_shown_in_order_grouped_by_theme(client, people):
     )
     login_as(client, people.observer)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    captions = re.findall(r'<caption class="govuk-table__caption[^"]*">\s*(.*?)\s*</caption>', html)
-    assert captions == ["Energy", "Transport"]
-    positions = [html.index(f'id="ask-{a.id}"') for a in (energy_1, energy_2, transport)]
-    assert positions == sorted(positions)
-    assert html.index("Transport</caption>") > positions[1]
-    assert f'href="/asks/{energy_1.id}"' in row(html, f"ask-{energy_1.id}")
-    assert "v3" in row(html, f"ask-{energy_2.id}") and "Agreed" in row(html, f"ask-{energy_2.id}")
-    assert "No draft yet" in row(html, f"ask-{transport.id}")
+    tables = select(html, "table:has(caption.govuk-table__caption)")
+    assert [text_of(table, "caption") for table in tables] == ["Energy", "Transport"]
+    assert [[row["id"] for row in select(table, "tr[id]")] for table in tables] == [
+        [f"ask-{energy_1.id}", f"ask-{energy_2.id}"],
+        [f"ask-{transport.id}"],
+    ]
+    assert select_one(html, f"#ask-{energy_1.id} a")["href"] == f"/asks/{energy_1.id}"
+    assert "v3" in text_of(html, f"#ask-{energy_2.id}")
+    assert "Agreed" in text_of(html, f"#ask-{energy_2.id}")
+    assert "No draft yet" in text_of(html, f"#ask-{transport.id}")
     # The state's label, not its stored value: "In review", never "In_review".
-    assert "In review" in row(html, f"ask-{transport.id}")
-    assert "In_review" not in html and "govuk-tag--yellow" in row(html, f"ask-{transport.id}")
+    assert text_of(html, f"#ask-{transport.id} .govuk-tag--yellow") == "In review"
+    assert "In_review" not in html
 
 
 def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client, people):
@@ -78,18 +80,20 @@ def test_the_secretariat_sees_move_buttons_except_where_they_cannot_move(client,
     last = factories.ask(consultation, title="Last", sort_order=3)
     login_as(client, people.secretariat)
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    assert f'href="/consultations/{consultation.id}/edit"' in html
-    assert f'href="/consultations/{consultation.id}/asks/new"' in html
-    first_row, middle_row, last_row = (row(html, f"ask-{a.id}") for a in (first, middle, last))
+    assert select(html, f'a[href="/consultations/{consultation.id}/edit"]')
+    assert select(html, f'a[href="/consultations/{consultation.id}/asks/new"]')
+    first_row, middle_row, last_row = (text_of(html, f"#ask-{a.id}") for a in (first, middle, last))
     assert "Move up" not in first_row and "Move down" in first_row
     assert "Move up" in middle_row and "Move down" in middle_row
     assert "Move up" in last_row and "Move down" not in last_row
-    assert f'action="/asks/{middle.id}/move"' in middle_row
-    assert 'name="direction" value="up"' in middle_row
-    assert 'name="direction" value="down"' in middle_row
-    assert 'name="csrf_token"' in middle_row
-    assert middle_row.count('<form class="app-inline-form"') == 2  # side by side
-    assert f'href="/asks/{middle.id}/edit"' in middle_row
+    forms = select(html, f"#ask-{middle.id} form.app-inline-form")  # side by side
+    assert [form["action"] for form in forms] == [f"/asks/{middle.id}/move"] * 2
+    assert [select_one(form, 'input[name="direction"]')["value"] for form in forms] == [
+        "up",
+        "down",
+    ]
+    assert all(select_one(form, 'input[name="csrf_token"]') for form in forms)
+    assert select(html, f'#ask-{middle.id} a[href="/asks/{middle.id}/edit"]')
 
 
 def test_the_move_form_reorders_the_asks(client, people):
@@ -110,7 +114,10 @@ def test_the_move_form_reorders_the_asks(client, people):
     )
     assert order == [second.id, first.id]
     html = client.get(f"/consultations/{consultation.id}").get_data(as_text=True)
-    assert html.index(f'id="ask-{second.id}"') < html.index(f'id="ask-{first.id}"')
+    assert [row["id"] for row in select(html, "tr[id^=ask-]")] == [
+        f"ask-{second.id}",
+        f"ask-{first.id}",
+    ]
 
 
 def test_a_published_consultation_is_readable_without_signing_in(client):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
 from werkzeug.serving import make_server
 
 from consult.extensions import db, limiter
-from tests.conftest import make_app
+from tests.helpers import LiveServer, make_app
 from tests.smtp import smtp_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,12 +52,6 @@ def base_url() -> None:
     return None
 
 
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-
-
 @pytest.fixture
 def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]:
     """Consult served on a free port of 127.0.0.1 by a threaded server, with a database of
@@ -89,23 +80,6 @@ def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
-
-
-_axe = Axe()
-
-
-def assert_accessible(page) -> None:
-    """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page."""
-    results = _axe.run(
-        page,
-        options={
-            "runOnly": {
-                "type": "tag",
-                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
-            }
-        },
-    )
-    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
 @pytest.fixture

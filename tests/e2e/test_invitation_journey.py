@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from consult.demo import demo_data
-from tests.e2e.conftest import assert_accessible
+from tests.helpers import assert_accessible
 from tests.smtp import link_from
 
 SECRETARIAT = "secretariat@blueprint.example"

@@ -22,7 +22,7 @@ from consult.comments import services
 from consult.demo import demo_data
 from consult.extensions import db
 from consult.models import Ask, Comment, User
-from tests.e2e.conftest import LiveServer, assert_accessible
+from tests.helpers import LiveServer, assert_accessible
 
 SECRETARIAT = "secretariat@blueprint.example"
 AMIRA = "amira.khan@eastmere.example"  # Eastmere City Council

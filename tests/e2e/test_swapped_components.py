@@ -17,7 +17,7 @@ from consult.demo import demo_data
 from consult.extensions import db
 from consult.live.services import announce, prune
 from consult.models import Ask, LiveEvent, User, utcnow
-from tests.e2e.conftest import LiveServer
+from tests.helpers import LiveServer
 
 AMIRA = "amira.khan@eastmere.example"
 LUCY = "lucy.evans@greenfutures.example"

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from consult.live.broker import InProcessBroker, RedisBroker
-from tests.conftest import REDIS_URL
+from tests.helpers import REDIS_URL
 from tests.live.helpers import RedisServer
 
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from tests.conftest import _unavailable
+from tests.helpers import unavailable
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
@@ -141,7 +141,7 @@ class RedisServer:
     def __init__(self, tmp_path) -> None:
         self.executable = shutil.which("redis-server")
         if self.executable is None:
-            _unavailable("redis-server is not installed")
+            unavailable("redis-server is not installed")
         self.directory = str(tmp_path)
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"

@@ -8,8 +8,11 @@ import uuid
 import pytest
 
 from consult.live.broker import RESYNC, InProcessBroker, RedisBroker
-from tests.conftest import REDIS_URL, _unavailable, redis_available
+from tests.helpers import REDIS_URL, redis_available, unavailable
 from tests.live.helpers import wait_until
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 def test_in_process_fans_out_to_every_subscriber_of_the_channel():
@@ -87,7 +90,7 @@ def test_in_process_is_thread_safe():
 @pytest.fixture
 def redis_url() -> str:
     if not redis_available():
-        _unavailable(f"Redis does not answer at {REDIS_URL}")
+        unavailable(f"Redis does not answer at {REDIS_URL}")
     return REDIS_URL
 
 

@@ -18,6 +18,9 @@ from consult.models import LiveEvent
 from tests import factories
 from tests.live.helpers import wait_until
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 POLL = 0.05
 
 

@@ -15,6 +15,9 @@ from consult.models import LiveEvent
 from tests import factories
 from tests.live.helpers import wait_until
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 WAITING_ON_AN_ADVISORY_LOCK = text(
     "SELECT count(*) FROM pg_locks JOIN pg_database ON pg_database.oid = pg_locks.database"
     " WHERE pg_locks.locktype = 'advisory' AND NOT pg_locks.granted"

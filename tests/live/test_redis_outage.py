@@ -13,8 +13,11 @@ from consult.extensions import db
 from consult.live.broker import RedisBroker
 from consult.models import Comment, LiveEvent, Role
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
 from tests.live.helpers import StreamReader, wait_until
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 @pytest.fixture

@@ -14,8 +14,11 @@ from consult.extensions import db
 from consult.live.services import announce, cursor_expired, prune
 from consult.models import LiveEvent, Role, utcnow
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
 from tests.live.helpers import StreamReader
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 HTMX = {"HX-Request": "true"}
 

@@ -15,8 +15,11 @@ from consult.live import views
 from consult.live.services import announce, channel_for
 from consult.models import LiveEvent, Role
 from tests import factories
-from tests.conftest import login_as
+from tests.helpers import login_as
 from tests.live.helpers import StreamReader, parse_events, wait_until
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 
 @pytest.fixture
@@ -86,7 +89,8 @@ def test_secretariat_may_open_the_stream_of_an_upcoming_consultation(client, bro
     upcoming = factories.ask(factories.consultation(opens_in_days=3))
     response, reader = open_stream(login_as(client, factories.user(Role.SECRETARIAT)), upcoming)
     try:
-        reader.read_until(connected, timeout=5)
+        assert response.status_code == 200
+        assert reader.read_until(connected, timeout=5).startswith("retry: 3000\n: connected")
     finally:
         response.close()
 

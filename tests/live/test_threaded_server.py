@@ -15,6 +15,9 @@ from consult.models import Role
 from tests import factories
 from tests.live.helpers import HTTPStream, wait_until
 
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def app_config(app_config: dict) -> dict:

@@ -21,8 +21,11 @@ from sqlalchemy import select
 from consult.extensions import db
 from consult.models import Comment, LiveEvent, Role
 from tests import factories
-from tests.conftest import REDIS_URL
+from tests.helpers import REDIS_URL
 from tests.live.helpers import HTTPStream, free_port, stop, subprocess_env, wait_for_port
+
+# Depends on the database engine (or Redis): also runs with --backend=postgres.
+pytestmark = pytest.mark.database
 
 ROOT = Path(__file__).resolve().parents[2]
 

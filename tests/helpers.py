@@ -1,0 +1,393 @@
+"""Helpers the tests import: signing in, audit and database snapshots, test backends,
+form data, and the shared test data. (Fixtures and hooks live in the conftest modules,
+which nothing imports.)
+
+HTML is read through tests/html.py (CSS selectors over a real parser); the live-update
+tests have their own small tests/live/helpers.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from sqlalchemy import func, select
+
+from consult import create_app
+from consult.comments import services as comment_services
+from consult.extensions import db
+from consult.models import (
+    Ask,
+    AuditEvent,
+    Comment,
+    CommentReport,
+    Consultation,
+    DraftVersion,
+    Organisation,
+    User,
+    utcnow,
+)
+from consult.text import paragraphs
+from tests import factories
+from tests.factories import PASSWORD
+
+# Backends -----------------------------------------------------------------------------------
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test because a service does not answer; under CI, fail instead."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI requires it", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_url(name: str) -> str:
+    """SQLAlchemy's URL (psycopg 3 driver) for a database on the test PostgreSQL server."""
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def postgres_available() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+# Apps and clients ---------------------------------------------------------------------------
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    Tests hold an application context open (to use the database directly); without this,
+    requests would reuse it and share `g` (where Flask-Login caches the signed-in person)
+    and the test's database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app the tests make."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = _MemoryBytecodeCache()
+
+
+def make_app(config: dict) -> Flask:
+    """create_app() for tests, sharing compiled templates between apps."""
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    app.test_client_class = FreshContextClient
+    return app
+
+
+def empty_database() -> None:
+    """Delete every row of every table, and commit."""
+    # DELETE is much quicker than TRUNCATE on tables this small.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+def login_as(client: FlaskClient, user: User | None) -> FlaskClient:
+    """Sign the client in as user (None: stay anonymous), without the sign-in form."""
+    db.session.commit()
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+    return client
+
+
+def is_sign_in_redirect(response) -> bool:
+    return response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+HTMX = {"HX-Request": "true"}
+
+# People -------------------------------------------------------------------------------------
+
+ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
+
+
+@dataclass
+class People:
+    """One person of each role: an observer and a member of one organisation, a member of
+    another organisation, and the secretariat."""
+
+    observer: User
+    member: User
+    other_member: User
+    secretariat: User
+
+    def get(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@dataclass
+class PeopleWithColleague(People):
+    """The shared people, and a colleague of the member (same organisation)."""
+
+    colleague: User
+
+
+@dataclass
+class Cast:
+    """The admin tests' people: the secretariat, a member and an observer of one
+    organisation, and a member of another."""
+
+    secretariat_org: Organisation
+    member_org: Organisation
+    other_org: Organisation
+    secretariat: User
+    member: User
+    observer: User
+    other_member: User
+
+    def by_role(self, role: str) -> User | None:
+        return {
+            "anonymous": None,
+            "secretariat": self.secretariat,
+            "member": self.member,
+            "observer": self.observer,
+            "other_member": self.other_member,
+        }[role]
+
+
+# The database -------------------------------------------------------------------------------
+
+
+def audit_events(action: str | None = None) -> list[AuditEvent]:
+    """The audit events (of this action), oldest first."""
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def audit_count(action: str | None = None) -> int:
+    """How many audit events there are (of this action)."""
+    query = select(func.count(AuditEvent.id))
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return db.session.scalar(query) or 0
+
+
+def audit_actions() -> list[str]:
+    """The actions of every audit event, oldest first."""
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def count(model) -> int:
+    """How many rows the model's table has."""
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def consultation_count() -> int:
+    return count(Consultation)
+
+
+def database_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, as committed, for checking that nothing changed."""
+    db.session.rollback()
+    db.session.expire_all()
+    return {
+        table.name: sorted(
+            (tuple(map(repr, row)) for row in db.session.execute(table.select())),
+        )
+        for table in db.metadata.sorted_tables
+    }
+
+
+def asks_snapshot() -> dict:
+    """Everything the asks feature may change, as committed in the database."""
+    db.session.rollback()
+    db.session.expire_all()
+    return {
+        "asks": db.session.execute(
+            select(Ask.id, Ask.title, Ask.theme, Ask.sort_order, Ask.state).order_by(Ask.id)
+        ).all(),
+        "versions": db.session.execute(
+            select(
+                DraftVersion.ask_id,
+                DraftVersion.number,
+                DraftVersion.body,
+                DraftVersion.change_note,
+            ).order_by(DraftVersion.id)
+        ).all(),
+        "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+    }
+
+
+def comments_snapshot() -> dict:
+    """Everything the comments feature may change, as committed in the database."""
+    db.session.rollback()
+    db.session.expire_all()
+    return {
+        "comments": db.session.execute(
+            select(
+                Comment.id,
+                Comment.body,
+                Comment.state,
+                Comment.edited_at,
+                Comment.hidden_reason,
+                Comment.resolved_at,
+                Comment.resolution,
+            ).order_by(Comment.id)
+        ).all(),
+        "reports": db.session.execute(
+            select(CommentReport.id, CommentReport.handled_at).order_by(CommentReport.id)
+        ).all(),
+        "audit": db.session.scalar(select(func.count()).select_from(AuditEvent)),
+    }
+
+
+# Consultations, asks and comments -----------------------------------------------------------
+
+V1 = "The council should act.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
+V2 = "The council must act now.\n\nEvery party commits to net zero.\n\n- Homes\n- Transport"
+
+# Wording that tries every way into the page: shown as text everywhere.
+XSS_WORDING = (
+    "Safe opening paragraph.\n\n"
+    "<script>alert('wording')</script>\n\n"
+    "An image <img src=x onerror=alert(1)> in a paragraph.\n\n"
+    'A [link](javascript:alert(1)) and <a href="javascript:alert(2)">raw</a>.\n\n'
+    '<div hx-get="/evil" hx-trigger="load">htmx payload</div>'
+)
+
+
+def published_consultation(**fields) -> Consultation:
+    return factories.consultation(published_at=utcnow(), **fields)
+
+
+def consultation_form(**overrides) -> dict:
+    """A valid consultation form: 1 July 2030 09:00 to 31 July 2030 17:00, UK time."""
+    data = {
+        "title": "Net zero by 2040",
+        "summary": "A round of review of the *energy* asks.",
+        "opens_date": ["1", "7", "2030"],
+        "opens_time": "09:00",
+        "closes_date": ["31", "7", "2030"],
+        "closes_time": "17:00",
+        "quorum_percent": "60",
+        "threshold_percent": "80",
+        "objection_blocks": "y",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def anchors(ask: Ask) -> list[str]:
+    """The anchors of the paragraphs of the ask's current version."""
+    return [p.anchor for p in paragraphs(ask.current_version.body)]
+
+
+def comment(author: User, ask: Ask, body: str = "A comment.", **fields) -> Comment:
+    """A comment made through the service (flushed, not committed)."""
+    made, _ = comment_services.add_comment(author=author, ask=ask, body=body, **fields)
+    return made
+
+
+# Signing in through the forms ---------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="[^"]*"|"X-CSRFToken": "[^"]*"')
+
+
+def sign_in(
+    client: FlaskClient, email: str, password: str = PASSWORD, next: str | None = None, **environ
+):
+    """Post the sign-in form, as a browser would."""
+    query = {"next": next} if next is not None else None
+    return client.post(
+        "/sign-in", query_string=query, data={"email": email, "password": password}, **environ
+    )
+
+
+def without_csrf(html: str) -> str:
+    """The page with its per-session CSRF tokens blanked out, for comparing two pages."""
+    return _CSRF.sub("csrf", html)
+
+
+def session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("consult_session", domain="consult.test")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    """True if the client's session opens the account page; False if it is sent to sign in."""
+    response = client.get("/account")
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    return False
+
+
+# Browser journeys ---------------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+
+_axe = None
+
+
+def assert_accessible(page) -> None:
+    """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page."""
+    global _axe
+    if _axe is None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        _axe = Axe()
+    results = _axe.run(
+        page,
+        options={
+            "runOnly": {
+                "type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+            }
+        },
+    )
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
