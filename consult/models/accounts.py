@@ -105,10 +105,6 @@ class User(UserMixin, Base):
     def has_accepted_invitation(self) -> bool:
         return self.password_hash is not None
 
-    @property
-    def is_secretariat(self) -> bool:
-        return self.role == Role.SECRETARIAT
-
     def rotate_session(self) -> None:
         """Invalidate every session cookie issued to this person so far."""
         self.session_token = new_session_token()
