@@ -30,6 +30,7 @@ TABLES = {
     "comment_report",
     "live_event",
     "participant",
+    "position",
     "alembic_version",
 }
 

@@ -21,6 +21,7 @@ from consult.models.consultations import (
 )
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
+from consult.models.positions import Position, Stance
 
 __all__ = [
     "AccountToken",
@@ -39,7 +40,9 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Participant",
+    "Position",
     "Role",
+    "Stance",
     "TokenPurpose",
     "User",
     "hash_token",

@@ -79,6 +79,8 @@ class User(UserMixin, Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     role: Mapped[Role] = mapped_column(enum_type(Role, 20), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
+    # Named by the secretariat: sets the organisation's positions (members only).
+    is_delegate: Mapped[bool] = mapped_column(default=False)
     # get_id() returns this token: rotating it signs the person out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     last_login_at: Mapped[datetime | None]
@@ -89,6 +91,7 @@ class User(UserMixin, Base):
     __table_args__ = (
         CheckConstraint(role.in_([r.value for r in Role]), name="role"),
         CheckConstraint(email == func.lower(email), name="email_lower_case"),
+        CheckConstraint("NOT is_delegate OR role = 'member'", name="delegate_is_member"),
     )
 
     def __repr__(self) -> str:

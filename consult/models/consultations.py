@@ -35,6 +35,8 @@ class Consultation(Base):
     quorum_percent: Mapped[int] = mapped_column(default=50)
     threshold_percent: Mapped[int] = mapped_column(default=75)
     objection_blocks: Mapped[bool] = mapped_column(default=False)
+    # Whether "support with changes" counts towards the support threshold.
+    changes_count_as_support: Mapped[bool] = mapped_column(default=True)
     # Explicit steps by the secretariat, on top of the dates.
     closed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
