@@ -150,3 +150,35 @@ def can_read_hidden_comments(user: Any) -> bool:
     """Read the text of every hidden comment (an author reads their own: see
     `consult.comments.rules.can_see_body`)."""
     return is_secretariat(user)
+
+
+# Positions ------------------------------------------------------------------------------------
+
+
+def can_be_delegate(user: Any) -> bool:
+    """Whether this person could be named one of their organisation's delegates: members
+    only (the database refuses anyone else). Also who is shown their organisation's
+    delegates."""
+    return getattr(user, "role", None) == Role.MEMBER
+
+
+def can_set_position(user: Any, ask: Ask) -> bool:
+    """Set one's organisation's position on the ask's current version: a delegate, active
+    and of an active organisation taking part in the consultation, while the consultation is
+    open and the ask, which has a version, is in drafting or in review."""
+    if not (_signed_in(user) and user.role == Role.MEMBER and user.is_delegate):
+        return False
+    if not (user.active and user.organisation.active):
+        return False
+    consultation = ask.consultation
+    return (
+        consultation.state == ConsultationState.OPEN
+        and ask.state in (AskState.DRAFTING, AskState.IN_REVIEW)
+        and bool(ask.versions)
+        and any(p.organisation_id == user.organisation_id for p in consultation.participants)
+    )
+
+
+def can_see_positions(user: Any, ask: Ask) -> bool:
+    """See the organisations' positions on an ask and who set them: whoever may read it."""
+    return can_read_ask(user, ask)

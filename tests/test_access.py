@@ -148,6 +148,13 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ),
     ("GET", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_PAGE),
     ("POST", "admin.change_role", "/admin/people/{spare_person}/role", SECRETARIAT_FORM),
+    # An empty form says neither "name" nor "stop": refused (400) for the secretariat.
+    (
+        "POST",
+        "admin.set_delegate",
+        "/admin/people/{spare_person}/delegate",
+        (ANON, 403, 403, 403, 400),
+    ),
     ("GET", "admin.deactivate_person", "/admin/people/{spare_person}/deactivate", SECRETARIAT_PAGE),
     (
         "POST",

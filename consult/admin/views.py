@@ -25,6 +25,7 @@ from consult.admin.forms import (
 )
 from consult.auth import services as accounts
 from consult.auth.services import AccountError
+from consult.errors import error_page
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load, require
@@ -50,6 +51,7 @@ def admin_helpers() -> dict[str, Any]:
     return {
         "role_items": [{"hint": {"text": ROLE_HINTS[role]}} for role in Role],
         "person_status": services.person_status,
+        "can_be_delegate": permissions.can_be_delegate,
         "audit_object_url": audit_object_url,
         "audit_keys": audit_keys,
         "audit_value": audit_value,
@@ -158,6 +160,7 @@ def organisation(organisation_id: int):
         "admin/organisation.html",
         organisation=organisation,
         people=services.organisation_people(organisation),
+        delegates=accounts.organisation_delegates(organisation, include_deactivated=True),
     )
 
 
@@ -326,6 +329,7 @@ def change_role(user_id: int):
     """Give a person a different role; they are signed out so it takes effect at once."""
     person = load(User, user_id)
     form = ChangeRoleForm(data={"role": person.role.value} if request.method == "GET" else None)
+    was_delegate = person.is_delegate
     if form.validate_on_submit():
         try:
             changed = accounts.change_role(
@@ -337,13 +341,45 @@ def change_role(user_id: int):
             form.role.errors.append(str(error))
         else:
             if changed:
-                flash(f"{person.name} is now {person.role.label.lower()}", "success")
+                stopped = (
+                    " and no longer a delegate" if was_delegate and not person.is_delegate else ""
+                )
+                flash(f"{person.name} is now {person.role.label.lower()}{stopped}", "success")
             else:
                 flash("Nothing was changed", "info")
             return redirect_to(url_for("admin.person", user_id=person.id))
     return render(
         "admin/change_role.html", form=form, person=person, status=422 if form.errors else 200
     )
+
+
+@bp.post("/people/<int:user_id>/delegate")
+def set_delegate(user_id: int):
+    """Name a member as their organisation's delegate, or stop them being one."""
+    person = load(User, user_id)
+    choice = request.form.get("delegate", "")
+    if choice not in ("1", "0"):
+        return error_page(
+            400,
+            "Choose whether to name this person as a delegate or stop them being one, "
+            "from their page.",
+        )
+    delegate = choice == "1"
+    try:
+        changed = accounts.set_delegate(actor=current_user, user=person, delegate=delegate)
+        db.session.commit()
+    except AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        organisation = person.organisation.name
+        if not changed:
+            flash("Nothing was changed", "info")
+        elif delegate:
+            flash(f"{person.name} is now a delegate for {organisation}", "success")
+        else:
+            flash(f"{person.name} is no longer a delegate for {organisation}", "success")
+    return redirect_to(url_for("admin.person", user_id=person.id))
 
 
 @bp.route("/people/<int:user_id>/deactivate", methods=["GET", "POST"])

@@ -14,11 +14,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context, url_for
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
-from consult import audit
+from consult import audit, permissions
 from consult.extensions import db
 from consult.mail import queue_email
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
@@ -53,6 +53,7 @@ EMAIL_MAX_LENGTH = 254  # User.email
 NAME_MAX_LENGTH = 200  # User.name
 EMAIL_TAKEN = "A person with this email address already has an account."
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+NOT_A_MEMBER_DELEGATE = "Only members can be delegates. Observers and the secretariat cannot."
 
 
 class AccountError(ValueError):
@@ -357,17 +358,69 @@ def change_role(*, actor: User, user: User, role: Role) -> bool:
     """Give a person another role; their sessions end so the new role applies at once.
 
     Returns False (and records nothing) if they already have that role.
+    A delegate who stops being a member stops being a delegate too (only members may be),
+    recorded in the same event.
     """
     if user.role == role:
         return False
     if user.id == actor.id and role != Role.SECRETARIAT:
         raise AccountError("You cannot remove your own secretariat role.")
-    before = audit.snapshot(user, "role")
+    fields = ("role", "is_delegate") if user.is_delegate and role != Role.MEMBER else ("role",)
+    before = audit.snapshot(user, *fields)
     user.role = role
+    if role != Role.MEMBER:
+        user.is_delegate = False
     user.rotate_session()
     db.session.flush()
-    audit.record(actor, "user.change_role", user, before=before, after=audit.snapshot(user, "role"))
+    audit.record(
+        actor, "user.change_role", user, before=before, after=audit.snapshot(user, *fields)
+    )
     return True
+
+
+def set_delegate(*, actor: User, user: User, delegate: bool) -> bool:
+    """Name a member as one of their organisation's delegates (who set its positions), or
+    stop them being one. An organisation may have several (a lead and an alternate).
+
+    Returns False (and records nothing) if nothing changes. Only an active member of an
+    active organisation can be named; anyone can stop being a delegate.
+    """
+    if user.is_delegate == delegate:
+        return False
+    if delegate:
+        if not permissions.can_be_delegate(user):
+            raise AccountError(NOT_A_MEMBER_DELEGATE)
+        if not user.active:
+            raise AccountError("This person has been deactivated. Reactivate them first.")
+        if not user.organisation.active:
+            raise AccountError(
+                "This person's organisation has been deactivated. Reactivate it first."
+            )
+    before = audit.snapshot(user, "is_delegate")
+    user.is_delegate = delegate
+    db.session.flush()
+    audit.record(
+        actor,
+        "user.delegate" if delegate else "user.undelegate",
+        user,
+        before=before,
+        after=audit.snapshot(user, "is_delegate"),
+    )
+    return True
+
+
+def organisation_delegates(
+    organisation: Organisation, *, include_deactivated: bool = False
+) -> list[User]:
+    """The organisation's delegates, by name (with those deactivated since, if asked)."""
+    stmt = (
+        select(User)
+        .where(User.organisation_id == organisation.id, User.is_delegate.is_(True))
+        .order_by(func.lower(User.name), User.id)
+    )
+    if not include_deactivated:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt))
 
 
 def set_user_active(*, actor: User, user: User, active: bool) -> None:
