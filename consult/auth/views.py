@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
+from consult import permissions
 from consult.auth import services
 from consult.auth.forms import (
     AcceptInvitationForm,
@@ -246,8 +247,14 @@ def reset_password(token: str):
 @bp.get("/account")
 @login_required
 def account():
-    """The signed-in person's own details."""
-    return render("auth/account.html", user=current_user._get_current_object())
+    """The signed-in person's own details, and who their organisation's delegates are."""
+    user = current_user._get_current_object()
+    delegates = (
+        services.organisation_delegates(user.organisation)
+        if permissions.can_be_delegate(user)
+        else None
+    )
+    return render("auth/account.html", user=user, delegates=delegates)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
