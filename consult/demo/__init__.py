@@ -57,6 +57,7 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
                 name=person["name"],
                 organisation=org,
                 role=Role(person["role"]),
+                is_delegate=person.get("delegate", False),
                 password_hash=password_hash,
             )
             db.session.add(user)
