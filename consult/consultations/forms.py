@@ -122,6 +122,9 @@ class ConsultationForm(FlaskForm):
     quorum_percent = PercentField("Quorum", subject="quorum", default=50)
     threshold_percent = PercentField("Support threshold", subject="support threshold", default=75)
     objection_blocks = BooleanField("Any objection blocks agreement", widget=GovCheckboxInput())
+    changes_count_as_support = BooleanField(
+        "Count “support with changes” as support", default=True, widget=GovCheckboxInput()
+    )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
     opens_at: datetime | None = None
@@ -142,6 +145,7 @@ class ConsultationForm(FlaskForm):
             quorum_percent=consultation.quorum_percent,
             threshold_percent=consultation.threshold_percent,
             objection_blocks=consultation.objection_blocks,
+            changes_count_as_support=consultation.changes_count_as_support,
         )
 
     def _moment(self, date_field: UKDateField, time_field: TimeOfDayField) -> datetime | None:
@@ -180,6 +184,7 @@ class ConsultationForm(FlaskForm):
             "quorum_percent": self.quorum_percent.data,
             "threshold_percent": self.threshold_percent.data,
             "objection_blocks": bool(self.objection_blocks.data),
+            "changes_count_as_support": bool(self.changes_count_as_support.data),
         }
 
 

@@ -32,6 +32,7 @@ CONSULTATION_FIELDS = (
     "quorum_percent",
     "threshold_percent",
     "objection_blocks",
+    "changes_count_as_support",
 )
 
 
@@ -232,7 +233,7 @@ def ask_counts(consultations: list[Consultation]) -> dict[int, int]:
 
 
 def consensus_rule(consultation: Consultation) -> str:
-    """The consultation's consensus rule, in words."""
+    """The consultation's consensus rule, in words (consult/positions/consensus.py applies it)."""
     if consultation.quorum_percent == 0:
         quorum = "No minimum share of the organisations taking part must take a position"
     else:
@@ -243,13 +244,21 @@ def consensus_rule(consultation: Consultation) -> str:
     if consultation.threshold_percent == 0:
         threshold = "no minimum share of those responding must support"
     else:
-        threshold = f"at least {consultation.threshold_percent}% of those responding must support"
+        support = (
+            "support, with or without changes"
+            if consultation.changes_count_as_support
+            else "support without changes"
+        )
+        threshold = f"at least {consultation.threshold_percent}% of those responding must {support}"
     objection = (
         "an objection blocks agreement"
         if consultation.objection_blocks
         else "an objection does not block agreement on its own"
     )
-    return f"{quorum}; {threshold}; {objection}."
+    words = f"{quorum}; {threshold}; {objection}."
+    if consultation.threshold_percent:
+        words += " Abstentions count towards the quorum but are left out of the support threshold."
+    return words
 
 
 def themed_groups(asks: list[Ask]) -> list[tuple[str, list[Ask]]]:
@@ -296,6 +305,7 @@ def create_consultation(
     quorum_percent: int,
     threshold_percent: int,
     objection_blocks: bool,
+    changes_count_as_support: bool = True,
 ) -> Consultation:
     """Start a new consultation round with its dates and consensus rule."""
     _check(
@@ -313,6 +323,7 @@ def create_consultation(
         quorum_percent=quorum_percent,
         threshold_percent=threshold_percent,
         objection_blocks=objection_blocks,
+        changes_count_as_support=changes_count_as_support,
     )
     consultation.participants = [
         Participant(organisation=organisation) for organisation in member_organisations()
@@ -342,6 +353,7 @@ def update_consultation(
     quorum_percent: int,
     threshold_percent: int,
     objection_blocks: bool,
+    changes_count_as_support: bool,
 ) -> bool:
     """Change a consultation's title, summary, dates or rule; False if nothing changed."""
     _check(
@@ -359,6 +371,7 @@ def update_consultation(
     consultation.quorum_percent = quorum_percent
     consultation.threshold_percent = threshold_percent
     consultation.objection_blocks = objection_blocks
+    consultation.changes_count_as_support = changes_count_as_support
     after = audit.snapshot(consultation, *CONSULTATION_FIELDS)
     if after == before:
         return False

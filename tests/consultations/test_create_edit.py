@@ -22,7 +22,7 @@ def _only_consultation() -> Consultation:
 
 def test_the_secretariat_creates_a_consultation(client, people):
     login_as(client, people.secretariat)
-    response = client.post("/consultations/new", data=form_data())
+    response = client.post("/consultations/new", data=form_data(changes_count_as_support="y"))
     consultation = _only_consultation()
     assert response.status_code == 303
     assert response.headers["Location"] == f"/consultations/{consultation.id}"
@@ -30,6 +30,7 @@ def test_the_secretariat_creates_a_consultation(client, people):
     assert consultation.summary == "A round of review of the *energy* asks."
     assert (consultation.quorum_percent, consultation.threshold_percent) == (60, 80)
     assert consultation.objection_blocks is True
+    assert consultation.changes_count_as_support is True
     # 1 July 2030 09:00 BST is 08:00 UTC; 31 July 2030 17:00 BST is 16:00 UTC.
     assert consultation.opens_at == datetime(2030, 7, 1, 8, 0, tzinfo=UTC)
     assert consultation.closes_at == datetime(2030, 7, 31, 16, 0, tzinfo=UTC)
@@ -41,13 +42,16 @@ def test_the_secretariat_creates_a_consultation(client, people):
     assert event.after["title"] == "Net zero by 2040"
     assert event.after["opens_at"] == "2030-07-01T08:00:00+00:00"
     assert event.after["objection_blocks"] is True
+    assert event.after["changes_count_as_support"] is True
 
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Consultation created: Net zero by 2040" in page
     assert "1 July 2030 at 9:00am" in page and "31 July 2030 at 5:00pm" in page
     assert (
         "At least 60% of the organisations taking part must take a position; at least 80% "
-        "of those responding must support; an objection blocks agreement."
+        "of those responding must support, with or without changes; an objection blocks "
+        "agreement. Abstentions count towards the quorum but are left out of the support "
+        "threshold."
     ) in page
     assert text_of(page, "p.govuk-body em") == "energy"
 
@@ -56,6 +60,17 @@ def test_an_unticked_objection_box_means_objections_do_not_block(client, people)
     login_as(client, people.secretariat)
     client.post("/consultations/new", data=form_data(objection_blocks=None))
     assert _only_consultation().objection_blocks is False
+
+
+def test_an_unticked_changes_box_means_support_with_changes_does_not_count(client, people):
+    login_as(client, people.secretariat)
+    response = client.post("/consultations/new", data=form_data(), follow_redirects=True)
+    assert _only_consultation().changes_count_as_support is False
+    [event] = audit_events("consultation.create")
+    assert event.after["changes_count_as_support"] is False
+    assert "at least 80% of those responding must support without changes;" in text_of(
+        response.get_data(as_text=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,13 +96,22 @@ def test_the_create_form_starts_with_the_default_rule(client, people):
     html = client.get("/consultations/new").get_data(as_text=True)
     assert select_one(html, "input#quorum_percent")["value"] == "50"
     assert select_one(html, "input#threshold_percent")["value"] == "75"
+    assert select_one(html, "input#changes_count_as_support").has_attr("checked")
+    assert not select_one(html, "input#objection_blocks").has_attr("checked")
+    assert text_of(html, "label[for=changes_count_as_support]") == (
+        "Count “support with changes” as support"
+    )
     assert "For example, 09:00 or 17:30" in html
     assert "Create a consultation" in html
 
 
 def test_the_edit_form_shows_the_current_values_in_uk_time(client, people):
     consultation = factories.consultation(
-        title="Summer round", quorum_percent=40, threshold_percent=70, objection_blocks=True
+        title="Summer round",
+        quorum_percent=40,
+        threshold_percent=70,
+        objection_blocks=True,
+        changes_count_as_support=False,
     )
     consultation.opens_at = datetime(2030, 7, 1, 8, 0, tzinfo=UTC)  # 09:00 BST
     consultation.closes_at = datetime(2030, 12, 1, 17, 30, tzinfo=UTC)  # 17:30 GMT
@@ -103,6 +127,7 @@ def test_the_edit_form_shows_the_current_values_in_uk_time(client, people):
     assert values["opens_time"] == "09:00" and values["closes_time"] == "17:30"
     assert values["quorum_percent"] == "40" and values["threshold_percent"] == "70"
     assert select_one(html, "input#objection_blocks").has_attr("checked")
+    assert not select_one(html, "input#changes_count_as_support").has_attr("checked")
 
 
 def test_the_secretariat_edits_a_consultation_with_an_audit_trail(client, people):
@@ -135,6 +160,33 @@ def test_the_secretariat_edits_a_consultation_with_an_audit_trail(client, people
         .count("Consultation updated")
         == 1
     )
+
+
+@pytest.mark.parametrize("ticked", [True, False])
+def test_editing_whether_support_with_changes_counts_is_audited(client, people, ticked):
+    consultation = factories.consultation(
+        title="Net zero by 2040",
+        quorum_percent=60,
+        threshold_percent=80,
+        objection_blocks=True,
+        changes_count_as_support=not ticked,
+    )
+    consultation_id = consultation.id
+    login_as(client, people.secretariat)
+    response = client.post(
+        f"/consultations/{consultation_id}/edit",
+        data=form_data(changes_count_as_support="y" if ticked else None),
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Consultation, consultation_id).changes_count_as_support is ticked
+    [event] = audit_events("consultation.update")
+    assert event.actor_id == people.secretariat.id and event.object_id == consultation_id
+    assert event.before["changes_count_as_support"] is (not ticked)
+    assert event.after["changes_count_as_support"] is ticked
+    page = client.get(f"/consultations/{consultation_id}").get_data(as_text=True)
+    wording = "with or without changes;" if ticked else "must support without changes;"
+    assert wording in text_of(page)
 
 
 def test_saving_without_changes_records_nothing(client, people):

@@ -30,6 +30,7 @@ def _values(**overrides) -> dict:
         quorum_percent=50,
         threshold_percent=75,
         objection_blocks=False,
+        changes_count_as_support=True,
     )
     values.update(overrides)
     return values
@@ -78,6 +79,7 @@ def test_create_consultation_stores_it_and_records_an_audit_event(app):
         "quorum_percent": 50,
         "threshold_percent": 75,
         "objection_blocks": False,
+        "changes_count_as_support": True,
         "participants": [],  # the secretariat's own organisation never takes part
     }
 
@@ -149,6 +151,30 @@ def test_update_consultation_records_what_changed(app):
     assert event.after == {"title": "Renamed", "objection_blocks": True}
 
 
+def test_changing_whether_support_with_changes_counts_is_audited(app):
+    actor = factories.user(Role.SECRETARIAT)
+    consultation = services.create_consultation(actor=actor, **_values())
+    assert consultation.changes_count_as_support is True
+    changed = services.update_consultation(
+        actor=actor, consultation=consultation, **_values(changes_count_as_support=False)
+    )
+    assert changed is True
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Consultation, consultation.id).changes_count_as_support is False
+    [event] = audit_events("consultation.update")
+    assert event.before == {"changes_count_as_support": True}
+    assert event.after == {"changes_count_as_support": False}
+
+
+def test_a_consultation_created_without_saying_counts_support_with_changes(app):
+    """The demo and other callers that predate the setting get the model's default."""
+    actor = factories.user(Role.SECRETARIAT)
+    values = _values()
+    del values["changes_count_as_support"]
+    assert services.create_consultation(actor=actor, **values).changes_count_as_support is True
+
+
 def test_update_consultation_without_changes_records_nothing(app):
     actor = factories.user(Role.SECRETARIAT)
     consultation = services.create_consultation(actor=actor, **_values())
@@ -205,27 +231,42 @@ def test_ask_counts(app):
 
 
 @pytest.mark.parametrize(
-    ("quorum", "threshold", "blocks", "words"),
+    ("quorum", "threshold", "blocks", "changes", "words"),
     [
         (
             50,
             75,
             True,
+            True,
             "At least 50% of the organisations taking part must take a position; "
-            "at least 75% of those responding must support; an objection blocks "
-            "agreement.",
+            "at least 75% of those responding must support, with or without changes; "
+            "an objection blocks agreement. Abstentions count towards the quorum but are "
+            "left out of the support threshold.",
+        ),
+        (
+            50,
+            75,
+            False,
+            False,
+            "At least 50% of the organisations taking part must take a position; "
+            "at least 75% of those responding must support without changes; "
+            "an objection does not block agreement on its own. Abstentions count towards "
+            "the quorum but are left out of the support threshold.",
         ),
         (
             0,
             100,
             False,
+            True,
             "No minimum share of the organisations taking part must take a position; "
-            "at least 100% of those responding must support; an objection does not "
-            "block agreement on its own.",
+            "at least 100% of those responding must support, with or without changes; "
+            "an objection does not block agreement on its own. Abstentions count towards "
+            "the quorum but are left out of the support threshold.",
         ),
         (
             10,
             0,
+            False,
             False,
             "At least 10% of the organisations taking part must take a position; no "
             "minimum share of those responding must support; an objection does not "
@@ -233,9 +274,12 @@ def test_ask_counts(app):
         ),
     ],
 )
-def test_the_consensus_rule_in_words(app, quorum, threshold, blocks, words):
+def test_the_consensus_rule_in_words(app, quorum, threshold, blocks, changes, words):
     consultation = factories.consultation(
-        quorum_percent=quorum, threshold_percent=threshold, objection_blocks=blocks
+        quorum_percent=quorum,
+        threshold_percent=threshold,
+        objection_blocks=blocks,
+        changes_count_as_support=changes,
     )
     assert services.consensus_rule(consultation) == words
 

@@ -30,7 +30,9 @@ def test_the_consultation_page_shows_its_details(client, people):
     assert text_of(html, ".govuk-tag--green") == "Open"
     assert (
         "At least 40% of the organisations taking part must take a position; at least 66% of "
-        "those responding must support; an objection blocks agreement."
+        "those responding must support, with or without changes; an objection blocks "
+        "agreement. Abstentions count towards the quorum but are left out of the support "
+        "threshold."
     ) in html
     summary = [p for p in select(html, "p.govuk-body") if text_of(p) == "Read every ask."]
     assert [text_of(p, "strong") for p in summary] == ["every"]
