@@ -150,3 +150,26 @@ def can_read_hidden_comments(user: Any) -> bool:
     """Read the text of every hidden comment (an author reads their own: see
     `consult.comments.rules.can_see_body`)."""
     return is_secretariat(user)
+
+
+# Positions ------------------------------------------------------------------------------------
+
+
+def can_set_position(user: Any, ask: Ask) -> bool:
+    """Set the organisation's position on an ask's current version: a delegate of an active
+    organisation taking part in the consultation, while it is open and the ask is drafted."""
+    if not (_signed_in(user) and user.role == Role.MEMBER and user.is_delegate):
+        return False
+    consultation = ask.consultation
+    return (
+        user.organisation.active
+        and any(p.organisation_id == user.organisation_id for p in consultation.participants)
+        and consultation.state == ConsultationState.OPEN
+        and ask.state in (AskState.DRAFTING, AskState.IN_REVIEW)
+        and bool(ask.versions)
+    )
+
+
+def can_see_positions(user: Any, ask: Ask) -> bool:
+    """See organisations' positions on an ask: whoever may read the ask."""
+    return can_read_ask(user, ask)
