@@ -115,8 +115,17 @@ def _register_blueprints(app: Flask) -> None:
     from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.live.views import bp as live_bp
+    from consult.positions.views import bp as positions_bp
 
-    for blueprint in (auth_bp, consultations_bp, asks_bp, comments_bp, live_bp, admin_bp):
+    for blueprint in (
+        auth_bp,
+        consultations_bp,
+        asks_bp,
+        comments_bp,
+        positions_bp,
+        live_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

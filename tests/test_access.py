@@ -22,7 +22,7 @@ import pytest
 from consult.auth import services as accounts
 from consult.comments import services as comment_services
 from consult.extensions import db
-from consult.models import Role, TokenPurpose
+from consult.models import Participant, Role, TokenPurpose
 from tests import factories
 from tests.helpers import database_rows, login_as
 from tests.html import select, text_of
@@ -111,6 +111,10 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     # The live stream: EventSource stops on a 401, so anonymous gets that, not a redirect.
     ("GET", "live.stream", "/asks/{ask}/events", (401, 200, 200, 200, 200)),
     ("POST", "comments.handle_report", "/comments/reports/{report}/handled", SECRETARIAT_ACTION),
+    # positions: the member is their organisation's delegate; the other member is not
+    ("GET", "positions.edit", "/asks/{ask}/position", (ANON, 403, 200, 403, 403)),
+    ("POST", "positions.edit", "/asks/{ask}/position", (ANON, 403, 422, 403, 403)),
+    ("GET", "positions.panel", "/asks/{ask}/positions", SIGNED_IN_ONLY),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
@@ -189,13 +193,14 @@ def world(app):
     people = {
         "anonymous": None,
         "observer": factories.user(Role.OBSERVER, factories.organisation(name="Funder")),
-        "member": factories.user(Role.MEMBER, org),
+        "member": factories.user(Role.MEMBER, org, is_delegate=True),
         "other_member": factories.user(Role.MEMBER, other_org),
         "secretariat": factories.user(Role.SECRETARIAT, secretariat_org),
     }
     spare_person = factories.user(Role.MEMBER, spare_org)
     inactive_person = factories.user(Role.MEMBER, spare_org, active=False)
     consultation = factories.consultation()
+    consultation.participants = [Participant(organisation=org), Participant(organisation=other_org)]
     ask = factories.ask(consultation, versions=("One.\n\nTwo.", "One.\n\nTwo and a half."))
     invitee = accounts.invite(
         actor=people["secretariat"],

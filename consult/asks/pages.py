@@ -5,6 +5,7 @@ and its discussion as this request asks for it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import request
@@ -14,6 +15,7 @@ from consult.comments import services, threads
 from consult.comments.forms import CommentForm
 from consult.comments.rules import Filters, parse_id
 from consult.models import Ask, DraftVersion
+from consult.positions import panel as positions_panel
 from consult.text import Paragraph
 
 
@@ -28,6 +30,8 @@ def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]
         "is_current": version is not None
         and current is not None
         and version.number == current.number,
+        # Called by the template that shows it (the ask page), so other pages query nothing.
+        "position_panel": functools.partial(positions_panel.build, ask, version, current_user),
     }
 
 
