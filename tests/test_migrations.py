@@ -31,6 +31,7 @@ TABLES = {
     "live_event",
     "participant",
     "position",
+    "reminder",
     "alembic_version",
 }
 

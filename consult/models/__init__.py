@@ -21,7 +21,7 @@ from consult.models.consultations import (
 )
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
-from consult.models.positions import Position, Stance
+from consult.models.positions import Position, Reminder, Stance
 
 __all__ = [
     "AccountToken",
@@ -41,6 +41,7 @@ __all__ = [
     "OrganisationKind",
     "Participant",
     "Position",
+    "Reminder",
     "Role",
     "Stance",
     "TokenPurpose",

@@ -71,3 +71,34 @@ class Position(Base):
 
     def __repr__(self) -> str:
         return f"<Position org={self.organisation_id} v={self.version_id} {self.stance}>"
+
+
+class Reminder(Base):
+    """A reminder emailed to one delegate about one version their organisation had not
+    answered. The unique constraint makes a second run of send-reminders send nothing new;
+    a new version (a new version id) makes the organisation due again.
+    """
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("draft_version.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "organisation_id", "user_id", "kind"),
+        CheckConstraint("kind IN ('position-missing')", name="kind"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Reminder {self.kind} v={self.version_id} org={self.organisation_id}>"
