@@ -156,5 +156,27 @@ def prune_live_events(hours: float | None) -> None:
     click.echo(f"Deleted {deleted} live events older than {hours:g} hours.")
 
 
+@consult_cli.command("send-reminders")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Remind about consultations closing within this many days "
+    "(default: REMINDER_DAYS_BEFORE_CLOSE).",
+)
+def send_reminders(days: float | None) -> None:
+    """Email the delegates of organisations that have not given a position (run it from cron)."""
+    from consult.models import utcnow
+    from consult.positions.reminders import send_reminders as send
+
+    if days is None:
+        days = float(current_app.config["REMINDER_DAYS_BEFORE_CLOSE"])
+    run = send(now=utcnow(), days_before=days)
+    db.session.commit()
+    click.echo(f"Sent {run.sent} reminder email{'' if run.sent == 1 else 's'}.")
+    for title, organisation in run.without_delegate:
+        click.echo(f"No delegate to remind: {organisation} ({title})")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(consult_cli)

@@ -70,6 +70,11 @@ def from_environment(
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Consult <consult@localhost>",
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
+        # Where people open Consult: links in emails sent from the command line (reminders)
+        # when SERVER_NAME is not set.
+        "PUBLIC_URL": env.get("PUBLIC_URL") or "http://localhost:5000",
+        # `flask consult send-reminders` reminds delegates this many days before the close.
+        "REMINDER_DAYS_BEFORE_CLOSE": float(env.get("REMINDER_DAYS_BEFORE_CLOSE") or 3),
         # How many reverse proxies in front of the app to believe: each appends the address it
         # saw to X-Forwarded-For. 0 (the default) believes none: the app faces clients itself.
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT") or 0),
