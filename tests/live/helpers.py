@@ -112,13 +112,27 @@ class HTTPStream:
     """An SSE request over a real socket; read1() is bounded by the socket timeout."""
 
     def __init__(
-        self, port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 5.0
+        self,
+        port: int,
+        path: str,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+        answer_timeout: float = 30.0,
     ) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.connection.request(
-            "GET", path, headers={"Accept": "text/event-stream", **(headers or {})}
-        )
-        self.response = self.connection.getresponse()
+        # A server's first answer may be slow on a busy machine (a worker still starting):
+        # wait up to `answer_timeout` for the headers, then bound each read by `timeout`.
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=answer_timeout)
+        try:
+            self.connection.request(
+                "GET", path, headers={"Accept": "text/event-stream", **(headers or {})}
+            )
+            sock = self.connection.sock
+            self.response = self.connection.getresponse()
+            if sock is not None:
+                sock.settimeout(timeout)
+        except BaseException:
+            self.connection.close()  # no socket left for the garbage collector to warn about
+            raise
         self.reader = StreamReader(self._chunks())
 
     def _chunks(self) -> Iterator[bytes]:

@@ -80,7 +80,7 @@ def start_server(
 
 def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
     """POST the ask's comment form to one server; returns the new comment's id."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         form = urlencode(
             {
