@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NoReturn
 
 from flask import Flask, Response, abort
@@ -11,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from consult.extensions import db, login_manager
 from consult.htmx import is_htmx, render
+from consult.models import Consultation, ConsultationState, utcnow
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, check what you entered and try again."),
@@ -57,6 +59,32 @@ def refuse() -> NoReturn:
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     abort(403)
+
+
+def closed_on(consultation: Consultation) -> datetime | None:
+    """When a consultation closed: closed early, at its closing time, or (at the latest) when
+    its outcome was published."""
+    if consultation.closed_at is not None:
+        return consultation.closed_at
+    if consultation.closes_at <= utcnow():
+        return consultation.closes_at
+    return consultation.published_at
+
+
+def closed_refusal(
+    consultation: Consultation, could_act: bool, consequence: str
+) -> Response | None:
+    """For someone who could have done this while the consultation was open, a 403 that says
+    it has closed and when (it is not their account that is at fault); None otherwise."""
+    from consult.filters import format_datetime  # filters imports permissions, which is heavy
+
+    if not (could_act and current_user.is_authenticated):
+        return None
+    if consultation.state not in (ConsultationState.CLOSED, ConsultationState.PUBLISHED):
+        return None
+    return error_page(
+        403, f"The consultation closed on {format_datetime(closed_on(consultation))}. {consequence}"
+    )
 
 
 def handle_http_exception(error: HTTPException) -> Response:

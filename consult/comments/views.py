@@ -39,7 +39,7 @@ from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.live.services import cursor_expired
 from consult.loading import load, require
-from consult.models import Ask, Comment, CommentReport, DraftVersion, User
+from consult.models import Ask, Comment, CommentReport, CommentState, DraftVersion, User
 from consult.pagination import paginate, pagination_params
 
 bp = Blueprint("comments", __name__)
@@ -82,6 +82,36 @@ def thread_url(comment: Comment) -> str:
             "asks.version", ask_id=comment.ask_id, number=root.version.number, thread=root.id
         )
     return f"{page}#comment-{comment.id}"
+
+
+# After the consultation has closed ------------------------------------------------------------
+
+CLOSED = "Comments can no longer be added or changed."
+
+
+def _load_for_commenting(ask_id: int) -> Ask | Response:
+    """The ask, if the current person may comment on it; once the consultation has closed, a
+    refusal that says so to those who could have commented (not their account's fault)."""
+    ask = load(Ask, ask_id)
+    if permissions.can_comment(current_user, ask):
+        return ask
+    closed = errors.closed_refusal(
+        ask.consultation, permissions.can_take_part(current_user), CLOSED
+    )
+    return closed if closed is not None else load(Ask, ask_id, permissions.can_comment)
+
+
+def _could_act_while_open(action_name: str, comment: Comment) -> bool:
+    """Whether the current person could have done this to the comment before the close."""
+    if action_name == "reply":
+        return permissions.can_take_part(current_user)
+    if action_name in ("edit", "withdraw"):
+        return (
+            current_user.is_authenticated
+            and comment.author_id == current_user.id
+            and comment.state == CommentState.VISIBLE
+        )
+    return False
 
 
 # Rate limit on new comments and replies -----------------------------------------------------
@@ -242,7 +272,10 @@ def _comment_form_ids(form: CommentForm) -> CommentForm:
 @bp.get("/asks/<int:ask_id>/comments/new")
 def new(ask_id: int):
     """The form to comment on the whole ask, or on one paragraph (?paragraph=)."""
-    ask = load(Ask, ask_id, permissions.can_comment)
+    loaded = _load_for_commenting(ask_id)
+    if isinstance(loaded, Response):
+        return loaded
+    ask = loaded
     paragraph = services.current_paragraph(ask, request.args.get("paragraph"))
     form = CommentForm(formdata=None)
     form.paragraph.data = paragraph.anchor if paragraph else ""
@@ -275,7 +308,10 @@ def _posted(comment: Comment, message: str, form_context: dict[str, Any] | None)
 @creation_limit
 def create(ask_id: int):
     """Comment on the ask's current version: on the whole text or on one paragraph."""
-    ask = load(Ask, ask_id, permissions.can_comment)
+    loaded = _load_for_commenting(ask_id)
+    if isinstance(loaded, Response):
+        return loaded
+    ask = loaded
     form = CommentForm()
     paragraph = services.current_paragraph(ask, form.paragraph.data)
     _comment_form_ids(form)
@@ -447,13 +483,14 @@ def _action_context(action: Action, comment: Comment, form: CommentActionForm) -
 def _act(comment_id: int, action: Action) -> Response:
     """Show an action's form (GET) or carry it out (POST): load, check, validate, call one
     service, commit, then answer (the updated comment for htmx, a redirect otherwise)."""
-    comment = load(
-        Comment,
-        comment_id,
-        lambda user, found: (
-            permissions.can_read_comment(user, found) and action.allowed(user, found)
-        ),
-    )
+    comment = load(Comment, comment_id, permissions.can_read_comment)
+    if not action.allowed(current_user, comment):
+        closed = errors.closed_refusal(
+            comment.ask.consultation, _could_act_while_open(action.name, comment), CLOSED
+        )
+        if closed is not None:
+            return closed
+        errors.refuse()
     form = action.form() if request.method == "POST" else action.form(formdata=None)
     form.use_ids(f"{action.name}-{comment.id}")
     context = _action_context(action, comment, form)

@@ -6,20 +6,25 @@ Services change state, flush and record the audit event; they never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult import audit
 from consult.extensions import db
 from consult.models import (
     Ask,
+    Comment,
+    CommentState,
     Consultation,
     DraftVersion,
     Organisation,
     Participant,
+    Position,
     Role,
+    Stance,
     User,
     utcnow,
 )
@@ -384,3 +389,105 @@ def update_consultation(
         after={k: v for k, v in after.items() if before[k] != v},
     )
     return True
+
+
+# The participation grid -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One organisation's response to one ask: its position on the current version, or
+    whether it commented on the ask, or nothing."""
+
+    ask: Ask
+    stance: Stance | None
+    commented: bool
+
+
+@dataclass(frozen=True)
+class GridRow:
+    organisation: Organisation
+    cells: list[GridCell]
+
+
+@dataclass(frozen=True)
+class AskActivity:
+    """An ask's discussion in numbers: comments (not withdrawn, replies included) and
+    unresolved comments (visible top-level comments without the secretariat's response)."""
+
+    comments: int
+    unresolved: int
+
+
+@dataclass(frozen=True)
+class ParticipationGrid:
+    asks: list[Ask]
+    rows: list[GridRow]
+    activity: dict[int, AskActivity]
+
+
+def participation_grid(
+    consultation: Consultation, organisations: list[Organisation]
+) -> ParticipationGrid:
+    """Organisations × asks, in three queries whatever the size (the asks and their
+    versions must already be loaded: see `asks_and_versions`)."""
+    asks = list(consultation.asks)
+    current_ids = [a.current_version.id for a in asks if a.current_version is not None]
+    ask_ids = [a.id for a in asks]
+    org_ids = [o.id for o in organisations]
+    stances: dict[tuple[int, int], Stance] = {}
+    commented: set[tuple[int, int]] = set()
+    if current_ids and org_ids:
+        rows = db.session.execute(
+            select(Position.ask_id, Position.organisation_id, Position.stance).where(
+                Position.version_id.in_(current_ids), Position.organisation_id.in_(org_ids)
+            )
+        )
+        stances = {(ask_id, org_id): stance for ask_id, org_id, stance in rows}
+    if ask_ids and org_ids:
+        commented = {
+            (ask_id, org_id)
+            for ask_id, org_id in db.session.execute(
+                select(Comment.ask_id, Comment.organisation_id)
+                .where(
+                    Comment.ask_id.in_(ask_ids),
+                    Comment.organisation_id.in_(org_ids),
+                    Comment.state != CommentState.WITHDRAWN,
+                )
+                .group_by(Comment.ask_id, Comment.organisation_id)
+            )
+        }
+    activity = {ask_id: AskActivity(0, 0) for ask_id in ask_ids}
+    if ask_ids:
+        unresolved = case(
+            (
+                and_(
+                    Comment.parent_id.is_(None),
+                    Comment.state == CommentState.VISIBLE,
+                    Comment.resolved_at.is_(None),
+                ),
+                1,
+            ),
+            else_=0,
+        )
+        for ask_id, total, open_ in db.session.execute(
+            select(Comment.ask_id, func.count(Comment.id), func.sum(unresolved))
+            .where(Comment.ask_id.in_(ask_ids), Comment.state != CommentState.WITHDRAWN)
+            .group_by(Comment.ask_id)
+        ):
+            activity[ask_id] = AskActivity(int(total), int(open_ or 0))
+    grid_rows = [
+        GridRow(
+            organisation,
+            [
+                GridCell(
+                    ask,
+                    stances.get((ask.id, organisation.id)),
+                    (ask.id, organisation.id) in commented,
+                )
+                for ask in asks
+            ],
+        )
+        for organisation in organisations
+    ]
+    return ParticipationGrid(asks, grid_rows, activity)

@@ -11,7 +11,7 @@ from consult.consultations.forms import ConsultationForm, ParticipantsForm
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load, require
-from consult.models import Consultation
+from consult.models import Consultation, Organisation
 from consult.pagination import paginate, pagination_params
 from consult.text import render_markdown
 
@@ -73,16 +73,30 @@ def show(consultation_id: int):
         options=[services.asks_and_versions()],
     )
     see_participants = permissions.can_see_participants(current_user)
+    participants = services.participating_organisations(consultation) if see_participants else None
     return render(
         "consultations/show.html",
         consultation=consultation,
-        participants=(
-            services.participating_organisations(consultation) if see_participants else None
-        ),
+        participants=participants,
+        grid=_grid(consultation, participants),
         groups=services.themed_groups(consultation.asks),
         rule=services.consensus_rule(consultation),
         summary_html=render_markdown(consultation.summary or ""),
     )
+
+
+def _grid(consultation: Consultation, participants: list[Organisation] | None):
+    """The participation grid: every organisation taking part for the secretariat, the
+    member's own organisation (if it takes part) for a member, none for anyone else."""
+    if participants is None or not consultation.asks:
+        return None
+    if permissions.can_administer(current_user):
+        rows = participants
+    else:
+        rows = [o for o in participants if o.id == current_user.organisation_id]
+    if not rows:
+        return None
+    return services.participation_grid(consultation, rows)
 
 
 @bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])

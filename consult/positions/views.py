@@ -8,10 +8,9 @@ from flask_login import current_user
 from consult import errors, permissions, text
 from consult.asks import pages
 from consult.extensions import db
-from consult.filters import format_datetime
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.loading import load
-from consult.models import Ask, ConsultationState, Stance, utcnow
+from consult.models import Ask, Stance
 from consult.positions import services
 from consult.positions.forms import HINTS, PositionForm
 
@@ -39,21 +38,11 @@ def _load_for_setting(ask_id: int) -> Ask | Response:
     ask = load(Ask, ask_id)
     if permissions.can_set_position(current_user, ask):
         return ask
-    consultation = ask.consultation
-    if current_user.is_authenticated and consultation.state in (
-        ConsultationState.CLOSED,
-        ConsultationState.PUBLISHED,
-    ):
-        closed = consultation.closed_at or (
-            consultation.closes_at
-            if consultation.closes_at <= utcnow()
-            else consultation.published_at
-        )
-        return errors.error_page(
-            403,
-            f"The consultation closed on {format_datetime(closed)}. "
-            "Positions can no longer be set or changed.",
-        )
+    closed = errors.closed_refusal(
+        ask.consultation, True, "Positions can no longer be set or changed."
+    )
+    if closed is not None:
+        return closed
     return load(Ask, ask_id, permissions.can_set_position)  # the standard refusal
 
 

@@ -54,7 +54,7 @@ def test_no_comments_once_the_consultation_closes(client, people, ask):
     login_as(client, people.member)
     assert post_comment(client, ask).status_code == 403
     html = client.get(f"/asks/{ask.id}").get_data(as_text=True)
-    assert "Comments are closed for this ask." in html and "Comment on paragraph" not in html
+    assert "The consultation closed on" in html and "Comment on paragraph" not in html
     assert count() == 0
 
 
