@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from consult import audit
 from consult.auth.services import hash_password
+from consult.comments.services import add_comment, resolve_comment
 from consult.consultations.services import create_consultation
 from consult.extensions import db
 from consult.models import (
     Ask,
     AskState,
+    Comment,
     DraftVersion,
     Organisation,
     OrganisationKind,
@@ -23,6 +25,8 @@ from consult.models import (
     User,
     utcnow,
 )
+from consult.positions.services import set_position
+from consult.text import paragraphs
 from consult.uktime import london_to_utc, utc_to_london
 
 
@@ -40,8 +44,35 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(Organisation))
 
 
+def _add_thread(
+    ask: Ask, version: DraftVersion, spec: dict[str, Any], by_email: dict[str, User]
+) -> Comment:
+    """A comment on the ask's current version (a paragraph of it, by number, or the whole
+    ask), its replies, and the secretariat's resolution, through the comment services."""
+    anchor = None
+    if "paragraph" in spec:
+        anchor = paragraphs(version.body)[spec["paragraph"] - 1].anchor
+    comment, _ = add_comment(
+        author=by_email[spec["by"]],
+        ask=ask,
+        body=spec["body"],
+        paragraph_anchor=anchor,
+        quote=spec.get("quote"),
+    )
+    for reply in spec.get("replies", []):
+        add_comment(author=by_email[reply["by"]], ask=ask, body=reply["body"], parent=comment)
+    if "resolution" in spec:
+        resolve_comment(
+            actor=by_email[spec["resolved_by"]], comment=comment, response=spec["resolution"]
+        )
+    return comment
+
+
 def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Add the demo organisations, people, consultation, asks and versions; flush, not commit."""
+    """Add the demo organisations, people, consultation, asks and versions, and the comments
+    and positions on each version (made through their services, while that version is the
+    current one, so the audit log and live events are as if people had made them); flush,
+    not commit."""
     data = data or demo_data()
     password_hash = hash_password(data["password"])
     now = utcnow()
@@ -64,6 +95,8 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
             people.append(user)
     db.session.flush()
     author = next(p for p in people if p.role == Role.SECRETARIAT)
+    by_email = {p.email: p for p in people}
+    delegates = {p.organisation.name: p for p in reversed(people) if p.is_delegate}
 
     spec = data["consultation"]
     consultation = create_consultation(
@@ -86,16 +119,26 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
         )
         db.session.add(ask)
         for number, version in enumerate(item["versions"], start=1):
-            db.session.add(
-                DraftVersion(
-                    ask=ask,
-                    number=number,
-                    body=version["body"].strip(),
-                    change_note=version["change_note"],
-                    author=author,
-                    created_at=now - timedelta(days=len(item["versions"]) - number + 3),
-                )
+            draft = DraftVersion(
+                ask=ask,
+                number=number,
+                body=version["body"].strip(),
+                change_note=version["change_note"],
+                author=author,
+                created_at=now - timedelta(days=len(item["versions"]) - number + 3),
             )
+            db.session.add(draft)
+            db.session.flush()
+            # While this version is the current one: its comments and positions.
+            for spec_comment in version.get("comments", []):
+                _add_thread(ask, draft, spec_comment, by_email)
+            for spec_position in version.get("positions", []):
+                set_position(
+                    actor=delegates[spec_position["organisation"]],
+                    ask=ask,
+                    stance=spec_position["stance"],
+                    reason=spec_position.get("reason", ""),
+                )
     db.session.flush()
     audit.record(
         None,
