@@ -10,10 +10,10 @@ from sqlalchemy import select
 from consult.auth import services as accounts
 from consult.demo import demo_data, load_demo
 from consult.extensions import db
-from consult.models import Ask, Comment, Position, Stance
+from consult.models import Ask, Comment, Position, Stance, utcnow
 from consult.positions.services import REASON_MAX
 from tests import html
-from tests.helpers import audit_actions, login_as
+from tests.helpers import audit_actions, audit_events, login_as
 
 pytestmark = pytest.mark.database
 
@@ -91,6 +91,25 @@ def test_the_demo_has_threads_replies_and_resolved_comments(demo):
         for before, after in zip(ask.versions, ask.versions[1:], strict=False):
             assert "comments" in after.change_note or "asked" in after.change_note
             assert any(c.version_id == before.id for c in top_level), ask.title
+
+
+def test_the_demo_is_dated_as_if_people_had_taken_part_since_the_round_opened(demo):
+    consultation = demo[0].consultation
+    for ask in demo:
+        versions = ask.versions
+        for number, version in enumerate(versions):
+            later = versions[number + 1].created_at if number + 1 < len(versions) else utcnow()
+            made = [p.set_at for p in _positions(version)] + list(
+                db.session.scalars(
+                    select(Comment.created_at).where(Comment.version_id == version.id)
+                )
+            )
+            assert all(consultation.opens_at <= when <= later for when in made), ask.title
+    for comment in db.session.scalars(select(Comment).where(Comment.resolved_at.is_not(None))):
+        assert comment.created_at < comment.resolved_at
+    for position in db.session.scalars(select(Position)):
+        event = next(e for e in audit_events("position.set") if e.object_id == position.id)
+        assert event.created_at == position.set_at
 
 
 def test_every_demo_audit_event_has_a_known_action(demo):
