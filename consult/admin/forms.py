@@ -53,7 +53,7 @@ def _choices(pairs) -> list[SelectChoice]:
 
 KIND_CHOICES = _choices((kind.value, kind.label) for kind in OrganisationKind)
 ROLE_HINTS = {
-    Role.MEMBER: "Reads, comments, proposes amendments; may be named a delegate",
+    Role.MEMBER: "Reads and comments; if named a delegate, sets the organisation’s positions",
     Role.OBSERVER: "Reads only",
     Role.SECRETARIAT: "Runs consultations and manages people, organisations and the audit log",
 }

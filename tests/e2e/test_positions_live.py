@@ -9,11 +9,11 @@ import uuid
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from consult.demo import demo_data
 from consult.extensions import db
-from consult.models import Ask, Participant, User
+from consult.models import Ask, Participant, Position, User
 from tests.helpers import LiveServer, assert_accessible
 
 AMIRA = "amira.khan@eastmere.example"  # Eastmere City Council
@@ -29,9 +29,11 @@ def app_config(app_config: dict) -> dict:
 
 @pytest.fixture
 def ask_id(demo_server: LiveServer) -> int:
-    """The demo ask; Amira's and Lucy's organisations take part, and Lucy is a delegate."""
+    """The demo ask; Amira's and Lucy's organisations take part, Lucy is a delegate, and no
+    organisation has a position on it yet (the demo's are removed)."""
     with demo_server.app.app_context():
         ask = db.session.scalar(select(Ask).where(Ask.title == ASK_TITLE))
+        db.session.execute(delete(Position).where(Position.ask_id == ask.id))
         people = {u.email: u for u in db.session.scalars(select(User))}
         lucy, amira = people[LUCY], people[AMIRA]
         lucy.is_delegate = True
