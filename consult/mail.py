@@ -15,8 +15,9 @@ import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 
 from consult.models import utcnow
 from consult.transactions import after_commit
@@ -64,6 +65,15 @@ def send_email(*, to: str, subject: str, body: str) -> None:
 
 
 _senders: list[threading.Thread] = []
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for an email: from the request, SERVER_NAME, or else PUBLIC_URL (the
+    command line)."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for(endpoint, _external=True, **values)
 
 
 def queue_email(*, to: str, subject: str, body: str) -> None:

@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from consult.audit import record
 from consult.extensions import db
 from consult.filters import format_datetime
-from consult.mail import queue_email
+from consult.mail import absolute_url, queue_email
 from consult.models import (
     Ask,
     Consultation,
@@ -48,14 +46,6 @@ class _Run:
 
     __tablename__ = "reminder"
     id = None
-
-
-def _absolute(endpoint: str, **values: Any) -> str:
-    """An absolute link: from the request, SERVER_NAME, or else PUBLIC_URL (the command line)."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for(endpoint, _external=True, **values)
 
 
 def _closing_soon(now: datetime, days_before: float) -> list[Consultation]:
@@ -92,7 +82,9 @@ def _active_delegates(organisation: Organisation) -> list[User]:
 
 
 def _body(person: User, consultation: Consultation, asks: list[Ask]) -> str:
-    listed = "\n".join(f"- {ask.title}\n  {_absolute('asks.show', ask_id=ask.id)}" for ask in asks)
+    listed = "\n".join(
+        f"- {ask.title}\n  {absolute_url('asks.show', ask_id=ask.id)}" for ask in asks
+    )
     count = "1 ask" if len(asks) == 1 else f"{len(asks)} asks"
     return (
         f"Dear {person.name},\n\n"
