@@ -91,7 +91,8 @@ class Participant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="participants")
-    organisation: Mapped[Organisation] = relationship()
+    # Loaded with the participant: lists of participants always show the names.
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
 
     __table_args__ = (UniqueConstraint("consultation_id", "organisation_id"),)
 

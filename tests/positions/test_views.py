@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from consult.asks import services as ask_services
 from consult.extensions import db
 from consult.filters import format_datetime
-from consult.models import Position, Stance, utcnow
+from consult.models import Participant, Position, Stance, utcnow
 from consult.positions import consensus
 from consult.positions.services import positions_for, set_position
+from tests import factories
 from tests.helpers import HTMX, audit_events, count, login_as
 from tests.html import select as css_select
 from tests.html import select_one, text_of, top_level
@@ -214,3 +215,32 @@ def test_the_public_sees_positions_only_once_published(app, client, delegates, a
     assert text_of(page, "section#positions #positions-tally") == tally
     assert "Home Organisation: Support" in text_of(page, "#positions-list")
     assert client.get(f"/asks/{ask.id}/positions", headers=HTMX).status_code == 200
+
+
+def test_the_ask_page_costs_the_same_statements_however_many_organisations_take_part(
+    client, people, delegates, ask
+):
+    """The panel's organisation names come with the participants: no query per row."""
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(f"/asks/{ask.id}")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        db.session.expire_all()
+        return len(seen)
+
+    login_as(client, people.observer)
+    before = statements()
+    for n in range(4):
+        organisation = factories.organisation(f"Extra organisation {n}")
+        db.session.add(Participant(consultation=ask.consultation, organisation=organisation))
+    db.session.commit()
+    assert statements() == before
