@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from consult.models import (
+    Amendment,
     Ask,
     AskState,
     Comment,
@@ -162,11 +163,10 @@ def can_be_delegate(user: Any) -> bool:
     return getattr(user, "role", None) == Role.MEMBER
 
 
-def can_set_position(user: Any, ask: Ask) -> bool:
-    """Set one's organisation's position on the ask's current version: a delegate, active
-    and of an active organisation taking part in the consultation, while the consultation is
-    open and the ask, which has a version, is in drafting or in review."""
-    if not (_signed_in(user) and user.role == Role.MEMBER and user.is_delegate):
+def _speaks_for_organisation(user: Any, ask: Ask) -> bool:
+    """An active member of an active organisation taking part in the ask's consultation,
+    while it is open and the ask, which has a version, is in drafting or in review."""
+    if not (_signed_in(user) and user.role == Role.MEMBER):
         return False
     if not (user.active and user.organisation.active):
         return False
@@ -179,6 +179,65 @@ def can_set_position(user: Any, ask: Ask) -> bool:
     )
 
 
+def can_set_position(user: Any, ask: Ask) -> bool:
+    """Set one's organisation's position on the ask's current version: a delegate, active
+    and of an active organisation taking part in the consultation, while the consultation is
+    open and the ask, which has a version, is in drafting or in review."""
+    return _speaks_for_organisation(user, ask) and bool(user.is_delegate)
+
+
 def can_see_positions(user: Any, ask: Ask) -> bool:
     """See the organisations' positions on an ask and who set them: whoever may read it."""
     return can_read_ask(user, ask)
+
+
+# Amendments and dispositions ------------------------------------------------------------------
+
+
+def can_propose_amendment(user: Any, ask: Ask) -> bool:
+    """Propose new wording for the ask's current version: any member of an organisation
+    taking part, while the consultation is open (the secretariat writes versions itself)."""
+    return _speaks_for_organisation(user, ask)
+
+
+def can_read_amendment(user: Any, amendment: Amendment) -> bool:
+    """Read an amendment, its backing and what became of it: whoever may read its ask."""
+    return can_read_ask(user, amendment.ask)
+
+
+def can_back_amendment(user: Any, amendment: Amendment) -> bool:
+    """Back or oppose an open amendment for one's organisation: a delegate of another
+    organisation taking part (the proposer's own organisation is behind it already)."""
+    return (
+        amendment.is_open
+        and _speaks_for_organisation(user, amendment.ask)
+        and bool(user.is_delegate)
+        and user.organisation_id != amendment.organisation_id
+    )
+
+
+def can_withdraw_amendment(user: Any, amendment: Amendment) -> bool:
+    """Withdraw an open amendment: the person who proposed it, while the consultation is
+    open."""
+    return (
+        _signed_in(user)
+        and amendment.proposer_id == user.id
+        and amendment.is_open
+        and amendment.ask.consultation.state == ConsultationState.OPEN
+    )
+
+
+def can_decline_amendment(user: Any, amendment: Amendment) -> bool:
+    """Decline an open amendment, with a reason: the secretariat."""
+    return is_secretariat(user) and amendment.is_open
+
+
+def can_accept_amendments(user: Any, ask: Ask) -> bool:
+    """Accept open amendments into the ask's next version: whoever may publish it."""
+    return can_publish_version(user, ask)
+
+
+def can_record_disposition(user: Any, ask: Ask) -> bool:
+    """Record the outcome of a comment or an amendment ("you said, we did"): the
+    secretariat."""
+    return is_secretariat(user)

@@ -104,14 +104,10 @@ def _anchor(source: str) -> str:
     return "p-" + hashlib.sha256(normalised.encode()).hexdigest()[:10]
 
 
-def paragraphs(source: str) -> list[Paragraph]:
-    """Split Markdown into top-level blocks, each rendered safely with a stable anchor.
-
-    The anchor depends only on the block's text, so an unchanged paragraph keeps its
-    anchor in every later version; a repeated block gets a numbered suffix.
-    """
+def _blocks(source: str) -> list[tuple[str, str, int, int]]:
+    """The top-level blocks of Markdown: (anchor, source, first line, line after)."""
     lines = source.splitlines()
-    result: list[Paragraph] = []
+    result: list[tuple[str, str, int, int]] = []
     seen: dict[str, int] = {}
     for token in _md.parse(source):
         if token.level != 0 or token.map is None or token.nesting == -1:
@@ -124,8 +120,38 @@ def paragraphs(source: str) -> list[Paragraph]:
         seen[anchor] = seen.get(anchor, 0) + 1
         if seen[anchor] > 1:
             anchor = f"{anchor}-{seen[anchor]}"
-        result.append(Paragraph(anchor=anchor, source=block, html=render_markdown(block)))
+        result.append((anchor, block, start, end))
     return result
+
+
+def paragraphs(source: str) -> list[Paragraph]:
+    """Split Markdown into top-level blocks, each rendered safely with a stable anchor.
+
+    The anchor depends only on the block's text, so an unchanged paragraph keeps its
+    anchor in every later version; a repeated block gets a numbered suffix.
+    """
+    return [
+        Paragraph(anchor=anchor, source=block, html=render_markdown(block))
+        for anchor, block, _, _ in _blocks(source)
+    ]
+
+
+def replace_paragraphs(source: str, replacements: dict[str, str]) -> str:
+    """The Markdown with the blocks named by anchor replaced by new wording, every other
+    line exactly as it was. An anchor the source does not have is a KeyError."""
+    lines = source.splitlines()
+    spans = {anchor: (start, end) for anchor, _, start, end in _blocks(source)}
+    missing = set(replacements) - set(spans)
+    if missing:
+        raise KeyError(", ".join(sorted(missing)))
+    # From the last block up, so earlier line numbers stay right.
+    for anchor in sorted(replacements, key=lambda a: spans[a][0], reverse=True):
+        start, end = spans[anchor]
+        # A block's span may end on the blank line after it: keep that line.
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        lines[start:end] = replacements[anchor].strip("\n").splitlines()
+    return "\n".join(lines)
 
 
 _WORDS = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")

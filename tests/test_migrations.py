@@ -31,6 +31,9 @@ TABLES = {
     "live_event",
     "participant",
     "position",
+    "amendment",
+    "amendment_backing",
+    "disposition",
     "reminder",
     "alembic_version",
 }

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 TITLE_MAX = 200  # Ask.title
 THEME_MAX = 100  # Ask.theme
 WORDING_MAX = 20_000
-CHANGE_NOTE_MAX = 500  # DraftVersion.change_note
+CHANGE_NOTE_MAX = 500  # what the secretariat writes (credits for amendments come after)
 
 
 def _is_number(value: str) -> bool:

@@ -9,6 +9,14 @@ from consult.models.accounts import (
     User,
     hash_token,
 )
+from consult.models.amendments import (
+    Amendment,
+    AmendmentBacking,
+    AmendmentState,
+    Backing,
+    Disposition,
+    Outcome,
+)
 from consult.models.audit import AuditEvent
 from consult.models.base import Base, ImmutableError, utcnow
 from consult.models.consultations import (
@@ -25,6 +33,12 @@ from consult.models.positions import Position, Reminder, Stance
 
 __all__ = [
     "AccountToken",
+    "Amendment",
+    "AmendmentBacking",
+    "AmendmentState",
+    "Backing",
+    "Disposition",
+    "Outcome",
     "Ask",
     "AskState",
     "AuditEvent",

@@ -154,7 +154,8 @@ class DraftVersion(Base):
     ask_id: Mapped[int] = mapped_column(ForeignKey("ask.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
     body: Mapped[str] = mapped_column(Text)
-    change_note: Mapped[str] = mapped_column(String(500), default="")
+    # The secretariat's note, then (for accepted amendments) who is credited: any length.
+    change_note: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

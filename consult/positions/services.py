@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from consult.audit import record
 from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, DraftVersion, Organisation, Position, Stance, User, utcnow
+from consult.upserts import lock_organisation, upsert
 
 REASON_MAX = 2000
 
@@ -46,56 +45,19 @@ def _values(position: Position | None) -> dict[str, Any] | None:
     return {"stance": position.stance.value, "reason": position.reason or None}
 
 
-def _lock_organisation(organisation_id: int) -> None:
-    """Hold this organisation's position lock until the transaction ends.
-
-    PostgreSQL: a row lock on the organisation (FOR NO KEY UPDATE, which rows referring to
-    the organisation do not wait for). SQLite: a write, which makes this transaction the one
-    writer of the database until it ends (Python's sqlite3 begins the transaction just
-    before it, so no earlier read has fixed an older snapshot).
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(Organisation.id)
-            .where(Organisation.id == organisation_id)
-            .with_for_update(key_share=True)
-        )
-    else:
-        db.session.execute(
-            update(Organisation)
-            .where(Organisation.id == organisation_id)
-            .values(active=Organisation.active)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _upsert(values: dict[str, Any]) -> int:
-    """INSERT … ON CONFLICT (organisation_id, version_id) DO UPDATE … RETURNING id."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Position).values(**values)
-    upsert = statement.on_conflict_do_update(
-        index_elements=[Position.organisation_id, Position.version_id],
-        set_={
-            name: statement.excluded[name] for name in ("stance", "reason", "set_by_id", "set_at")
-        },
-    ).returning(Position.id)
-    return int(db.session.execute(upsert).scalar_one())
-
-
 def set_position(*, actor: User, ask: Ask, stance: Stance | str | None, reason: str) -> Position:
     """Set the actor's organisation's position on the ask's current version (replacing any).
 
     Written as one upsert on the unique (organisation, version) pair. The audit event
     `position.set` records the value it replaced, which must be read before the upsert and
     must still be the row's value when the upsert runs: so the transaction first takes the
-    organisation's position lock (`_lock_organisation`: a row lock on PostgreSQL, the write
+    organisation's position lock (`lock_organisation`: a row lock on PostgreSQL, the write
     lock on SQLite), and only then reads the current version and its previous position.
     Two delegates of one organisation setting positions at once are thereby serialised: each
     audit event's "before" is exactly the "after" of the change committed just before it.
     """
     chosen, text = _clean(stance, reason)
-    _lock_organisation(actor.organisation_id)
+    lock_organisation(actor.organisation_id)
     version = db.session.scalar(
         select(DraftVersion)
         .where(DraftVersion.ask_id == ask.id)
@@ -111,7 +73,8 @@ def set_position(*, actor: User, ask: Ask, stance: Stance | str | None, reason: 
             Position.organisation_id == actor.organisation_id, Position.version_id == version.id
         )
     ).one_or_none()
-    position_id = _upsert(
+    position_id = upsert(
+        Position,
         {
             "ask_id": ask.id,
             "version_id": version.id,
@@ -120,7 +83,9 @@ def set_position(*, actor: User, ask: Ask, stance: Stance | str | None, reason: 
             "reason": text,
             "set_by_id": actor.id,
             "set_at": utcnow(),
-        }
+        },
+        unique=("organisation_id", "version_id"),
+        replace=("stance", "reason", "set_by_id", "set_at"),
     )
     position = db.session.get(Position, position_id, populate_existing=True)
     assert position is not None
