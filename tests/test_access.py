@@ -19,10 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from consult.amendments import services as amendment_services
 from consult.auth import services as accounts
 from consult.comments import services as comment_services
 from consult.extensions import db
 from consult.models import Participant, Role, TokenPurpose
+from consult.text import paragraphs
 from tests import factories
 from tests.helpers import database_rows, login_as
 from tests.html import select, text_of
@@ -219,10 +221,18 @@ def world(app):
     report = comment_services.report_comment(
         actor=people["other_member"], comment=comment, reason="Off topic"
     )
+    amendment, _ = amendment_services.propose(
+        actor=people["member"],
+        ask=ask,
+        paragraph=paragraphs(ask.current_version.body)[1].anchor,
+        wording="Two and three quarters.",
+        rationale="More precise.",
+    )
     db.session.commit()
     ids = {
         "comment": comment.id,
         "report": report.id,
+        "amendment": amendment.id,
         "consultation": consultation.id,
         "ask": ask.id,
         "other_org": other_org.id,
