@@ -12,6 +12,9 @@ import functools
 import logging
 import smtplib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -66,6 +69,20 @@ def send_email(*, to: str, subject: str, body: str) -> None:
 
 _senders: list[threading.Thread] = []
 
+# True inside unsent(): emails queued there are dropped.
+_held_back: ContextVar[bool] = ContextVar("consult_mail_held_back", default=False)
+
+
+@contextmanager
+def unsent() -> Iterator[None]:
+    """Emails queued inside this block are dropped, never sent: for loading made-up data
+    (the demo), whose people are not real and whose events happened days before."""
+    token = _held_back.set(True)
+    try:
+        yield
+    finally:
+        _held_back.reset(token)
+
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """An absolute link for an email: from the request, SERVER_NAME, or else PUBLIC_URL (the
@@ -77,7 +94,11 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def queue_email(*, to: str, subject: str, body: str) -> None:
-    """Send this email once the current database transaction commits."""
+    """Send this email once the current database transaction commits (never inside
+    unsent())."""
+    if _held_back.get():
+        log.debug("Not sent (made-up data): email %r to %s", subject, to)
+        return
     after_commit(functools.partial(_deliver, {"to": to, "subject": subject, "body": body}))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
@@ -12,14 +12,27 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from consult import audit
+from consult.amendments.services import (
+    WHOLE_TEXT,
+    accept,
+    decline,
+    disposition_of,
+    propose,
+    record_disposition,
+    set_backing,
+)
+from consult.asks.services import create_ask, publish_version
 from consult.auth.services import hash_password
 from consult.comments.services import add_comment, resolve_comment
 from consult.consultations.services import create_consultation
 from consult.extensions import db
+from consult.mail import unsent
 from consult.models import (
+    Amendment,
     Ask,
-    AskState,
     AuditEvent,
+    Comment,
+    Consultation,
     DraftVersion,
     Organisation,
     OrganisationKind,
@@ -56,23 +69,33 @@ def database_is_empty() -> bool:
 
 
 class _Clock:
-    """The demo's own time: each thing the demo makes, and the audit event its service
-    records, is dated at the next of the times given (the audit log is append-only, so an
-    event is dated as it is written, never changed afterwards)."""
+    """The demo's own time: each step the demo takes is dated at the time it is given, and
+    so are the audit event its service records and any version it publishes (both are
+    append-only, so they are dated as they are written, never changed afterwards)."""
 
     def __init__(self) -> None:
-        self.times: Iterator[datetime] = iter(())
         self.now: datetime | None = None
-
-    def tick(self) -> datetime:
-        self.now = next(self.times)
-        return self.now
 
     def date_new_events(self, session: Session, *_: Any) -> None:
         if self.now is not None:
             for obj in session.new:
-                if isinstance(obj, AuditEvent):
+                if isinstance(obj, AuditEvent | DraftVersion):
                     obj.created_at = self.now
+
+    def run(self, steps: list[Step], start: datetime, end: datetime) -> None:
+        """Take the steps in order, at times spread evenly between start and end, each
+        written (flushed) before the next, so that its audit event has its time."""
+        for when, step in zip(_spread(start, end, len(steps)), steps, strict=True):
+            self.at(when, step)
+
+    def at(self, when: datetime, step: Step) -> None:
+        self.now = when
+        step(when)
+        db.session.flush()
+
+
+# One thing a person does in the demo, through its service, at the time given.
+Step = Callable[[datetime], None]
 
 
 def _spread(start: datetime, end: datetime, count: int) -> Iterator[datetime]:
@@ -81,56 +104,168 @@ def _spread(start: datetime, end: datetime, count: int) -> Iterator[datetime]:
     return (start + step * index for index in range(1, count + 1))
 
 
-def _made_by(version: dict[str, Any]) -> int:
-    """How many service calls a version's comments and positions take."""
-    threads = version.get("comments", [])
-    return (
-        len(version.get("positions", []))
-        + len(threads)
-        + sum(len(t.get("replies", [])) + ("resolution" in t) for t in threads)
-    )
+def _anchor(ask: Ask, number: int) -> str:
+    """The anchor of paragraph `number` (from 1) of the ask's current version."""
+    current = ask.current_version
+    assert current is not None
+    return paragraphs(current.body)[number - 1].anchor
 
 
-def _add_thread(
+def _thread(
+    ask: Ask, spec: dict[str, Any], by_email: dict[str, User], secretariat: User
+) -> tuple[list[Step], list[Step]]:
+    """A comment on the ask's current version (a paragraph of it, by number, or the whole
+    ask) and its replies; then the secretariat's answers to it: its resolution and its
+    outcome (disposition), through the comment and disposition services."""
+    made: dict[str, Comment] = {}
+
+    def comment(when: datetime) -> None:
+        anchor = _anchor(ask, spec["paragraph"]) if "paragraph" in spec else None
+        made["comment"], _ = add_comment(
+            author=by_email[spec["by"]],
+            ask=ask,
+            body=spec["body"],
+            paragraph_anchor=anchor,
+            quote=spec.get("quote"),
+        )
+        made["comment"].created_at = when
+
+    def reply(item: dict[str, Any]) -> Step:
+        def step(when: datetime) -> None:
+            answer, _ = add_comment(
+                author=by_email[item["by"]], ask=ask, body=item["body"], parent=made["comment"]
+            )
+            answer.created_at = when
+
+        return step
+
+    def resolve(when: datetime) -> None:
+        resolve_comment(
+            actor=by_email[spec["resolved_by"]],
+            comment=made["comment"],
+            response=spec["resolution"],
+        )
+        made["comment"].resolved_at = when
+
+    def outcome(when: datetime) -> None:
+        disposition = record_disposition(
+            actor=by_email.get(spec.get("resolved_by", ""), secretariat),
+            comment=made["comment"],
+            outcome=spec["outcome"],
+            reason=spec["outcome_reason"],
+        )
+        disposition.decided_at = when
+
+    steps: list[Step] = [comment] + [reply(item) for item in spec.get("replies", [])]
+    answers: list[Step] = [resolve] if "resolution" in spec else []
+    if "outcome" in spec:
+        answers.append(outcome)
+    return steps, answers
+
+
+def _position(ask: Ask, spec: dict[str, Any], delegates: dict[str, User]) -> Step:
+    """An organisation's position on the ask's current version, set by its delegate."""
+
+    def step(when: datetime) -> None:
+        position = set_position(
+            actor=delegates[spec["organisation"]],
+            ask=ask,
+            stance=spec["stance"],
+            reason=spec.get("reason", ""),
+        )
+        position.set_at = when
+
+    return step
+
+
+def _amendment(
     ask: Ask,
-    version: DraftVersion,
     spec: dict[str, Any],
     by_email: dict[str, User],
-    clock: _Clock,
-) -> None:
-    """A comment on the ask's current version (a paragraph of it, by number, or the whole
-    ask), its replies, and the secretariat's resolution, through the comment services."""
-    anchor = None
-    if "paragraph" in spec:
-        anchor = paragraphs(version.body)[spec["paragraph"] - 1].anchor
-    clock.tick()
-    comment, _ = add_comment(
-        author=by_email[spec["by"]],
-        ask=ask,
-        body=spec["body"],
-        paragraph_anchor=anchor,
-        quote=spec.get("quote"),
-    )
-    comment.created_at = clock.now or comment.created_at
-    for item in spec.get("replies", []):
-        clock.tick()
-        reply, _ = add_comment(
-            author=by_email[item["by"]], ask=ask, body=item["body"], parent=comment
+    delegates: dict[str, User],
+    secretariat: User,
+    accepted: list[Amendment],
+) -> list[Step]:
+    """An amendment to the ask's current version (a paragraph of it, by number, or the
+    whole text), other organisations' delegates backing or opposing it, and the
+    secretariat declining it; one to be accepted is added to `accepted`, for the next
+    version."""
+    made: dict[str, Amendment] = {}
+
+    def proposal(when: datetime) -> None:
+        made["amendment"], _ = propose(
+            actor=by_email[spec["by"]],
+            ask=ask,
+            paragraph=_anchor(ask, spec["paragraph"]) if "paragraph" in spec else WHOLE_TEXT,
+            wording=spec["wording"].strip(),
+            rationale=spec["rationale"].strip(),
         )
-        reply.created_at = clock.now or reply.created_at
-    if "resolution" in spec:
-        clock.tick()
-        resolve_comment(
-            actor=by_email[spec["resolved_by"]], comment=comment, response=spec["resolution"]
+        made["amendment"].created_at = when
+        if spec.get("accepted"):
+            accepted.append(made["amendment"])
+
+    def backing(item: dict[str, Any]) -> Step:
+        def step(when: datetime) -> None:
+            set_backing(
+                actor=delegates[item["organisation"]],
+                amendment=made["amendment"],
+                stance=item["stance"],
+            ).set_at = when
+
+        return step
+
+    def refusal(when: datetime) -> None:
+        decline(
+            actor=by_email.get(spec.get("decided_by", ""), secretariat),
+            amendment=made["amendment"],
+            reason=spec["declined"],
         )
-        comment.resolved_at = clock.now
+        _closed(made["amendment"], when)
+
+    steps: list[Step] = [proposal] + [backing(item) for item in spec.get("backing", [])]
+    return steps + ([refusal] if "declined" in spec else [])
+
+
+def _closed(amendment: Amendment, when: datetime) -> None:
+    """Date an amendment's closing, and the disposition that closing recorded."""
+    amendment.closed_at = when
+    disposition = disposition_of(amendment=amendment)
+    assert disposition is not None
+    disposition.decided_at = when
+
+
+def _publish(
+    ask: Ask, number: int, spec: dict[str, Any], accepted: list[Amendment], secretariat: User
+) -> Step:
+    """The secretariat publishes the ask's next version: its wording as written, or (when
+    amendments to the version before were accepted) with their wording in place."""
+    if bool(accepted) == ("body" in spec):
+        raise ValueError(
+            f"{ask.title}, v{number}: a version has its own body unless it is made by "
+            "accepting amendments to the version before, and then it has none"
+        )
+
+    def step(when: datetime) -> None:
+        if accepted:
+            version = accept(
+                actor=secretariat, ask=ask, amendments=accepted, change_note=spec["change_note"]
+            )
+            for amendment in accepted:
+                _closed(amendment, when)
+        else:
+            version = publish_version(
+                actor=secretariat, ask=ask, body=spec["body"], change_note=spec["change_note"]
+            )
+        assert version.created_at == when  # dated as it was written
+
+    return step
 
 
 def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Add the demo organisations, people, consultation, asks and versions, and the comments
-    and positions on each version (made through their services, while that version is the
-    current one, so the audit log and live events are as if people had made them); flush,
-    not commit."""
+    """Add the demo organisations, people, consultation, asks and versions, and the comments,
+    positions and amendments on each version (made through their services, while that
+    version is the current one, so the audit log and live events are as if people had made
+    them; the emails they would send are not sent); flush, not commit."""
     data = data or demo_data()
     password_hash = hash_password(data["password"])
     now = utcnow()
@@ -152,65 +287,39 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
             db.session.add(user)
             people.append(user)
     db.session.flush()
-    author = next(p for p in people if p.role == Role.SECRETARIAT)
+    secretariat = next(p for p in people if p.role == Role.SECRETARIAT)
     by_email = {p.email: p for p in people}
     delegates = {p.organisation.name: p for p in reversed(people) if p.is_delegate}
 
     spec = data["consultation"]
     opens_at = _uk_time(now, -spec["opens_days_ago"], hour=9)
-    consultation = create_consultation(
-        actor=author,
-        title=spec["title"],
-        summary=spec["summary"],
-        opens_at=opens_at,
-        closes_at=_uk_time(now, spec["closes_in_days"], hour=17),
-        quorum_percent=spec["quorum_percent"],
-        threshold_percent=spec["threshold_percent"],
-        objection_blocks=spec["objection_blocks"],
-    )
     clock = _Clock()
     session = db.session()
     event.listen(session, "before_flush", clock.date_new_events)
     try:
-        for order, item in enumerate(data["asks"], start=1):
-            ask = Ask(
-                consultation=consultation,
-                title=item["title"],
-                theme=item["theme"],
-                sort_order=order,
-                state=AskState.IN_REVIEW,
-            )
-            db.session.add(ask)
-            published = _publication_times(opens_at, now, len(item["versions"]))
-            for number, version in enumerate(item["versions"], start=1):
-                draft = DraftVersion(
-                    ask=ask,
-                    number=number,
-                    body=version["body"].strip(),
-                    change_note=version["change_note"],
-                    author=author,
-                    created_at=published[number - 1],
+        with unsent():
+            made: dict[str, Consultation] = {}
+
+            def consultation_step(when: datetime) -> None:
+                made["consultation"] = create_consultation(
+                    actor=secretariat,
+                    title=spec["title"],
+                    summary=spec["summary"],
+                    opens_at=opens_at,
+                    closes_at=_uk_time(now, spec["closes_in_days"], hour=17),
+                    quorum_percent=spec["quorum_percent"],
+                    threshold_percent=spec["threshold_percent"],
+                    objection_blocks=spec["objection_blocks"],
                 )
-                db.session.add(draft)
-                db.session.flush()
-                later = published[number] if number < len(published) else now
-                # While this version is the current one: its comments and positions.
-                clock.times = _spread(max(draft.created_at, opens_at), later, _made_by(version))
-                for spec_comment in version.get("comments", []):
-                    _add_thread(ask, draft, spec_comment, by_email, clock)
-                for spec_position in version.get("positions", []):
-                    clock.tick()
-                    position = set_position(
-                        actor=delegates[spec_position["organisation"]],
-                        ask=ask,
-                        stance=spec_position["stance"],
-                        reason=spec_position.get("reason", ""),
-                    )
-                    position.set_at = clock.now or position.set_at
-                db.session.flush()
-                clock.now = None
+                made["consultation"].created_at = when
+
+            clock.at(opens_at - timedelta(hours=2), consultation_step)
+            consultation = made["consultation"]
+            for item in data["asks"]:
+                _load_ask(item, consultation, opens_at, now, clock, by_email, delegates)
     finally:
         event.remove(session, "before_flush", clock.date_new_events)
+        clock.now = None
     db.session.flush()
     audit.record(
         None,
@@ -223,3 +332,45 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
         },
     )
     return data
+
+
+def _load_ask(
+    item: dict[str, Any],
+    consultation: Consultation,
+    opens_at: datetime,
+    now: datetime,
+    clock: _Clock,
+    by_email: dict[str, User],
+    delegates: dict[str, User],
+) -> None:
+    """An ask and its versions; while each is the current one, the secretariat's answers to
+    the threads on the version before, then its own threads, positions and amendments."""
+    secretariat = next(p for p in by_email.values() if p.role == Role.SECRETARIAT)
+    published = _publication_times(opens_at, now, len(item["versions"]))
+    made: dict[str, Ask] = {}
+
+    def creation(when: datetime) -> None:
+        made["ask"] = create_ask(
+            actor=secretariat, consultation=consultation, title=item["title"], theme=item["theme"]
+        )
+        made["ask"].created_at = when
+
+    clock.at(published[0], creation)
+    ask = made["ask"]
+    answers: list[Step] = []
+    accepted: list[Amendment] = []
+    for number, version in enumerate(item["versions"], start=1):
+        clock.at(published[number - 1], _publish(ask, number, version, accepted, secretariat))
+        accepted = []
+        steps, answers = answers, []
+        last = number == len(item["versions"])
+        for thread in version.get("comments", []):
+            made_thread, thread_answers = _thread(ask, thread, by_email, secretariat)
+            steps += made_thread
+            # A thread on a version that has a successor is answered once it is out.
+            (steps if last else answers).extend(thread_answers)
+        steps += [_position(ask, p, delegates) for p in version.get("positions", [])]
+        for amendment in version.get("amendments", []):
+            steps += _amendment(ask, amendment, by_email, delegates, secretariat, accepted)
+        later = now if last else published[number]
+        clock.run(steps, max(published[number - 1], opens_at), later)
