@@ -1,4 +1,4 @@
-"""The demo: a new user sees positions, threads and a resolved comment at once."""
+"""The demo: a new user sees positions, threads, amendments and dispositions at once."""
 
 from __future__ import annotations
 
@@ -7,11 +7,25 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from consult.amendments.services import amendments_of, backings_of, disposition_of
 from consult.auth import services as accounts
 from consult.demo import demo_data, load_demo
 from consult.extensions import db
-from consult.models import Ask, Comment, Position, Stance, utcnow
+from consult.models import (
+    Amendment,
+    AmendmentState,
+    Ask,
+    Backing,
+    Comment,
+    Disposition,
+    DraftVersion,
+    Outcome,
+    Position,
+    Stance,
+    utcnow,
+)
 from consult.positions.services import REASON_MAX
+from consult.text import replace_paragraphs
 from tests import html
 from tests.helpers import audit_actions, audit_events, login_as
 
@@ -20,7 +34,14 @@ pytestmark = pytest.mark.database
 # Every action the demo records: it is made through the same services as people's changes.
 DEMO_ACTIONS = {
     "consultation.create",
+    "ask.create",
+    "version.publish",
     "position.set",
+    "amendment.propose",
+    "amendment.back",
+    "amendment.accept",
+    "amendment.decline",
+    "disposition.record",
     "comment.create",
     "comment.reply",
     "comment.resolve",
@@ -107,17 +128,131 @@ def test_the_demo_is_dated_as_if_people_had_taken_part_since_the_round_opened(de
             assert all(consultation.opens_at <= when <= later for when in made), ask.title
     for comment in db.session.scalars(select(Comment).where(Comment.resolved_at.is_not(None))):
         assert comment.created_at < comment.resolved_at
+        # A comment on a version with a successor is resolved once the successor is out
+        # (its resolution says what that version changed).
+        successors = [v for v in comment.ask.versions if v.number > comment.version.number]
+        if successors:
+            assert successors[0].created_at < comment.resolved_at
+            assert "Version 2" in comment.resolution
     for position in db.session.scalars(select(Position)):
         event = next(e for e in audit_events("position.set") if e.object_id == position.id)
         assert event.created_at == position.set_at
 
 
 def test_every_demo_audit_event_has_a_known_action(demo):
-    actions = audit_actions()
+    actions = Counter(audit_actions())
     assert set(actions) == DEMO_ACTIONS
     data = demo_data()
-    expected = sum(len(v.get("positions", [])) for a in data["asks"] for v in a["versions"])
-    assert Counter(actions)["position.set"] == expected
+    versions = [v for a in data["asks"] for v in a["versions"]]
+    assert actions["position.set"] == sum(len(v.get("positions", [])) for v in versions)
+    assert actions["version.publish"] == len(versions)
+    assert actions["ask.create"] == len(data["asks"])
+    assert actions["amendment.propose"] == sum(len(v.get("amendments", [])) for v in versions)
+
+
+def test_the_demo_has_an_open_amendment_backed_by_one_organisation_and_opposed_by_another(demo):
+    open_ones = [a for ask in demo for a in amendments_of(ask, AmendmentState.OPEN)]
+    assert open_ones
+    for amendment in open_ones:
+        assert amendment.version_id == amendment.ask.current_version.id
+        assert amendment.rationale and amendment.paragraph_anchor
+        stances = {b.organisation_id: b.stance for b in backings_of([amendment])[amendment.id]}
+        assert Backing.BACK in stances.values() and Backing.OPPOSE in stances.values()
+        assert amendment.organisation_id not in stances
+        for backing in backings_of([amendment])[amendment.id]:
+            assert backing.set_by.is_delegate
+            assert backing.set_by.organisation_id == backing.organisation_id
+
+
+def test_v2_of_an_ask_is_an_accepted_amendment_to_v1_credited_in_its_change_note(demo):
+    accepted = [a for ask in demo for a in amendments_of(ask, AmendmentState.ACCEPTED)]
+    assert len(accepted) == 1
+    amendment = accepted[0]
+    v1, v2 = amendment.ask.versions
+    assert amendment.version == v1 and amendment.accepted_version == v2
+    assert amendment.organisation.kind.value == "research"
+    assert v2.body == replace_paragraphs(v1.body, {amendment.paragraph_anchor: amendment.wording})
+    assert v2.change_note.endswith(
+        f"Accepted amendment {amendment.id} from {amendment.organisation.name} (paragraph 1)."
+    )
+    backing = backings_of([amendment])[amendment.id]
+    assert len(backing) == 2 and all(b.stance == Backing.BACK for b in backing)
+    assert amendment.created_at < min(b.set_at for b in backing)
+    assert max(b.set_at for b in backing) < amendment.closed_at == v2.created_at
+    disposition = disposition_of(amendment=amendment)
+    assert disposition is not None and disposition.outcome == Outcome.ADOPTED
+    assert disposition.version == v2 and disposition.decided_at == v2.created_at
+    # Amira Khan's organisation took a position on v1 of this ask: the reconfirm prompt.
+    assert amendment.ask == demo[0]
+
+
+def test_a_declined_amendment_has_its_reason_as_its_disposition(demo):
+    declined = [a for ask in demo for a in amendments_of(ask, AmendmentState.DECLINED)]
+    assert declined
+    for amendment in declined:
+        disposition = disposition_of(amendment=amendment)
+        assert disposition is not None and disposition.outcome == Outcome.NOT_ADOPTED
+        assert disposition.reason == amendment.decline_reason
+        assert amendment.decided_by.role.value == "secretariat"
+        assert amendment.created_at < amendment.closed_at == disposition.decided_at
+
+
+def test_comments_on_v1_have_outcomes_given_once_v2_was_published(demo):
+    answered = list(
+        db.session.scalars(select(Disposition).where(Disposition.comment_id.is_not(None)))
+    )
+    assert {d.outcome for d in answered} >= {Outcome.ADOPTED, Outcome.NOTED}
+    assert len({d.ask_id for d in answered}) == 2
+    for disposition in answered:
+        comment = disposition.comment
+        assert comment is not None and comment.parent_id is None
+        assert comment.version.number == 1 and disposition.version.number == 2
+        assert disposition.version.ask_id == comment.ask_id
+        assert disposition.organisation_id == comment.organisation_id
+        assert disposition.decided_by.role.value == "secretariat"
+        assert comment.created_at < disposition.version.created_at < disposition.decided_at
+
+
+def test_every_demo_audit_event_is_dated_with_what_it_records(demo):
+    consultation = demo[0].consultation
+    events = audit_events()
+    created = next(e for e in events if e.action == "consultation.create")
+    assert created.created_at == consultation.created_at < consultation.opens_at
+    assert all(created.created_at <= e.created_at <= utcnow() for e in events)
+    dated = {
+        "version.publish": (DraftVersion, "created_at"),
+        "amendment.propose": (Amendment, "created_at"),
+        "amendment.accept": (Amendment, "closed_at"),
+        "amendment.decline": (Amendment, "closed_at"),
+    }
+    for event in events:
+        if event.action in dated:
+            model, column = dated[event.action]
+            assert event.created_at == getattr(db.session.get(model, event.object_id), column)
+    for disposition in db.session.scalars(select(Disposition)):
+        subject = disposition.comment or disposition.amendment
+        assert subject is not None
+        recorded = [
+            e
+            for e in events
+            if e.action == "disposition.record"
+            and e.object_type == subject.__tablename__
+            and e.object_id == subject.id
+        ]
+        assert [e.created_at for e in recorded] == [disposition.decided_at]
+    # Each amendment's events (proposed, backed, accepted or declined, its outcome) are in
+    # time order, as they were written.
+    for amendment in db.session.scalars(select(Amendment)):
+        times = [
+            e.created_at
+            for e in events
+            if e.object_type == "amendment" and e.object_id == amendment.id
+        ]
+        assert times == sorted(times), amendment
+
+
+def test_the_demo_sends_no_email(demo, outbox):
+    assert outbox() == []
 
 
 def test_a_demo_ask_page_shows_the_tally(demo, client):
