@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from consult.auth import services
 from consult.extensions import db
-from consult.mail import wait_for_sent_mail
+from consult.mail import unsent, wait_for_sent_mail
 from consult.models import Role
 from tests import factories
 from tests.smtp import smtp_server  # noqa: F401
@@ -34,6 +34,14 @@ def test_a_rolled_back_invitation_sends_nothing(app, outbox):
     db.session.rollback()
     db.session.commit()
     assert outbox() == []
+
+
+def test_emails_queued_while_loading_made_up_data_are_never_sent(app, outbox):
+    with unsent():
+        _invite()
+    _invite("ada@example.org")
+    db.session.commit()
+    assert [message["To"] for message in outbox()] == ["ada@example.org"]
 
 
 def test_smtp_sends_off_the_request_thread(app, smtp_server, outbox):
