@@ -12,7 +12,14 @@ from sqlalchemy import ColumnElement, Row, case, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
 
 from consult.extensions import db
-from consult.models import Comment, CommentReport, CommentState, LiveEvent, Organisation
+from consult.models import (
+    Comment,
+    CommentReport,
+    CommentState,
+    Disposition,
+    LiveEvent,
+    Organisation,
+)
 
 PER_PAGE = 20  # top-level comments per page of threads
 
@@ -124,6 +131,23 @@ def report_counts(comment_ids: Iterable[int]) -> dict[int, int]:
             .where(CommentReport.comment_id.in_(ids), CommentReport.handled_at.is_(None))
             .group_by(CommentReport.comment_id)
         ).all()
+    }
+
+
+def outcomes(comment_ids: Iterable[int]) -> dict[int, Disposition]:
+    """The secretariat's answer to each of these comments that has one (top-level comments
+    only have them), with the version that answered it."""
+    ids = list(comment_ids)
+    if not ids:
+        return {}
+    return {
+        d.comment_id: d
+        for d in db.session.scalars(
+            select(Disposition)
+            .options(joinedload(Disposition.version))
+            .where(Disposition.comment_id.in_(ids))
+        )
+        if d.comment_id is not None
     }
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from consult import permissions, text
 from consult.comments import queries, rules
 from consult.comments.rules import Filters, Page
-from consult.models import Ask, Comment, CommentState, DraftVersion
+from consult.models import Ask, Comment, CommentState, Disposition, DraftVersion
 from consult.text import Paragraph
 
 DEEPEST_LEVEL = 3
@@ -132,6 +132,8 @@ class Discussion:
     counts: dict[str, int] = field(default_factory=dict)
     organisations: list[tuple[int, str]] = field(default_factory=list)
     reports: dict[int, int] = field(default_factory=dict)
+    # The secretariat's answer to each top-level comment shown that has one, by comment id.
+    outcomes: dict[int, Disposition] = field(default_factory=dict)
     form: Any = None  # the comment form at the foot of the discussion
     form_paragraph: Paragraph | None = None
 
@@ -214,6 +216,13 @@ class Discussion:
     def can_report(self, comment: Comment) -> bool:
         return self.live and permissions.can_report_comment(self.viewer, comment)
 
+    def can_record_outcome(self, comment: Comment) -> bool:
+        return permissions.can_record_comment_outcome(self.viewer, comment)
+
+    def load_outcomes(self, nodes: Iterable[Node]) -> None:
+        """The answers to the top-level comments among these nodes, in one statement."""
+        self.outcomes.update(queries.outcomes(n.id for n in nodes if n.level == 1))
+
     def count_reports(self, comment_ids: Iterable[int]) -> None:
         """Open reports per comment shown, for those who moderate (nobody else is told)."""
         if permissions.can_moderate(self.viewer):
@@ -255,6 +264,7 @@ def load(
     ids = all_ids(discussion.nodes)
     if ids:
         discussion.count_reports(ids)
+        discussion.load_outcomes(discussion.nodes)
     if not more:
         discussion.counts = queries.paragraph_counts(ask.id, page.up_to_this, discussion.anchors)
         discussion.organisations = queries.organisations(ask.id)
