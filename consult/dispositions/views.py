@@ -171,7 +171,7 @@ def index(ask_id: int):
         own_organisation=next((o for o in organisations if o[0] == own), None),
         own_organisation_id=own,
         outcomes=list(Outcome),
-        none=listing.NONE,
+        no_answer=listing.NONE,
         can_see_body=lambda c: rules.can_see_body(current_user, c),
         **pages.ask_context(ask),
     )
