@@ -28,9 +28,10 @@ LOAD_OPTIONS = (joinedload(Comment.author), joinedload(Comment.organisation))
 
 def threads(
     conditions: Sequence[ColumnElement[bool]], start: int, upto: int, replies_upto: int | None
-) -> list[Comment]:
+) -> tuple[list[Comment], dict[int, Disposition]]:
     """One statement: the next page of top-level comments after `start` (up to `upto`), and
-    every reply under them (up to `replies_upto`, when given), oldest first."""
+    every reply under them (up to `replies_upto`, when given), oldest first; with the
+    secretariat's answer to each comment that has one (by comment id)."""
     page = (
         select(Comment.id)
         .where(*conditions, Comment.id > start, Comment.id <= upto)
@@ -48,14 +49,20 @@ def threads(
     if replies_upto is not None:
         step = step.where(reply.id <= replies_upto)
     tree = tree.union_all(step)
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .where(Comment.id.in_(select(tree.c.id)))
-            .options(*LOAD_OPTIONS)
-            .order_by(Comment.id)
-        ).unique()
-    )
+    rows = db.session.execute(
+        select(Comment, Disposition)
+        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.id.in_(select(tree.c.id)))
+        .options(*LOAD_OPTIONS)
+        .order_by(Comment.id)
+    ).unique()
+    comments: list[Comment] = []
+    outcomes: dict[int, Disposition] = {}
+    for comment, disposition in rows:
+        comments.append(comment)
+        if disposition is not None:
+            outcomes[comment.id] = disposition
+    return comments, outcomes
 
 
 def count_roots(

@@ -249,14 +249,18 @@ def load(
     if more:
         discussion.upto = upto
         # Replies of any age: the live updates skipped them while their thread was not shown.
-        comments = queries.threads(conditions, discussion.start, discussion.upto, None)
+        comments, outcomes = queries.threads(conditions, discussion.start, discussion.upto, None)
     else:
         # Read the cursor first: anything newer than it reaches the page through the live
         # updates, so the page leaves it out.
         discussion.cursor, discussion.upto = queries.latest_ids(ask.id)
-        comments = queries.threads(conditions, discussion.start, discussion.upto, discussion.upto)
+        comments, outcomes = queries.threads(
+            conditions, discussion.start, discussion.upto, discussion.upto
+        )
     roots = [c for c in comments if c.parent_id is None]
     discussion.nodes = build_threads(roots, comments, viewer)
+    # Its version is one of the ask's, already loaded: the template reads it without a query.
+    discussion.outcomes = outcomes
     discussion.last = roots[-1].id if roots else None
     discussion.total, discussion.remaining = queries.count_roots(
         conditions, discussion.upto, discussion.last or discussion.start
@@ -264,7 +268,6 @@ def load(
     ids = all_ids(discussion.nodes)
     if ids:
         discussion.count_reports(ids)
-        discussion.load_outcomes(discussion.nodes)
     if not more:
         discussion.counts = queries.paragraph_counts(ask.id, page.up_to_this, discussion.anchors)
         discussion.organisations = queries.organisations(ask.id)

@@ -544,3 +544,21 @@ def test_the_number_of_statements_does_not_grow_with_the_items(client, people, r
         login_as(client, getattr(people, role))
         counts.append(_statements(client, ysw(ask)))
     assert counts[0] == counts[1], counts
+
+
+def test_outcomes_on_the_ask_page_cost_no_statement_of_their_own(client, people):
+    counts = []
+    for size in (2, 12):
+        ask = factories.ask(factories.consultation(), versions=(V1,), author=people.secretariat)
+        db.session.commit()
+        for n in range(size):
+            said = comment(people.member, ask, f"Comment {n}.")
+            amendments.record_disposition(
+                actor=people.secretariat, outcome=Outcome.NOTED, reason="Noted.", comment=said
+            )
+        db.session.commit()
+        login_as(client, people.other_member)
+        counts.append(_statements(client, f"/asks/{ask.id}"))
+        html = client.get(f"/asks/{ask.id}")
+        assert len(css_select(html, ".app-comment .app-outcome")) == size
+    assert counts[0] == counts[1], counts
