@@ -562,3 +562,27 @@ def test_outcomes_on_the_ask_page_cost_no_statement_of_their_own(client, people)
         html = client.get(f"/asks/{ask.id}")
         assert len(css_select(html, ".app-comment .app-outcome")) == size
     assert counts[0] == counts[1], counts
+
+
+def test_outcomes_are_recorded_after_the_close_and_read_by_the_public_once_published(
+    client, people
+):
+    consultation = factories.consultation(opens_in_days=-10, closes_in_days=-1)
+    ask = factories.ask(consultation, versions=(V1,), author=people.secretariat)
+    said = comment(people.member, ask, "Said while open.")
+    hidden = comment(people.other_member, ask, "Rude.")
+    comment_services.hide_comment(actor=people.secretariat, comment=hidden, reason="Rude")
+    db.session.commit()
+    login_as(client, people.secretariat)
+    done = client.post(
+        f"/comments/{said.id}/outcome", data={"outcome": "noted", "reason": "Thank you."}
+    )
+    assert done.status_code == 303
+    consultation.published_at = consultation.closes_at
+    db.session.commit()
+    client.post("/sign-out")
+    public = client.get(ysw(ask))
+    assert public.status_code == 200
+    assert item_ids(public) == [f"comment-{said.id}"]
+    assert "Noted" in text_of(public, f"#comment-{said.id} .app-outcome")
+    assert css_select(public, "#own-organisation-link") == []
