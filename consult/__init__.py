@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.auth.views import bp as auth_bp
     from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
+    from consult.dispositions.views import bp as dispositions_bp
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
 
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         asks_bp,
         comments_bp,
         positions_bp,
+        dispositions_bp,
         live_bp,
         admin_bp,
     ):

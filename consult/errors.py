@@ -23,6 +23,10 @@ MESSAGES = {
     ),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("That cannot be done here", "This page does not accept that kind of request."),
+    409: (
+        "That cannot be done now",
+        "It has changed since you opened the page. Go back and reload it.",
+    ),
     413: ("That is too large", "What you sent is larger than Consult accepts."),
     422: ("There is a problem", "Check what you entered and try again."),
     429: (

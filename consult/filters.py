@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from consult import permissions
+from consult import permissions, text
 from consult.models import utcnow
 from consult.uktime import LONDON
 
@@ -68,3 +68,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(london)
     app.jinja_env.globals["permissions"] = permissions  # the module: templates ask it
     app.add_template_global(utcnow, "utcnow")
+    # Safe Markdown for text people wrote (comments, reasons), in any template or macro.
+    app.add_template_global(text.render_comment, "render_comment")

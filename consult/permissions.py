@@ -9,6 +9,7 @@ from typing import Any
 
 from consult.models import (
     Amendment,
+    AmendmentState,
     Ask,
     AskState,
     Comment,
@@ -241,3 +242,21 @@ def can_record_disposition(user: Any, ask: Ask) -> bool:
     """Record the outcome of a comment or an amendment ("you said, we did"): the
     secretariat."""
     return is_secretariat(user)
+
+
+def can_record_comment_outcome(user: Any, comment: Comment) -> bool:
+    """Record or change the outcome of a thread's first comment that its author has not
+    withdrawn (replies belong to their thread's answer): whoever records dispositions."""
+    return (
+        can_record_disposition(user, comment.ask)
+        and comment.parent_id is None
+        and comment.state != CommentState.WITHDRAWN
+    )
+
+
+def can_record_amendment_outcome(user: Any, amendment: Amendment) -> bool:
+    """Record or change the outcome of an amendment that its proposer has not withdrawn
+    (accepting or declining one records it too): whoever records dispositions."""
+    return (
+        can_record_disposition(user, amendment.ask) and amendment.state != AmendmentState.WITHDRAWN
+    )

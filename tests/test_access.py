@@ -117,6 +117,12 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "positions.edit", "/asks/{ask}/position", (ANON, 403, 200, 403, 403)),
     ("POST", "positions.edit", "/asks/{ask}/position", (ANON, 403, 422, 403, 403)),
     ("GET", "positions.panel", "/asks/{ask}/positions", SIGNED_IN_ONLY),
+    # dispositions: {comment} is the member's top-level comment, {amendment} their open one
+    ("GET", "dispositions.comment", "/comments/{comment}/outcome", SECRETARIAT_PAGE),
+    ("POST", "dispositions.comment", "/comments/{comment}/outcome", SECRETARIAT_FORM),
+    ("GET", "dispositions.amendment", "/amendments/{amendment}/outcome", SECRETARIAT_PAGE),
+    ("POST", "dispositions.amendment", "/amendments/{amendment}/outcome", SECRETARIAT_FORM),
+    ("GET", "dispositions.index", "/asks/{ask}/you-said-we-did", SIGNED_IN_ONLY),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),

@@ -502,6 +502,8 @@ def record_disposition(
         before=before,
         after={"outcome": chosen.value, "reason": reason, "version_id": current.id},
     )
+    if comment is not None:  # the ask page shows a comment's answer under it: refresh it live
+        announce(ask_id=ask.id, name="comment-updated", object_id=comment.id)
     return disposition
 
 

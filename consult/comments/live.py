@@ -157,6 +157,7 @@ def _comment_changes(result: Changes, window: Window, added: list[int], updated:
     ids = [n.id for n, _ in result.added] + [n.id for n in result.updated]
     if ids:
         discussion.count_reports(ids)
+        discussion.load_outcomes([n for n, _ in result.added] + result.updated)
 
 
 def single(comment: Comment, viewer: Any) -> Changes | None:

@@ -12,7 +12,14 @@ from sqlalchemy import ColumnElement, Row, case, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
 
 from consult.extensions import db
-from consult.models import Comment, CommentReport, CommentState, LiveEvent, Organisation
+from consult.models import (
+    Comment,
+    CommentReport,
+    CommentState,
+    Disposition,
+    LiveEvent,
+    Organisation,
+)
 
 PER_PAGE = 20  # top-level comments per page of threads
 
@@ -21,9 +28,10 @@ LOAD_OPTIONS = (joinedload(Comment.author), joinedload(Comment.organisation))
 
 def threads(
     conditions: Sequence[ColumnElement[bool]], start: int, upto: int, replies_upto: int | None
-) -> list[Comment]:
+) -> tuple[list[Comment], dict[int, Disposition]]:
     """One statement: the next page of top-level comments after `start` (up to `upto`), and
-    every reply under them (up to `replies_upto`, when given), oldest first."""
+    every reply under them (up to `replies_upto`, when given), oldest first; with the
+    secretariat's answer to each comment that has one (by comment id)."""
     page = (
         select(Comment.id)
         .where(*conditions, Comment.id > start, Comment.id <= upto)
@@ -41,14 +49,20 @@ def threads(
     if replies_upto is not None:
         step = step.where(reply.id <= replies_upto)
     tree = tree.union_all(step)
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .where(Comment.id.in_(select(tree.c.id)))
-            .options(*LOAD_OPTIONS)
-            .order_by(Comment.id)
-        ).unique()
-    )
+    rows = db.session.execute(
+        select(Comment, Disposition)
+        .outerjoin(Disposition, Disposition.comment_id == Comment.id)
+        .where(Comment.id.in_(select(tree.c.id)))
+        .options(*LOAD_OPTIONS)
+        .order_by(Comment.id)
+    ).unique()
+    comments: list[Comment] = []
+    outcomes: dict[int, Disposition] = {}
+    for comment, disposition in rows:
+        comments.append(comment)
+        if disposition is not None:
+            outcomes[comment.id] = disposition
+    return comments, outcomes
 
 
 def count_roots(
@@ -124,6 +138,23 @@ def report_counts(comment_ids: Iterable[int]) -> dict[int, int]:
             .where(CommentReport.comment_id.in_(ids), CommentReport.handled_at.is_(None))
             .group_by(CommentReport.comment_id)
         ).all()
+    }
+
+
+def outcomes(comment_ids: Iterable[int]) -> dict[int, Disposition]:
+    """The secretariat's answer to each of these comments that has one (top-level comments
+    only have them), with the version that answered it."""
+    ids = list(comment_ids)
+    if not ids:
+        return {}
+    return {
+        d.comment_id: d
+        for d in db.session.scalars(
+            select(Disposition)
+            .options(joinedload(Disposition.version))
+            .where(Disposition.comment_id.in_(ids))
+        )
+        if d.comment_id is not None
     }
 
 

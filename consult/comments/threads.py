@@ -19,7 +19,7 @@ from markupsafe import Markup
 from consult import permissions, text
 from consult.comments import queries, rules
 from consult.comments.rules import Filters, Page
-from consult.models import Ask, Comment, CommentState, DraftVersion
+from consult.models import Ask, Comment, CommentState, Disposition, DraftVersion
 from consult.text import Paragraph
 
 DEEPEST_LEVEL = 3
@@ -132,6 +132,8 @@ class Discussion:
     counts: dict[str, int] = field(default_factory=dict)
     organisations: list[tuple[int, str]] = field(default_factory=list)
     reports: dict[int, int] = field(default_factory=dict)
+    # The secretariat's answer to each top-level comment shown that has one, by comment id.
+    outcomes: dict[int, Disposition] = field(default_factory=dict)
     form: Any = None  # the comment form at the foot of the discussion
     form_paragraph: Paragraph | None = None
 
@@ -214,6 +216,13 @@ class Discussion:
     def can_report(self, comment: Comment) -> bool:
         return self.live and permissions.can_report_comment(self.viewer, comment)
 
+    def can_record_outcome(self, comment: Comment) -> bool:
+        return permissions.can_record_comment_outcome(self.viewer, comment)
+
+    def load_outcomes(self, nodes: Iterable[Node]) -> None:
+        """The answers to the top-level comments among these nodes, in one statement."""
+        self.outcomes.update(queries.outcomes(n.id for n in nodes if n.level == 1))
+
     def count_reports(self, comment_ids: Iterable[int]) -> None:
         """Open reports per comment shown, for those who moderate (nobody else is told)."""
         if permissions.can_moderate(self.viewer):
@@ -240,14 +249,18 @@ def load(
     if more:
         discussion.upto = upto
         # Replies of any age: the live updates skipped them while their thread was not shown.
-        comments = queries.threads(conditions, discussion.start, discussion.upto, None)
+        comments, outcomes = queries.threads(conditions, discussion.start, discussion.upto, None)
     else:
         # Read the cursor first: anything newer than it reaches the page through the live
         # updates, so the page leaves it out.
         discussion.cursor, discussion.upto = queries.latest_ids(ask.id)
-        comments = queries.threads(conditions, discussion.start, discussion.upto, discussion.upto)
+        comments, outcomes = queries.threads(
+            conditions, discussion.start, discussion.upto, discussion.upto
+        )
     roots = [c for c in comments if c.parent_id is None]
     discussion.nodes = build_threads(roots, comments, viewer)
+    # Its version is one of the ask's, already loaded: the template reads it without a query.
+    discussion.outcomes = outcomes
     discussion.last = roots[-1].id if roots else None
     discussion.total, discussion.remaining = queries.count_roots(
         conditions, discussion.upto, discussion.last or discussion.start
