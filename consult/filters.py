@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from consult import permissions
+from consult import permissions, text
 from consult.models import utcnow
 from consult.uktime import LONDON
 
@@ -68,3 +68,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(london)
     app.jinja_env.globals["permissions"] = permissions  # the module: templates ask it
     app.add_template_global(utcnow, "utcnow")
+    # Markdown of the small subset (comments, rationales, reasons), for macros imported
+    # without the page's context.
+    app.add_template_global(text.render_comment, "render_comment")
+    app.add_template_global(text.render_markdown, "render_markdown")
