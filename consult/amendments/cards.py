@@ -1,16 +1,16 @@
 """What the pages show of amendments: the ask page's cards under each paragraph of the
 current version, an amendment's backing in words, and where an amendment applies.
 
-Every query here is fixed in number, whatever the number of amendments: the ask's open
-amendments in one, their backing in one, the count of all its amendments in one, and those
-accepted into the version shown in one."""
+The ask page's queries are fixed in number, whatever the number of amendments: one counts
+them by state; when there are some to show, one loads the open ones and those accepted into
+the version shown, and one their backing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from consult import permissions, text
@@ -114,36 +114,47 @@ def diff(amendment: Amendment) -> list[text.DiffBlock]:
     return text.paragraph_diff(amendment.original, amendment.wording)
 
 
-def accepted_into(version: DraftVersion) -> list[Amendment]:
-    """The amendments accepted into this version, in the order of the credits."""
-    return list(
-        db.session.scalars(
-            select(Amendment)
-            .options(joinedload(Amendment.organisation), joinedload(Amendment.version))
-            .where(Amendment.accepted_version_id == version.id)
-            .order_by(Amendment.id)
-        )
-    )
-
-
 def build(ask: Ask, version: DraftVersion | None, viewer: Any) -> AskAmendments | None:
-    """The amendments part of the ask page for this viewer, or None without a version."""
+    """The amendments part of the ask page for this viewer, or None without a version: one
+    query counts them; only when there are some, one loads those shown and one their
+    backing."""
     current = ask.current_version
     if version is None or current is None:
         return None
     live = version.id == current.id
-    result = AskAmendments(ask=ask, live=live, accepted=accepted_into(version))
-    result.total = (
-        db.session.scalar(select(func.count(Amendment.id)).where(Amendment.ask_id == ask.id)) or 0
+    result = AskAmendments(ask=ask, live=live)
+    if live:
+        result.can_propose = permissions.can_propose_amendment(viewer, ask)
+        result.can_accept = permissions.can_accept_amendments(viewer, ask)
+    accepted_here = 0
+    for state, accepted_version_id, number in db.session.execute(
+        select(Amendment.state, Amendment.accepted_version_id, func.count(Amendment.id))
+        .where(Amendment.ask_id == ask.id)
+        .group_by(Amendment.state, Amendment.accepted_version_id)
+    ):
+        result.total += number
+        if state == AmendmentState.OPEN:
+            result.open_count += number
+        if accepted_version_id == version.id:
+            accepted_here += number
+    shown_open = live and result.open_count > 0
+    if not (shown_open or accepted_here):
+        return result
+    wanted = Amendment.accepted_version_id == version.id
+    if shown_open:
+        wanted = or_(wanted, Amendment.state == AmendmentState.OPEN)
+    shown = list(
+        db.session.scalars(
+            select(Amendment)
+            .options(joinedload(Amendment.organisation), joinedload(Amendment.version))
+            .where(Amendment.ask_id == ask.id, wanted)
+            .order_by(Amendment.id)
+        )
     )
-    if not live:
+    result.accepted = [a for a in shown if a.accepted_version_id == version.id]
+    open_ = [a for a in shown if a.is_open]
+    if not shown_open:
         return result
-    result.can_propose = permissions.can_propose_amendment(viewer, ask)
-    result.can_accept = permissions.can_accept_amendments(viewer, ask)
-    if not result.total:
-        return result
-    open_ = services.amendments_of(ask, AmendmentState.OPEN)
-    result.open_count = len(open_)
     backings = services.backings_of(open_)
     for amendment in open_:
         target = services.target_in(amendment, current)
