@@ -138,7 +138,9 @@ def test_a_member_proposes_and_is_sent_to_the_card_on_the_ask_page(client, peopl
     page = follow(client, response)
     assert flash_text(page).endswith(f"Amendment {amendment.id} proposed")
     card = select_one(page, f"#{anchor(ask, 1)} #amendment-{amendment.id}")
-    assert text_of(card, "h4").startswith(f"Amendment {amendment.id} from Home Organisation")
+    assert text_of(card, ".app-amendment__heading").startswith(
+        f"Amendment {amendment.id} from Home Organisation"
+    )
     # Sent again (a double click): still one amendment.
     again = client.post(f"/asks/{ask.id}/amendments/new", data=proposal(ask))
     assert again.status_code == 303 and count(Amendment) == 1
