@@ -110,6 +110,7 @@ def _configure_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
+    from consult.amendments.views import bp as amendments_bp
     from consult.asks.views import bp as asks_bp
     from consult.auth.views import bp as auth_bp
     from consult.comments.views import bp as comments_bp
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
         comments_bp,
         positions_bp,
         dispositions_bp,
+        amendments_bp,
         live_bp,
         admin_bp,
     ):

@@ -68,5 +68,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(london)
     app.jinja_env.globals["permissions"] = permissions  # the module: templates ask it
     app.add_template_global(utcnow, "utcnow")
-    # Safe Markdown for text people wrote (comments, reasons), in any template or macro.
+    # Markdown of the small subset (comments, rationales, reasons), for macros imported
+    # without the page's context.
     app.add_template_global(text.render_comment, "render_comment")
+    app.add_template_global(text.render_markdown, "render_markdown")

@@ -123,6 +123,34 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "dispositions.amendment", "/amendments/{amendment}/outcome", SECRETARIAT_PAGE),
     ("POST", "dispositions.amendment", "/amendments/{amendment}/outcome", SECRETARIAT_FORM),
     ("GET", "dispositions.index", "/asks/{ask}/you-said-we-did", SIGNED_IN_ONLY),
+    # amendments: {amendment} is the member's (a delegate's) open amendment on paragraph 2; the
+    # other member is not a delegate, so may propose but not back; only the proposer withdraws.
+    (
+        "GET",
+        "amendments.new",
+        "/asks/{ask}/amendments/new?paragraph=nonsense",
+        (ANON, 403, 200, 200, 403),
+    ),
+    ("POST", "amendments.new", "/asks/{ask}/amendments/new", (ANON, 403, 422, 422, 403)),
+    ("GET", "amendments.show", "/amendments/{amendment}", SIGNED_IN_ONLY),
+    ("GET", "amendments.index", "/asks/{ask}/amendments?state=nonsense", SIGNED_IN_ONLY),
+    ("POST", "amendments.back", "/amendments/{amendment}/backing", (ANON, 403, 403, 403, 403)),
+    ("GET", "amendments.withdraw", "/amendments/{amendment}/withdraw", (ANON, 403, 200, 403, 403)),
+    (
+        "POST",
+        "amendments.withdraw",
+        "/amendments/{amendment}/withdraw",
+        (ANON, 403, 303, 403, 403),
+    ),
+    ("GET", "amendments.decline", "/amendments/{amendment}/decline", SECRETARIAT_PAGE),
+    ("POST", "amendments.decline", "/amendments/{amendment}/decline", SECRETARIAT_FORM),
+    (
+        "GET",
+        "amendments.accept",
+        "/asks/{ask}/amendments/accept?amendment=abc",
+        SECRETARIAT_PAGE,
+    ),
+    ("POST", "amendments.accept", "/asks/{ask}/amendments/accept", SECRETARIAT_FORM),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),

@@ -11,6 +11,7 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 
+from consult.amendments import cards as amendment_cards
 from consult.comments import services, threads
 from consult.comments.forms import CommentForm
 from consult.comments.rules import Filters, parse_id
@@ -32,6 +33,10 @@ def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]
         and version.number == current.number,
         # Called by the template that shows it (the ask page), so other pages query nothing.
         "position_panel": functools.partial(positions_panel.build, ask, version, current_user),
+        # Called (maybe more than once) by the ask page: it queries the first time only.
+        "amendment_cards": functools.cache(
+            functools.partial(amendment_cards.build, ask, version, current_user)
+        ),
     }
 
 

@@ -6,7 +6,7 @@ Services change state, flush and record the audit event; they never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -15,6 +15,8 @@ from sqlalchemy.orm import selectinload
 from consult import audit
 from consult.extensions import db
 from consult.models import (
+    Amendment,
+    AmendmentState,
     Ask,
     Comment,
     CommentState,
@@ -417,6 +419,8 @@ class AskActivity:
 
     comments: int
     unresolved: int
+    amendments: int = 0  # every amendment, whatever became of it
+    open_amendments: int = 0
 
 
 @dataclass(frozen=True)
@@ -429,7 +433,7 @@ class ParticipationGrid:
 def participation_grid(
     consultation: Consultation, organisations: list[Organisation]
 ) -> ParticipationGrid:
-    """Organisations × asks, in three queries whatever the size (the asks and their
+    """Organisations × asks, in four queries whatever the size (the asks and their
     versions must already be loaded: see `asks_and_versions`)."""
     asks = list(consultation.asks)
     current_ids = [a.current_version.id for a in asks if a.current_version is not None]
@@ -476,6 +480,15 @@ def participation_grid(
             .group_by(Comment.ask_id)
         ):
             activity[ask_id] = AskActivity(int(total), int(open_ or 0))
+        is_open = case((Amendment.state == AmendmentState.OPEN, 1), else_=0)
+        for ask_id, total, open_ in db.session.execute(
+            select(Amendment.ask_id, func.count(Amendment.id), func.sum(is_open))
+            .where(Amendment.ask_id.in_(ask_ids))
+            .group_by(Amendment.ask_id)
+        ):
+            activity[ask_id] = replace(
+                activity[ask_id], amendments=int(total), open_amendments=int(open_ or 0)
+            )
     grid_rows = [
         GridRow(
             organisation,

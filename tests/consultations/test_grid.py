@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from consult.amendments import services as amendment_services
 from consult.extensions import db
 from consult.models import (
     Ask,
@@ -158,6 +159,14 @@ def _seed(people, size: int) -> Consultation:
                 position(ask, organisation, Stance.SUPPORT, author)
             else:
                 comment(author, ask, "Said something.")
+            # Amendments grow with the grid too: one per organisation and ask.
+            amendment_services.propose(
+                actor=author,
+                ask=ask,
+                paragraph=amendment_services.WHOLE_TEXT,
+                wording=f"New wording {index}.",
+                rationale="Better.",
+            )
     db.session.commit()
     return consultation
 
@@ -191,5 +200,6 @@ def test_the_number_of_queries_does_not_grow_with_the_grid(client, people):
             "Commented",
             "Commented",
         ]
+        assert {text_of(td) for td in select(html, "#grid-amendments td")} == {str(size)}
         counts.append(statements)
     assert counts[0] == counts[1]
