@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -148,10 +148,8 @@ def new(ask_id: int):
 
 
 def _disposition_url(amendment: Amendment) -> str | None:
-    """The "you said, we did" outcome form, once that feature exists."""
-    if "dispositions.amendment" not in current_app.view_functions:
-        return None
-    if not permissions.can_record_disposition(current_user, amendment.ask):
+    """The "you said, we did" outcome form, for those who may record it."""
+    if not permissions.can_record_amendment_outcome(current_user, amendment):
         return None
     return url_for("dispositions.amendment", amendment_id=amendment.id)
 
