@@ -174,3 +174,60 @@ def test_propose_back_accept_and_reconfirm(
     finally:
         for page in (gina, eli, sam):
             page.context.close()
+
+
+def test_withdraw_decline_and_the_list_pass_axe(
+    browser: Browser, live_server: LiveServer, journey: Journey
+):
+    """The pages around an amendment's end: the list (empty, then with amendments), the
+    proposer's confirmation to withdraw, the secretariat's decline form (also with an error)
+    and a declined amendment's page."""
+    base = live_server.url
+    with live_server.app.app_context():
+        from consult.amendments import services
+        from consult.models import Ask, User
+        from consult.text import paragraphs
+
+        ask = db.session.get(Ask, journey.ask_id)
+        proposer = db.session.scalar(db.select(User).where(User.email == journey.proposer))
+        anchors = [p.anchor for p in paragraphs(ask.current_version.body)]
+        first, _ = services.propose(
+            actor=proposer, ask=ask, paragraph=anchors[0], wording="Act today.", rationale="Now."
+        )
+        second, _ = services.propose(
+            actor=proposer, ask=ask, paragraph=anchors[1], wording="By 2040.", rationale="Sooner."
+        )
+        db.session.commit()
+        first_id, second_id = first.id, second.id
+    gina = sign_in(browser, live_server, journey.proposer)
+    sam = sign_in(browser, live_server, journey.secretariat)
+    try:
+        gina.goto(f"{base}/asks/{journey.ask_id}/amendments?state=declined")
+        expect(gina.locator("#amendments-summary")).to_have_text(
+            "There are no declined amendments to this ask."
+        )
+        check(gina)
+        gina.goto(f"{base}/amendments/{first_id}")
+        gina.get_by_role("button", name="Withdraw this amendment").click()
+        expect(gina.get_by_role("heading", level=1)).to_have_text(
+            f"Are you sure you want to withdraw amendment {first_id}?"
+        )
+        check(gina)
+        gina.get_by_role("button", name="Withdraw amendment").click()
+        expect(gina.locator(".govuk-notification-banner")).to_contain_text("withdrawn")
+
+        sam.goto(f"{base}/amendments/{second_id}/decline")
+        sam.get_by_role("button", name="Decline amendment").click()
+        expect(sam.locator(".govuk-error-summary")).to_be_visible()
+        check(sam)
+        sam.get_by_label("Why are you declining this amendment?").fill("Out of scope.")
+        sam.get_by_role("button", name="Decline amendment").click()
+        sam.goto(f"{base}/amendments/{second_id}")
+        expect(sam.locator("main")).to_contain_text("Out of scope.")
+        check(sam)
+        sam.goto(f"{base}/asks/{journey.ask_id}/amendments")
+        expect(sam.locator("main")).to_contain_text(f"Amendment {second_id}")
+        check(sam)
+    finally:
+        for page in (gina, sam):
+            page.context.close()
