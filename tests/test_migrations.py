@@ -35,6 +35,7 @@ TABLES = {
     "amendment_backing",
     "disposition",
     "reminder",
+    "agreement",
     "alembic_version",
 }
 

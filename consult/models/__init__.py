@@ -9,6 +9,7 @@ from consult.models.accounts import (
     User,
     hash_token,
 )
+from consult.models.agreements import Agreement
 from consult.models.amendments import (
     Amendment,
     AmendmentBacking,
@@ -33,6 +34,7 @@ from consult.models.positions import Position, Reminder, Stance
 
 __all__ = [
     "AccountToken",
+    "Agreement",
     "Amendment",
     "AmendmentBacking",
     "AmendmentState",
