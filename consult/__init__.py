@@ -110,6 +110,7 @@ def _configure_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
+    from consult.agreements.views import bp as agreements_bp
     from consult.amendments.views import bp as amendments_bp
     from consult.asks.views import bp as asks_bp
     from consult.auth.views import bp as auth_bp
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         positions_bp,
         dispositions_bp,
         amendments_bp,
+        agreements_bp,
         live_bp,
         admin_bp,
     ):

@@ -260,3 +260,33 @@ def can_record_amendment_outcome(user: Any, amendment: Amendment) -> bool:
     return (
         can_record_disposition(user, amendment.ask) and amendment.state != AmendmentState.WITHDRAWN
     )
+
+
+# Agreement ------------------------------------------------------------------------------------
+
+
+def can_declare_agreed(user: Any, ask: Ask) -> bool:
+    """Declare the current version of an ask agreed: the secretariat, while the ask, which
+    has a version, is in review and the consultation's outcome is not published."""
+    return (
+        is_secretariat(user)
+        and ask.state in (AskState.DRAFTING, AskState.IN_REVIEW)
+        and bool(ask.versions)
+        and ask.consultation.state != ConsultationState.PUBLISHED
+    )
+
+
+def can_reopen(user: Any, ask: Ask) -> bool:
+    """Reopen an agreed ask (a new version can then follow): the secretariat, until the
+    consultation's outcome is published."""
+    return (
+        is_secretariat(user)
+        and ask.state == AskState.AGREED
+        and ask.consultation.state != ConsultationState.PUBLISHED
+    )
+
+
+def can_read_manifesto(user: Any, consultation: Consultation) -> bool:
+    """Read the manifesto a consultation's asks make up: signed-in people who may read the
+    consultation."""
+    return _signed_in(user) and can_read_consultation(user, consultation)

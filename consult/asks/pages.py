@@ -11,11 +11,12 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 
+from consult.agreements import services as agreement_services
 from consult.amendments import cards as amendment_cards
 from consult.comments import services, threads
 from consult.comments.forms import CommentForm
 from consult.comments.rules import Filters, parse_id
-from consult.models import Ask, DraftVersion
+from consult.models import Ask, AskState, DraftVersion
 from consult.positions import panel as positions_panel
 from consult.text import Paragraph
 
@@ -37,7 +38,15 @@ def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]
         "amendment_cards": functools.cache(
             functools.partial(amendment_cards.build, ask, version, current_user)
         ),
+        # The current agreement of an agreed ask (queried when the page asks for it).
+        "agreement": functools.cache(functools.partial(_agreement, ask)),
     }
+
+
+def _agreement(ask: Ask) -> Any:
+    if ask.state != AskState.AGREED:
+        return None
+    return agreement_services.current_agreement(ask)
 
 
 def discussion(

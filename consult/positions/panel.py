@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consult import permissions
-from consult.models import Ask, DraftVersion, Position, Stance
+from consult.models import Ask, Consultation, DraftVersion, Position, Stance
 from consult.positions import consensus
 from consult.positions.services import positions_for, previous_position
 
@@ -47,6 +47,30 @@ class Panel:
         return f"{words}: {self.previous.reason}" if self.previous.reason else f"{words}."
 
 
+def participants_of(consultation: Consultation) -> dict[int, str]:
+    """The active organisations taking part in a consultation: id -> name."""
+    return {
+        p.organisation_id: p.organisation.name
+        for p in consultation.participants
+        if p.organisation.active
+    }
+
+
+def standing(
+    consultation: Consultation,
+    positions: dict[int, Position],
+    participants: dict[int, str] | None = None,
+) -> tuple[consensus.Rule, consensus.Verdict]:
+    """The consultation's rule and where a version with these positions stands against it."""
+    if participants is None:
+        participants = participants_of(consultation)
+    rule = consensus.Rule.of(consultation)
+    verdict = consensus.evaluate(
+        rule, {org: p.stance for org, p in positions.items()}, participants
+    )
+    return rule, verdict
+
+
 def build(ask: Ask, version: DraftVersion | None, viewer: Any) -> Panel | None:
     """The panel for this viewer and version, or None when they may not see positions."""
     if version is None or not permissions.can_see_positions(viewer, ask):
@@ -54,15 +78,8 @@ def build(ask: Ask, version: DraftVersion | None, viewer: Any) -> Panel | None:
     current = ask.current_version
     live = current is not None and version.id == current.id
     positions = positions_for(version)
-    participants = {
-        p.organisation_id: p.organisation.name
-        for p in ask.consultation.participants
-        if p.organisation.active
-    }
-    rule = consensus.Rule.of(ask.consultation)
-    verdict = consensus.evaluate(
-        rule, {org: p.stance for org, p in positions.items()}, participants
-    )
+    participants = participants_of(ask.consultation)
+    rule, verdict = standing(ask.consultation, positions, participants)
     names = dict(participants)
     names.update({org: p.organisation.name for org, p in positions.items()})
     rows = sorted(
