@@ -151,6 +151,13 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         SECRETARIAT_PAGE,
     ),
     ("POST", "amendments.accept", "/asks/{ask}/amendments/accept", SECRETARIAT_FORM),
+    # agreements: an empty form lacks the version the page showed (422). The world's ask is
+    # not agreed, so nobody may reopen it.
+    ("GET", "agreements.agree", "/asks/{ask}/agree", SECRETARIAT_PAGE),
+    ("POST", "agreements.agree", "/asks/{ask}/agree", SECRETARIAT_FORM),
+    ("GET", "agreements.reopen", "/asks/{ask}/reopen", (ANON, 403, 403, 403, 403)),
+    ("POST", "agreements.reopen", "/asks/{ask}/reopen", (ANON, 403, 403, 403, 403)),
+    ("GET", "agreements.manifesto", "/consultations/{consultation}/manifesto", SIGNED_IN_ONLY),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
