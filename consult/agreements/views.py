@@ -82,12 +82,10 @@ def reopen(ask_id: int):
             db.session.commit()
             flash(f"Ask reopened: {ask.title}", "success")
             return redirect_to(url_for("asks.show", ask_id=ask.id))
-    agreement = services.current_agreement(ask)
     return render(
         "agreements/reopen.html",
         status=status,
         form=form,
-        agreement=agreement,
         **ask_context(ask, ask.current_version),
     )
 
