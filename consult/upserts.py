@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consult.extensions import db
-from consult.models import Base, Organisation
+from consult.models import Ask, Base, Organisation
 
 
 def lock_organisation(organisation_id: int) -> None:
@@ -33,6 +33,21 @@ def lock_organisation(organisation_id: int) -> None:
             update(Organisation)
             .where(Organisation.id == organisation_id)
             .values(active=Organisation.active)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def lock_ask(ask_id: int) -> None:
+    """Hold this ask's lock until the transaction ends, as `lock_organisation` does for an
+    organisation: what changes the ask's state (publishing a version, declaring it agreed,
+    reopening it) takes it first, so each sees the others' committed changes."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Ask.id).where(Ask.id == ask_id).with_for_update(key_share=True))
+    else:
+        db.session.execute(
+            update(Ask)
+            .where(Ask.id == ask_id)
+            .values(state=Ask.state)
             .execution_options(synchronize_session=False)
         )
 

@@ -17,6 +17,7 @@ from consult.models import Agreement, Ask, AskState, DraftVersion, User, utcnow
 from consult.positions import consensus
 from consult.positions.panel import participants_of, standing
 from consult.positions.services import positions_for
+from consult.upserts import lock_ask
 
 REASON_MAX = 2000
 
@@ -124,8 +125,8 @@ def _clean(reason: str | None, field: str) -> str:
 
 
 def _lock(ask: Ask) -> None:
-    """Take the ask's row lock (PostgreSQL) and read its state afresh."""
-    db.session.execute(select(Ask.id).where(Ask.id == ask.id).with_for_update())
+    """Take the ask's lock, then read its state afresh."""
+    lock_ask(ask.id)
     db.session.refresh(ask, ["state"])
 
 

@@ -14,6 +14,7 @@ from consult.extensions import db
 from consult.live.services import announce
 from consult.mail import absolute_url, queue_email
 from consult.models import Ask, AskState, Consultation, DraftVersion, User
+from consult.upserts import lock_ask
 
 ASK_FIELDS = ("consultation_id", "title", "theme", "sort_order")
 LOCKED_STATES = {AskState.AGREED: "agreed", AskState.PUBLISHED: "published"}
@@ -149,6 +150,9 @@ def publish_version(
     plus one; if another request takes the same number first, the unique constraint on
     (ask_id, number) refuses it, and that is a VersionConflict too (the caller rolls back).
     """
+    # Under the ask's lock, so declaring the wording agreed cannot interleave with this.
+    lock_ask(ask.id)
+    db.session.refresh(ask, ["state"])
     number = latest_number(ask)
     if based_on is not None and based_on != number:
         raise VersionConflict()
