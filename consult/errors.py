@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 
 from consult.extensions import db, login_manager
 from consult.htmx import is_htmx, render
-from consult.models import Consultation, ConsultationState, utcnow
+from consult.models import Ask, AskState, Consultation, ConsultationState, utcnow
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, check what you entered and try again."),
@@ -88,6 +88,22 @@ def closed_refusal(
         return None
     return error_page(
         403, f"The consultation closed on {format_datetime(closed_on(consultation))}. {consequence}"
+    )
+
+
+def agreed_refusal(ask: Ask, could_act: bool) -> Response | None:
+    """For someone who could have done this before the ask's wording was agreed, a 403 that
+    says it was agreed and when (it is not their account that is at fault); None otherwise."""
+    from consult.agreements.services import current_agreement  # imports permissions
+    from consult.filters import format_date
+
+    if not (could_act and current_user.is_authenticated) or ask.state != AskState.AGREED:
+        return None
+    agreement = current_agreement(ask)
+    when = f" on {format_date(agreement.agreed_at)}" if agreement is not None else ""
+    return error_page(
+        403,
+        f"The wording of this ask was agreed{when}; comments, positions and amendments are closed.",
     )
 
 

@@ -49,8 +49,11 @@ def _amendment(amendment_id: int, rule=None) -> Amendment:
 
 
 def _closed(ask: Ask, could_act: bool) -> Response | None:
-    """After the consultation closed, a refusal saying so to someone who could have acted."""
-    return errors.closed_refusal(ask.consultation, could_act, CLOSED)
+    """After the consultation closed, or once the ask's wording is agreed, a refusal saying so
+    to someone who could have acted."""
+    return errors.closed_refusal(ask.consultation, could_act, CLOSED) or errors.agreed_refusal(
+        ask, could_act
+    )
 
 
 def _ids(values: list[str]) -> list[int]:

@@ -95,8 +95,9 @@ def _load_for_commenting(ask_id: int) -> Ask | Response:
     ask = load(Ask, ask_id)
     if permissions.can_comment(current_user, ask):
         return ask
-    closed = errors.closed_refusal(
-        ask.consultation, permissions.can_take_part(current_user), CLOSED
+    could = permissions.can_take_part(current_user)
+    closed = errors.closed_refusal(ask.consultation, could, CLOSED) or errors.agreed_refusal(
+        ask, could
     )
     return closed if closed is not None else load(Ask, ask_id, permissions.can_comment)
 

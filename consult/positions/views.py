@@ -43,6 +43,9 @@ def _load_for_setting(ask_id: int) -> Ask | Response:
     )
     if closed is not None:
         return closed
+    agreed = errors.agreed_refusal(ask, True)
+    if agreed is not None:
+        return agreed
     return load(Ask, ask_id, permissions.can_set_position)  # the standard refusal
 
 

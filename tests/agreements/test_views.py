@@ -10,7 +10,7 @@ from consult.agreements import services
 from consult.asks import services as ask_services
 from consult.extensions import db
 from consult.filters import format_date
-from consult.models import Agreement, AskState, Stance
+from consult.models import Agreement, Amendment, AskState, Comment, Position, Stance
 from consult.positions.services import set_position
 from tests import factories
 from tests.helpers import count, login_as
@@ -245,3 +245,22 @@ def test_the_consultation_page_links_to_the_manifesto(client, people, ask):
     assert select_one(page, "#manifesto-link").get("href") == (
         f"/consultations/{ask.consultation_id}/manifesto"
     )
+
+
+def test_once_agreed_positions_amendments_and_comments_are_refused_saying_why(
+    client, people, delegates, ask
+):
+    services.declare_agreed(actor=people.secretariat, ask=ask, reason="Plenary.", based_on=2)
+    db.session.commit()
+    agreed_on = format_date(services.current_agreement(ask).agreed_at)
+    expected = f"The wording of this ask was agreed on {agreed_on}"
+    login_as(client, delegates.home)
+    for response in (
+        client.get(f"/asks/{ask.id}/position"),
+        client.post(f"/asks/{ask.id}/position", data={"stance": "support"}),
+        client.get(f"/asks/{ask.id}/amendments/new"),
+        client.post(f"/asks/{ask.id}/comments", data={"body": "Late."}),
+    ):
+        assert response.status_code == 403
+        assert expected in response.get_data(as_text=True)
+    assert count(Comment) == 0 and count(Position) == 0 and count(Amendment) == 0
