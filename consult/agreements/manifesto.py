@@ -18,6 +18,9 @@ from consult.models import Agreement, Ask, AskState, Consultation, DraftVersion,
 from consult.positions import consensus
 from consult.positions.panel import participants_of
 
+# States whose wording is agreed (a published ask was agreed first).
+_AGREED = (AskState.AGREED, AskState.PUBLISHED)
+
 
 @dataclass
 class Entry:
@@ -30,7 +33,7 @@ class Entry:
 
     @property
     def agreed(self) -> bool:
-        return self.ask.state == AskState.AGREED and self.agreement is not None
+        return self.ask.state in _AGREED and self.agreement is not None
 
     def agreed_html(self) -> Markup:
         """The agreed version's wording, rendered."""
@@ -126,7 +129,7 @@ def build(consultation: Consultation) -> Manifesto:
     for ask in asks:
         version = versions.get(ask.id)
         agreement = agreements.get(ask.id)
-        if ask.state == AskState.AGREED and agreement is not None:
+        if ask.state in _AGREED and agreement is not None:
             status = f"Agreed on {agreement.version.label}, {format_date(agreement.agreed_at)}"
         elif version is None:
             status = "No wording yet"
