@@ -142,12 +142,11 @@ class AgreedAsk:
         object.__setattr__(self, "history", tuple(self.history))
         object.__setattr__(self, "amendments", tuple(self.amendments))
         computed = wording_sha256(self.wording)
-        if not self.sha256:
-            object.__setattr__(self, "sha256", computed)
-        elif self.sha256.lower() != computed:
+        if self.sha256 and self.sha256.lower() != computed:
             raise ValueError(
                 f"ask {self.number}: sha256 {self.sha256} does not match its wording ({computed})"
             )
+        object.__setattr__(self, "sha256", computed)
 
 
 @dataclass(frozen=True, kw_only=True)
