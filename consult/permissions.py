@@ -260,3 +260,12 @@ def can_record_amendment_outcome(user: Any, amendment: Amendment) -> bool:
     return (
         can_record_disposition(user, amendment.ask) and amendment.state != AmendmentState.WITHDRAWN
     )
+
+
+# Reports --------------------------------------------------------------------------------------
+
+
+def can_download_report(user: Any, consultation: Consultation) -> bool:
+    """Download the consultation report (every comment, hidden and withdrawn ones included,
+    amendment, position and disposition): the secretariat."""
+    return is_secretariat(user)
