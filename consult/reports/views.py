@@ -62,4 +62,4 @@ def csv(consultation_id: int):
         return errors.error_page(400, BAD_KIND)
     data = csv_report.render(gather(consultation, [kind]).sheet(kind))
     name = filename(consultation, f"-{kind}") + ".csv"
-    return _attachment(data, f"{csv_report.MIMETYPE}; charset=utf-8", name)
+    return _attachment(data, csv_report.MIMETYPE, name)  # Flask adds "; charset=utf-8"
