@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.dispositions.views import bp as dispositions_bp
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
+    from consult.reports.views import bp as reports_bp
 
     for blueprint in (
         auth_bp,
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
         dispositions_bp,
         amendments_bp,
         agreements_bp,
+        reports_bp,
         live_bp,
         admin_bp,
     ):

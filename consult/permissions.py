@@ -290,3 +290,12 @@ def can_read_manifesto(user: Any, consultation: Consultation) -> bool:
     """Read the manifesto a consultation's asks make up: signed-in people who may read the
     consultation."""
     return _signed_in(user) and can_read_consultation(user, consultation)
+
+
+# Reports --------------------------------------------------------------------------------------
+
+
+def can_download_report(user: Any, consultation: Consultation) -> bool:
+    """Download the consultation report (every comment, hidden and withdrawn ones included,
+    amendment, position and disposition): the secretariat."""
+    return is_secretariat(user)
