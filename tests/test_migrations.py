@@ -34,6 +34,8 @@ TABLES = {
     "amendment",
     "amendment_backing",
     "disposition",
+    "endorsement",
+    "backer",
     "reminder",
     "agreement",
     "alembic_version",

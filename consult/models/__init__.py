@@ -31,8 +31,13 @@ from consult.models.consultations import (
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
 from consult.models.positions import Position, Reminder, Stance
+from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 
 __all__ = [
+    "Backer",
+    "BackerState",
+    "Decision",
+    "Endorsement",
     "AccountToken",
     "Agreement",
     "Amendment",

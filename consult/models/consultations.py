@@ -40,6 +40,10 @@ class Consultation(Base):
     # Explicit steps by the secretariat, on top of the dates.
     closed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # Sign-off of the agreed manifesto: opened once every ask is agreed, then closed before
+    # the manifesto is published.
+    signoff_opened_at: Mapped[datetime | None]
+    signoff_closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asks: Mapped[list[Ask]] = relationship(
@@ -53,6 +57,10 @@ class Consultation(Base):
         CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
         CheckConstraint("quorum_percent BETWEEN 0 AND 100", name="quorum_percent"),
         CheckConstraint("threshold_percent BETWEEN 0 AND 100", name="threshold_percent"),
+        CheckConstraint(
+            "signoff_closed_at IS NULL OR signoff_opened_at IS NOT NULL",
+            name="signoff_closed_after_opened",
+        ),
     )
 
     def __repr__(self) -> str:
