@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.comments.views import bp as comments_bp
     from consult.consultations.views import bp as consultations_bp
     from consult.dispositions.views import bp as dispositions_bp
+    from consult.exports.views import bp as exports_bp
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
     from consult.reports.views import bp as reports_bp
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         amendments_bp,
         agreements_bp,
         reports_bp,
+        exports_bp,
         live_bp,
         admin_bp,
     ):

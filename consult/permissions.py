@@ -292,6 +292,15 @@ def can_read_manifesto(user: Any, consultation: Consultation) -> bool:
     return _signed_in(user) and can_read_consultation(user, consultation)
 
 
+# Exports --------------------------------------------------------------------------------------
+
+
+def can_download_agreed_text(user: Any, consultation: Consultation) -> bool:
+    """Download the agreed text (Markdown, HTML, Word, PDF): the secretariat at any time,
+    everyone, without signing in, once the consultation is published."""
+    return is_secretariat(user) or consultation.state == ConsultationState.PUBLISHED
+
+
 # Reports --------------------------------------------------------------------------------------
 
 

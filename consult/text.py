@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import nh3
@@ -254,3 +255,10 @@ def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
                 )
             )
     return blocks
+
+
+def slug(title: str) -> str:
+    """The title in lower-case ASCII letters, digits and hyphens, for a file name."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return words[:60].rstrip("-") or "consultation"

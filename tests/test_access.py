@@ -166,6 +166,13 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         "/consultations/{consultation}/report.csv?kind=comments",
         SECRETARIAT_PAGE,
     ),
+    # exports: the world's consultation is not agreed yet, so the secretariat is told why (409)
+    (
+        "GET",
+        "exports.download",
+        "/consultations/{consultation}/agreed.pdf",
+        (ANON, 403, 403, 403, 409),
+    ),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),

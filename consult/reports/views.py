@@ -4,9 +4,6 @@ each download is an ordinary, permission-checked request."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from flask import Blueprint, Response, request
 
 from consult import errors, permissions
@@ -14,6 +11,7 @@ from consult.loading import load
 from consult.models import Consultation, utcnow
 from consult.reports import csv_report, xlsx_report
 from consult.reports.gather import KINDS, gather
+from consult.text import slug
 from consult.uktime import utc_to_london
 
 bp = Blueprint("reports", __name__)
@@ -22,13 +20,6 @@ BAD_KIND = (
     "Choose which part of the report to download as CSV: comments, amendments, positions "
     "or dispositions."
 )
-
-
-def slug(title: str) -> str:
-    """The title in lower-case ASCII letters, digits and hyphens, for a file name."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return words[:60].rstrip("-") or "consultation"
 
 
 def filename(consultation: Consultation, suffix: str) -> str:
