@@ -46,3 +46,14 @@ function dropSpentAutofocus (event) {
   }
 }
 document.body.addEventListener('htmx:load', dropSpentAutofocus)
+
+// A download of the agreed text is made when it is asked for and can take a few seconds:
+// say so where the link is, rather than leave a page that seems to hang. The browser shows
+// the file itself when it arrives; the message goes once the page is left or after a while.
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[data-download]') : null
+  const status = document.getElementById('download-status')
+  if (!link || !status) return
+  status.textContent = `Preparing “${link.textContent.trim()}”. This can take a few seconds.`
+  window.setTimeout(() => { status.textContent = '' }, 15000)
+})

@@ -29,6 +29,7 @@ from consult.models import (
 from consult.positions.services import set_position
 from tests import factories
 from tests.helpers import People, login_as
+from tests.html import select
 
 pytestmark = pytest.mark.database
 
@@ -228,3 +229,19 @@ def test_gathering_takes_the_same_queries_whatever_the_number_of_asks(people):
         consultation = db.session.get(Consultation, consultation_id)
         counts.append(_statements(lambda c=consultation: gather(c)))
     assert counts[0] == counts[1]
+
+
+def test_the_manifesto_offers_the_downloads_to_whoever_may_download(client, people, agreed):
+    url = f"/consultations/{agreed.consultation.id}/manifesto"
+    login_as(client, people.secretariat)
+    page = client.get(url).get_data(as_text=True)
+    links = [a["href"] for a in select(page, "#downloads a")]
+    assert links == [
+        f"/consultations/{agreed.consultation.id}/agreed.{fmt}"
+        for fmt in ("pdf", "docx", "html", "md")
+    ]
+    login_as(client, people.member)
+    assert not select(client.get(url).get_data(as_text=True), "#downloads")
+    agreed.consultation.published_at = utcnow()
+    db.session.commit()
+    assert select(client.get(url).get_data(as_text=True), "#downloads a")
