@@ -166,6 +166,8 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         "/consultations/{consultation}/report.csv?kind=comments",
         SECRETARIAT_PAGE,
     ),
+    # archive: made at each request, for the secretariat only, published or not
+    ("GET", "archive.download", "/consultations/{consultation}/archive.json", SECRETARIAT_PAGE),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
