@@ -208,7 +208,7 @@ def _check_header(data: Any) -> None:
         raise ArchiveError(f"The archive has unknown keys: {', '.join(unknown)}.")
 
 
-def _build(data: dict[str, Any]) -> list[list[Any]]:
+def _build(data: dict[str, Any]) -> tuple[list[list[Any]], list[tuple[Disposition, Ask]]]:
     """Every row to write, as new objects (not yet in the session), in groups written in
     order; raises ArchiveError for anything wrong, before anything is written."""
     c = _Record("consultation", data["consultation"], FIELDS["consultation"])
@@ -336,9 +336,10 @@ def _build(data: dict[str, Any]) -> list[list[Any]]:
         )
         for r in _records(data, "backings")
     ]
-    dispositions = [
-        Disposition(
-            ask=r.ref("ask", asks),
+    # A disposition has no relationship to its ask: its ask_id is set once ids are given.
+    disposition_asks: list[tuple[Disposition, Ask]] = []
+    for r in _records(data, "dispositions"):
+        disposition = Disposition(
             comment=r.ref("comment", comments, optional=True),
             amendment=r.ref("amendment", amendments, optional=True),
             organisation=r.ref("organisation", orgs),
@@ -348,8 +349,8 @@ def _build(data: dict[str, Any]) -> list[list[Any]]:
             decided_by=r.ref("decided_by", people),
             decided_at=r.time("decided_at"),
         )
-        for r in _records(data, "dispositions")
-    ]
+        disposition_asks.append((disposition, r.ref("ask", asks)))
+    dispositions = [disposition for disposition, _ in disposition_asks]
     positions = [
         Position(
             ask=r.ref("ask", asks),
@@ -410,7 +411,7 @@ def _build(data: dict[str, Any]) -> list[list[Any]]:
         )
         for n, r in enumerate(_records(data, "backers"), 1)
     ]
-    return [
+    groups: list[list[Any]] = [
         [consultation],
         list(orgs.values()),
         list(people.values()),
@@ -426,6 +427,7 @@ def _build(data: dict[str, Any]) -> list[list[Any]]:
         endorsements,
         backers,
     ]
+    return groups, disposition_asks
 
 
 def _reset_sequences(tables: list[str]) -> None:
@@ -444,7 +446,7 @@ def import_archive(data: Any) -> Consultation:
     (the caller commits). Raises ArchiveError, having written nothing, if the database is
     not empty or the archive is not a valid Consult archive of a version this reads."""
     _check_header(data)
-    groups = _build(data)
+    groups, disposition_asks = _build(data)
     if not database_is_empty():
         raise ArchiveError(
             "The database already has organisations, people or consultations: an archive "
@@ -458,6 +460,8 @@ def import_archive(data: Any) -> Consultation:
             row.id = n
         if group:
             tables.append(type(group[0]).__tablename__)
+    for disposition, ask in disposition_asks:
+        disposition.ask_id = ask.id
     with mail.unsent():
         try:
             for group in groups:
