@@ -14,13 +14,14 @@ and no confirmation token.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from consult import mail
 from consult.archive.export import FORMAT, TIME_FORMAT, VERSION
@@ -237,7 +238,7 @@ def _build(data: dict[str, Any]) -> tuple[list[list[Any]], list[tuple[Dispositio
             active=r.flag("active"),
         ),
     )
-    numbered = iter(range(1, len(data["people"]) + 1))
+    numbered = itertools.count(1)
     people = _keyed(
         _records(data, "people"),
         lambda r: User(
@@ -468,7 +469,7 @@ def import_archive(data: Any) -> Consultation:
                 db.session.add_all(group)
             db.session.flush()
             _reset_sequences(tables)
-        except IntegrityError as error:
+        except DBAPIError as error:
             db.session.rollback()
             raise ArchiveError(f"The archive breaks a rule of the database: {error.orig}") from None
     consultation: Consultation = groups[0][0]

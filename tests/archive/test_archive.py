@@ -314,9 +314,13 @@ def test_refuses_a_bad_archive_and_writes_nothing(app, story, change, message):
     assert count(Organisation) == 0
 
 
-def test_refuses_what_is_not_an_archive(app):
+def test_refuses_what_is_not_an_archive(app, story):
     assert "not a JSON object" in _refused([1, 2])
     assert "format" in _refused({"version": 1})
+    data = archive(story)
+    empty_database()
+    assert "people is not a JSON list" in _refused({**data, "people": 3})
+    assert "comments[0] is not a JSON object" in _refused({**data, "comments": ["x"]})
 
 
 def test_a_row_the_database_refuses_rolls_everything_back(app, story):
