@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.admin.views import bp as admin_bp
     from consult.agreements.views import bp as agreements_bp
     from consult.amendments.views import bp as amendments_bp
+    from consult.archive.views import bp as archive_bp
     from consult.asks.views import bp as asks_bp
     from consult.auth.views import bp as auth_bp
     from consult.comments.views import bp as comments_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         agreements_bp,
         reports_bp,
         exports_bp,
+        archive_bp,
         live_bp,
         admin_bp,
     ):

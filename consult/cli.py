@@ -1,7 +1,9 @@
-"""flask consult ...: create organisations and people, load the demo, back up the database."""
+"""flask consult ...: create organisations and people, load the demo, back up the database,
+export and import a consultation's JSON archive."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -176,6 +178,48 @@ def send_reminders(days: float | None) -> None:
     click.echo(f"Sent {run.sent} reminder email{'' if run.sent == 1 else 's'}.")
     for title, organisation in run.without_delegate:
         click.echo(f"No delegate to remind: {organisation} ({title})")
+
+
+@consult_cli.command("export-archive")
+@click.argument("consultation_id", type=int)
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def export_archive(consultation_id: int, path: Path | None) -> None:
+    """Write consultation CONSULTATION_ID's JSON archive to FILE (or standard output)."""
+    from consult.archive.export import archive, dumps
+    from consult.models import Consultation
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise click.ClickException(f"There is no consultation {consultation_id}.")
+    text = dumps(archive(consultation))
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    if path.exists():
+        raise click.ClickException(f"{path} already exists; choose a new file name.")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the archive of {consultation.title!r} to {path}", err=True)
+
+
+@consult_cli.command("import-archive")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def import_archive(path: Path) -> None:
+    """Load a consultation's JSON archive from FILE into an empty database. Its people can
+    not sign in: they have no passwords and placeholder email addresses."""
+    from consult.archive.load import ArchiveError
+    from consult.archive.load import import_archive as load_archive
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(f"{path} is not a JSON file: {error}") from None
+    try:
+        consultation = load_archive(data)
+        db.session.commit()
+    except ArchiveError as error:
+        db.session.rollback()
+        raise click.ClickException(f"The archive was not loaded. {error}") from None
+    click.echo(f"Loaded the archive: consultation {consultation.id}, {consultation.title!r}.")
 
 
 def register(app: Flask) -> None:

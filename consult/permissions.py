@@ -308,3 +308,13 @@ def can_download_report(user: Any, consultation: Consultation) -> bool:
     """Download the consultation report (every comment, hidden and withdrawn ones included,
     amendment, position and disposition): the secretariat."""
     return is_secretariat(user)
+
+
+# Archive --------------------------------------------------------------------------------------
+
+
+def can_download_archive(user: Any, consultation: Consultation) -> bool:
+    """Download the consultation's JSON archive (every comment, hidden ones included, every
+    position, amendment and decision, by name): the secretariat only, before and after
+    publication."""
+    return is_secretariat(user)

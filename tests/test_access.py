@@ -173,6 +173,8 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         "/consultations/{consultation}/agreed.pdf",
         (ANON, 403, 403, 403, 409),
     ),
+    # archive: made at each request, for the secretariat only, published or not
+    ("GET", "archive.download", "/consultations/{consultation}/archive.json", SECRETARIAT_PAGE),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
