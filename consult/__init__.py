@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
     from consult.reports.views import bp as reports_bp
+    from consult.signoff.views import bp as signoff_bp
 
     for blueprint in (
         auth_bp,
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         amendments_bp,
         agreements_bp,
         reports_bp,
+        signoff_bp,
         live_bp,
         admin_bp,
     ):
