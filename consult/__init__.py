@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
     from consult.reports.views import bp as reports_bp
+    from consult.signoff.views import bp as signoff_bp
 
     for blueprint in (
         auth_bp,
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         exports_bp,
         archive_bp,
+        signoff_bp,
         live_bp,
         admin_bp,
     ):

@@ -277,12 +277,14 @@ def can_declare_agreed(user: Any, ask: Ask) -> bool:
 
 
 def can_reopen(user: Any, ask: Ask) -> bool:
-    """Reopen an agreed ask (a new version can then follow): the secretariat, until the
+    """Reopen an agreed ask (a new version can then follow): the secretariat, until sign-off
+    of the manifesto opens (what organisations endorse must not change) and the
     consultation's outcome is published."""
     return (
         is_secretariat(user)
         and ask.state == AskState.AGREED
         and ask.consultation.state != ConsultationState.PUBLISHED
+        and ask.consultation.signoff_opened_at is None
     )
 
 
@@ -299,6 +301,57 @@ def can_download_agreed_text(user: Any, consultation: Consultation) -> bool:
     """Download the agreed text (Markdown, HTML, Word, PDF): the secretariat at any time,
     everyone, without signing in, once the consultation is published."""
     return is_secretariat(user) or consultation.state == ConsultationState.PUBLISHED
+
+
+# Sign-off -------------------------------------------------------------------------------------
+
+
+def can_open_signoff(user: Any, consultation: Consultation) -> bool:
+    """Open sign-off of the agreed manifesto: the secretariat, once, before the outcome is
+    published (the service checks that every ask is agreed, and says what is missing)."""
+    return (
+        is_secretariat(user)
+        and consultation.signoff_opened_at is None
+        and consultation.state != ConsultationState.PUBLISHED
+    )
+
+
+def can_close_signoff(user: Any, consultation: Consultation) -> bool:
+    """Close sign-off: the secretariat, while it is open."""
+    return (
+        is_secretariat(user)
+        and consultation.signoff_opened_at is not None
+        and consultation.signoff_closed_at is None
+        and consultation.state != ConsultationState.PUBLISHED
+    )
+
+
+def may_speak_in_signoff(user: Any, consultation: Consultation) -> bool:
+    """A delegate, active, of an active organisation taking part in the consultation: who
+    endorses (or declines) the manifesto for their organisation while sign-off is open."""
+    if not (_signed_in(user) and user.role == Role.MEMBER and user.is_delegate):
+        return False
+    if not (user.active and user.organisation.active):
+        return False
+    return any(p.organisation_id == user.organisation_id for p in consultation.participants)
+
+
+def can_endorse(user: Any, consultation: Consultation) -> bool:
+    """Endorse the agreed manifesto for one's organisation, or decline with a reason: a
+    delegate of an organisation taking part, while sign-off is open and the outcome is not
+    published."""
+    return (
+        may_speak_in_signoff(user, consultation)
+        and consultation.signoff_opened_at is not None
+        and consultation.signoff_closed_at is None
+        and consultation.state != ConsultationState.PUBLISHED
+    )
+
+
+def can_see_signoff(user: Any, consultation: Consultation) -> bool:
+    """See where sign-off stands and who has endorsed: signed-in people who may read the
+    consultation."""
+    return _signed_in(user) and can_read_consultation(user, consultation)
 
 
 # Reports --------------------------------------------------------------------------------------

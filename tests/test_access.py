@@ -158,6 +158,30 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "agreements.reopen", "/asks/{ask}/reopen", (ANON, 403, 403, 403, 403)),
     ("POST", "agreements.reopen", "/asks/{ask}/reopen", (ANON, 403, 403, 403, 403)),
     ("GET", "agreements.manifesto", "/consultations/{consultation}/manifesto", SIGNED_IN_ONLY),
+    # sign-off: the world's ask is in review, so sign-off has not opened: nobody may endorse
+    # (the member is a delegate, but only while it is open) or close it, and opening it is
+    # refused for the secretariat with what is missing (422).
+    ("GET", "signoff.show", "/consultations/{consultation}/sign-off", SIGNED_IN_ONLY),
+    (
+        "POST",
+        "signoff.show",
+        "/consultations/{consultation}/sign-off",
+        (ANON, 403, 403, 403, 403),
+    ),
+    ("GET", "signoff.open", "/consultations/{consultation}/sign-off/open", SECRETARIAT_PAGE),
+    ("POST", "signoff.open", "/consultations/{consultation}/sign-off/open", SECRETARIAT_FORM),
+    (
+        "GET",
+        "signoff.close",
+        "/consultations/{consultation}/sign-off/close",
+        (ANON, 403, 403, 403, 403),
+    ),
+    (
+        "POST",
+        "signoff.close",
+        "/consultations/{consultation}/sign-off/close",
+        (ANON, 403, 403, 403, 403),
+    ),
     # reports: made at each request, for the secretariat only (a bad kind is tests/reports')
     ("GET", "reports.xlsx", "/consultations/{consultation}/report.xlsx", SECRETARIAT_PAGE),
     (

@@ -20,6 +20,7 @@ from consult.positions.services import positions_for
 from consult.upserts import lock_ask
 
 REASON_MAX = 2000
+SIGNOFF_OPENED = "Sign-off has opened, so the agreed wording can no longer be reopened."
 
 
 class AgreementError(ValueError):
@@ -202,6 +203,9 @@ def reopen(*, actor: User, ask: Ask, reason: str | None) -> Agreement:
     agreement = current_agreement(ask)
     if ask.state != AskState.AGREED or agreement is None:
         raise AgreementError("The wording of this ask is not agreed", field="reason")
+    db.session.refresh(ask.consultation, ["signoff_opened_at"])
+    if ask.consultation.signoff_opened_at is not None:
+        raise AgreementError(SIGNOFF_OPENED, field="reason")
     text = _clean(reason, "reason")
     if not text:
         raise AgreementError("Give a reason for reopening the ask", field="reason")

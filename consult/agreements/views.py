@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, url_for
 from flask_login import current_user
 
-from consult import permissions
+from consult import errors, permissions
 from consult.agreements import manifesto as manifesto_page
 from consult.agreements import services
 from consult.agreements.forms import AgreeForm, ReopenForm
@@ -14,7 +14,7 @@ from consult.asks.pages import ask_context
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load
-from consult.models import Ask, Consultation
+from consult.models import Ask, AskState, Consultation
 
 bp = Blueprint("agreements", __name__)
 
@@ -68,7 +68,12 @@ def agree(ask_id: int):
 @bp.route("/asks/<int:ask_id>/reopen", methods=["GET", "POST"])
 def reopen(ask_id: int):
     """Reopen an agreed ask, giving the reason, so a new version can follow (secretariat)."""
-    ask = load(Ask, ask_id, permissions.can_reopen)
+    ask = load(Ask, ask_id)
+    if not permissions.can_reopen(current_user, ask):
+        could = permissions.is_secretariat(current_user) and ask.state == AskState.AGREED
+        if could and ask.consultation.signoff_opened_at is not None:
+            return errors.error_page(403, services.SIGNOFF_OPENED)
+        load(Ask, ask_id, permissions.can_reopen)  # the standard refusal
     form = ReopenForm()
     status = 200
     if form.is_submitted():

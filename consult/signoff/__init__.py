@@ -1,0 +1,1 @@
+"""Sign-off of the agreed manifesto by the organisations taking part."""
