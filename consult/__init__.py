@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.dispositions.views import bp as dispositions_bp
     from consult.live.views import bp as live_bp
     from consult.positions.views import bp as positions_bp
+    from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
 
     for blueprint in (
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         amendments_bp,
         agreements_bp,
         reports_bp,
+        publication_bp,
         live_bp,
         admin_bp,
     ):
