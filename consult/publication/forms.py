@@ -70,9 +70,7 @@ class BackForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Enter your email address"),
-            Length(
-                max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"
-            ),
+            Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
             EmailAddress(EMAIL_FORMAT),
         ],
     )

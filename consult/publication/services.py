@@ -305,9 +305,7 @@ def reject_backer(*, actor: User, backer: Backer, reason: str | None) -> None:
     if not text:
         raise PublicationError("Enter why you are rejecting this backer", field="reason")
     if len(text) > REASON_MAX:
-        raise PublicationError(
-            f"Reason must be {REASON_MAX:,} characters or fewer", field="reason"
-        )
+        raise PublicationError(f"Reason must be {REASON_MAX:,} characters or fewer", field="reason")
     _decide(actor, backer, BackerState.REJECTED, text)
 
 
@@ -335,6 +333,7 @@ CSV_HEADERS = (
 def backers_csv(consultation: Consultation) -> bytes:
     """Every backer of the consultation as CSV: UTF-8 with a byte-order mark, every text
     cell neutralised against formula injection."""
+
     def when(value) -> str:
         return utc_to_london(value).isoformat(timespec="seconds") if value else ""
 

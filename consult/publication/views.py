@@ -4,6 +4,7 @@ outside organisations backing it, and the secretariat's list of backers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
@@ -102,7 +103,7 @@ def publish(consultation_id: int):
     consultation = load(Consultation, consultation_id, permissions.can_publish_manifesto)
     form = PublishForm()
     problems = services.blockers(consultation)
-    context = {
+    context: dict[str, Any] = {
         "consultation": consultation,
         "form": form,
         "problems": problems,
@@ -195,7 +196,10 @@ def confirm_backer(token: str):
         )
         return redirect_to(url_for("publication.public", consultation_id=backer.consultation_id))
     return render(
-        "publication/confirm_backer.html", backer=backer, consultation=backer.consultation, form=form
+        "publication/confirm_backer.html",
+        backer=backer,
+        consultation=backer.consultation,
+        form=form,
     )
 
 
@@ -233,9 +237,7 @@ def backers_csv(consultation_id: int):
     consultation = load(Consultation, consultation_id, permissions.can_manage_backers)
     day = utc_to_london(utcnow()).date().isoformat()
     name = f"{slug(consultation.title)}-backers-{day}.csv"
-    response = current_app.response_class(
-        services.backers_csv(consultation), mimetype="text/csv"
-    )
+    response = current_app.response_class(services.backers_csv(consultation), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -243,7 +245,9 @@ def backers_csv(consultation_id: int):
 
 def _load_backer(backer_id: int) -> Backer:
     return load(
-        Backer, backer_id, lambda user, backer: permissions.can_manage_backers(user, backer.consultation)
+        Backer,
+        backer_id,
+        lambda user, backer: permissions.can_manage_backers(user, backer.consultation),
     )
 
 
