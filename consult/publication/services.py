@@ -146,7 +146,7 @@ def is_web_address(value: str) -> bool:
 
 
 @dataclass
-class Request:
+class Offer:
     """What the back-the-manifesto form sent, cleaned."""
 
     organisation_name: str
@@ -155,20 +155,21 @@ class Request:
     website: str
 
 
-def _token_lifetime() -> timedelta:
+def token_lifetime() -> timedelta:
+    """How long a confirmation link works (BACKER_TOKEN_DAYS, 7 days by default)."""
     return timedelta(days=current_app.config.get("BACKER_TOKEN_DAYS") or DEFAULT_TOKEN_DAYS)
 
 
 def _new_token(backer: Backer) -> str:
     raw = secrets.token_urlsafe(32)
     backer.token_hash = hash_token(raw)
-    backer.token_expires_at = utcnow() + _token_lifetime()
+    backer.token_expires_at = utcnow() + token_lifetime()
     return raw
 
 
 def _send_confirmation(backer: Backer, consultation: Consultation, raw: str) -> None:
     link = absolute_url("publication.confirm_backer", token=raw)
-    days = _token_lifetime().days
+    days = token_lifetime().days
     queue_email(
         to=backer.email,
         subject=f"Confirm your support for {consultation.title}",
@@ -196,7 +197,7 @@ def _send_already_recorded(backer: Backer, consultation: Consultation) -> None:
     )
 
 
-def offer_backing(*, consultation: Consultation, offer: Request) -> None:
+def offer_backing(*, consultation: Consultation, offer: Offer) -> None:
     """Record an offer of support and email its contact a confirmation link. The caller
     answers the same whatever happens here, so nobody learns whether an email is known."""
     if consultation.published_at is None:

@@ -152,7 +152,7 @@ def back(consultation_id: int):
         return _public_page(consultation, form, 422)
     services.offer_backing(
         consultation=consultation,
-        offer=services.Request(
+        offer=services.Offer(
             organisation_name=form.organisation_name.data,
             contact_name=form.contact_name.data,
             email=form.email.data,
@@ -170,7 +170,7 @@ def check_email(consultation_id: int):
     return render(
         "publication/check_email.html",
         consultation=consultation,
-        days=services._token_lifetime().days,
+        days=services.token_lifetime().days,
     )
 
 
