@@ -371,3 +371,24 @@ def can_download_archive(user: Any, consultation: Consultation) -> bool:
     position, amendment and decision, by name): the secretariat only, before and after
     publication."""
     return is_secretariat(user)
+
+
+# Publication ----------------------------------------------------------------------------------
+
+
+def can_publish_manifesto(user: Any, consultation: Consultation) -> bool:
+    """Publish a consultation's agreed manifesto on its public page: the secretariat (the
+    service refuses, saying why, until every ask is agreed and sign-off has closed)."""
+    return is_secretariat(user)
+
+
+def can_read_public_manifesto(user: Any, consultation: Consultation) -> bool:
+    """Read a manifesto's public page and back it: anyone, signed in or not, once it is
+    published."""
+    return consultation.published_at is not None
+
+
+def can_manage_backers(user: Any, consultation: Consultation) -> bool:
+    """See a manifesto's backers with their contact details, approve or reject them and
+    export them: the secretariat."""
+    return is_secretariat(user)

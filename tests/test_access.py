@@ -23,7 +23,7 @@ from consult.amendments import services as amendment_services
 from consult.auth import services as accounts
 from consult.comments import services as comment_services
 from consult.extensions import db
-from consult.models import Participant, Role, TokenPurpose
+from consult.models import Backer, BackerState, Participant, Role, TokenPurpose, utcnow
 from consult.text import paragraphs
 from tests import factories
 from tests.helpers import database_rows, login_as
@@ -199,6 +199,41 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ),
     # archive: made at each request, for the secretariat only, published or not
     ("GET", "archive.download", "/consultations/{consultation}/archive.json", SECRETARIAT_PAGE),
+    # publication: the world's consultation is not published (nor ready to be: the
+    # secretariat is told why, 409), so its public page and form are not found for anyone;
+    # {backer} is a confirmed backer, waiting for approval; a made-up link has expired (410).
+    (
+        "GET",
+        "publication.publish",
+        "/consultations/{consultation}/publish",
+        (ANON, 403, 403, 403, 409),
+    ),
+    (
+        "POST",
+        "publication.publish",
+        "/consultations/{consultation}/publish",
+        (ANON, 403, 403, 403, 409),
+    ),
+    ("GET", "publication.public", "/manifestos/{consultation}", (404, 404, 404, 404, 404)),
+    ("POST", "publication.back", "/manifestos/{consultation}/back", (404, 404, 404, 404, 404)),
+    (
+        "GET",
+        "publication.check_email",
+        "/manifestos/{consultation}/check-your-email",
+        (404, 404, 404, 404, 404),
+    ),
+    ("GET", "publication.confirm_backer", "/backers/confirm/made-up", (410, 410, 410, 410, 410)),
+    ("POST", "publication.confirm_backer", "/backers/confirm/made-up", (410, 410, 410, 410, 410)),
+    ("GET", "publication.backers", "/consultations/{consultation}/backers", SECRETARIAT_PAGE),
+    (
+        "GET",
+        "publication.backers_csv",
+        "/consultations/{consultation}/backers.csv",
+        SECRETARIAT_PAGE,
+    ),
+    ("POST", "publication.approve_backer", "/backers/{backer}/approve", SECRETARIAT_ACTION),
+    ("GET", "publication.reject_backer", "/backers/{backer}/reject", SECRETARIAT_PAGE),
+    ("POST", "publication.reject_backer", "/backers/{backer}/reject", SECRETARIAT_FORM),
     # admin
     ("GET", "admin.organisations", "/admin/organisations", SECRETARIAT_PAGE),
     ("GET", "admin.create_organisation", "/admin/organisations/new", SECRETARIAT_PAGE),
@@ -310,8 +345,18 @@ def world(app):
         wording="Two and three quarters.",
         rationale="More precise.",
     )
+    backer = Backer(
+        consultation_id=consultation.id,
+        organisation_name="Backing Group",
+        contact_name="Bea Backer",
+        email="bea@example.org",
+        state=BackerState.CONFIRMED,
+        confirmed_at=utcnow(),
+    )
+    db.session.add(backer)
     db.session.commit()
     ids = {
+        "backer": backer.id,
         "comment": comment.id,
         "report": report.id,
         "amendment": amendment.id,

@@ -31,7 +31,7 @@ def test_everyone_may_see_the_front_page(client, people, role):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     if role == "anonymous":
-        assert "Published consultations" in html
+        assert "Published manifestos" in html
         assert "Open consultations" not in html
     else:
         assert text_of(html, "h1") == "Open consultations"

@@ -47,7 +47,7 @@ def test_the_landing_page_lists_only_published_consultations(client):
     db.session.commit()
     html = client.get("/").get_data(as_text=True)
     assert "Published manifesto" in html
-    assert select(html, f'a[href="/consultations/{published.id}"]')
+    assert select(html, f'a[href="/manifestos/{published.id}"]')  # its public page
     for hidden in ("Open round", "Closed round", "Upcoming round"):
         assert hidden not in html
     assert "Nothing has been published yet." not in html

@@ -1,0 +1,1 @@
+"""Publication of the agreed manifesto: its public page and its backers."""
