@@ -1,12 +1,15 @@
-"""The demo: a new user sees positions, threads, amendments and dispositions at once."""
+"""The demo: a new user sees positions, threads, amendments and dispositions at once, and
+beside the open round an earlier one that is agreed, signed off, published and backed."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from consult.agreements.services import current_agreement
 from consult.amendments.services import amendments_of, backings_of, disposition_of
 from consult.auth import services as accounts
 from consult.demo import demo_data, load_demo
@@ -15,8 +18,13 @@ from consult.models import (
     Amendment,
     AmendmentState,
     Ask,
+    AskState,
+    AuditEvent,
+    Backer,
+    BackerState,
     Backing,
     Comment,
+    Consultation,
     Disposition,
     DraftVersion,
     Outcome,
@@ -25,6 +33,7 @@ from consult.models import (
     utcnow,
 )
 from consult.positions.services import REASON_MAX
+from consult.signoff.services import signatories
 from consult.text import replace_paragraphs
 from tests import html
 from tests.helpers import audit_actions, audit_events, login_as
@@ -45,15 +54,40 @@ DEMO_ACTIONS = {
     "comment.create",
     "comment.reply",
     "comment.resolve",
+    "ask.agree",
+    "signoff.open",
+    "endorsement.set",
+    "signoff.close",
+    "consultation.publish",
+    "backer.confirm",
+    "backer.approve",
     "demo.load",
 }
 
 
 @pytest.fixture
 def demo(app):
+    """The asks of the open round."""
     load_demo()
     db.session.commit()
-    return list(db.session.scalars(select(Ask).order_by(Ask.sort_order)))
+    return list(
+        db.session.scalars(
+            select(Ask)
+            .join(Consultation)
+            .where(Consultation.published_at.is_(None))
+            .order_by(Ask.sort_order)
+        )
+    )
+
+
+@pytest.fixture
+def earlier(demo) -> Consultation:
+    """The earlier round, agreed, signed off and published."""
+    consultation = db.session.scalar(
+        select(Consultation).where(Consultation.published_at.is_not(None))
+    )
+    assert consultation is not None
+    return consultation
 
 
 def _positions(version) -> list[Position]:
@@ -143,10 +177,14 @@ def test_every_demo_audit_event_has_a_known_action(demo):
     actions = Counter(audit_actions())
     assert set(actions) == DEMO_ACTIONS
     data = demo_data()
-    versions = [v for a in data["asks"] for v in a["versions"]]
+    asks = data["asks"] + data["earlier"]["asks"]
+    versions = [v for a in asks for v in a["versions"]]
     assert actions["position.set"] == sum(len(v.get("positions", [])) for v in versions)
     assert actions["version.publish"] == len(versions)
-    assert actions["ask.create"] == len(data["asks"])
+    assert actions["ask.create"] == len(asks)
+    assert actions["ask.agree"] == len(data["earlier"]["asks"])
+    assert actions["endorsement.set"] == len(data["earlier"]["endorsements"])
+    assert actions["consultation.create"] == 2
     assert actions["amendment.propose"] == sum(len(v.get("amendments", [])) for v in versions)
 
 
@@ -213,17 +251,25 @@ def test_comments_on_v1_have_outcomes_given_once_v2_was_published(demo):
         assert comment.created_at < disposition.version.created_at < disposition.decided_at
 
 
-def test_every_demo_audit_event_is_dated_with_what_it_records(demo):
+def test_every_demo_audit_event_is_dated_with_what_it_records(demo, earlier):
     consultation = demo[0].consultation
     events = audit_events()
-    created = next(e for e in events if e.action == "consultation.create")
-    assert created.created_at == consultation.created_at < consultation.opens_at
-    assert all(created.created_at <= e.created_at <= utcnow() for e in events)
+    created = [e for e in events if e.action == "consultation.create"]
+    assert [e.object_id for e in created] == [earlier.id, consultation.id]
+    for event, made in zip(created, (earlier, consultation), strict=True):
+        assert event.created_at == made.created_at < made.opens_at
+    assert all(created[0].created_at <= e.created_at <= utcnow() for e in events)
+    # The earlier round's events all come before the open round's, by time as by order.
+    opened = events.index(created[1])
+    assert max(e.created_at for e in events[:opened]) < created[1].created_at
+    assert all(e.created_at >= created[1].created_at for e in events[opened:])
     dated = {
         "version.publish": (DraftVersion, "created_at"),
         "amendment.propose": (Amendment, "created_at"),
         "amendment.accept": (Amendment, "closed_at"),
         "amendment.decline": (Amendment, "closed_at"),
+        "backer.approve": (Backer, "decided_at"),
+        "backer.confirm": (Backer, "confirmed_at"),
     }
     for event in events:
         if event.action in dated:
@@ -261,3 +307,146 @@ def test_a_demo_ask_page_shows_the_tally(demo, client):
     assert page.status_code == 200
     assert html.select(page, "#positions-tally svg")
     assert html.text_of(page, "#positions-not-responded")
+
+
+# The earlier round: agreed, signed off, published and backed ------------------------------
+
+
+def test_the_earlier_round_closed_then_every_ask_was_agreed_signed_off_and_published(earlier):
+    now = utcnow()
+    assert earlier.opens_at < earlier.closes_at < earlier.signoff_opened_at
+    assert earlier.signoff_opened_at < earlier.signoff_closed_at < earlier.published_at < now
+    assert earlier.published_at < now - timedelta(days=90)  # months ago
+    asks = list(earlier.asks)
+    assert len(asks) == len(demo_data()["earlier"]["asks"])
+    against = []
+    for ask in asks:
+        assert ask.state == AskState.PUBLISHED
+        agreement = current_agreement(ask)
+        assert agreement is not None and agreement.version == ask.current_version
+        assert agreement.agreed_by.role.value == "secretariat"
+        assert earlier.closes_at < agreement.agreed_at < earlier.signoff_opened_at
+        assert agreement.tally["taking_part"] == len(earlier.participants)
+        if agreement.against_rule:
+            against.append(agreement)
+            assert agreement.reason and not agreement.tally["meets_rule"]
+        else:
+            assert agreement.tally["meets_rule"]
+        # Positions from most organisations taking part on the agreed version, set while the
+        # round was open.
+        positions = _positions(ask.current_version)
+        assert len(positions) > len(earlier.participants) / 2, ask.title
+        assert all(earlier.opens_at < p.set_at < earlier.closes_at for p in positions)
+    assert len(against) == 1
+    events = audit_events("ask.agree")
+    for agreement in [current_agreement(ask) for ask in asks]:
+        assert agreement is not None
+        event = next(e for e in events if e.object_id == agreement.ask_id)
+        assert event.created_at == agreement.agreed_at
+        assert event.after["against_rule"] == agreement.against_rule
+
+
+def test_an_earlier_ask_has_an_accepted_amendment_credited_in_the_downloads(earlier, client):
+    accepted = [a for ask in earlier.asks for a in amendments_of(ask, AmendmentState.ACCEPTED)]
+    assert len(accepted) == 1
+    amendment = accepted[0]
+    v1, v2 = amendment.ask.versions
+    assert amendment.version == v1 and amendment.accepted_version == v2
+    assert v2.body == replace_paragraphs(v1.body, {amendment.paragraph_anchor: amendment.wording})
+    assert earlier.opens_at < v2.created_at < earlier.closes_at
+    markdown = client.get(f"/consultations/{earlier.id}/agreed.md").get_data(as_text=True)
+    assert f"Amendment {amendment.id} from {amendment.organisation.name}" in markdown
+
+
+def test_sign_off_of_the_earlier_round_has_endorsements_a_decline_and_one_silent(earlier):
+    found = signatories(earlier)
+    listed = [e for e in found.endorsed if e.list_publicly]
+    assert len(listed) >= 3 and len(found.endorsed) - len(listed) == 1
+    assert len(found.declined) == 1 and found.declined[0].reason
+    assert len(found.not_responded) == 1
+    assert found.responded > found.total / 2
+    for endorsement in found.endorsed + found.declined:
+        assert endorsement.set_by.is_delegate
+        assert endorsement.set_by.organisation_id == endorsement.organisation_id
+        assert earlier.signoff_opened_at < endorsement.set_at < earlier.signoff_closed_at
+    # The audit events record the times the consultation keeps.
+    for action, column in (
+        ("signoff.open", "signoff_opened_at"),
+        ("signoff.close", "signoff_closed_at"),
+        ("consultation.publish", "published_at"),
+    ):
+        (event,) = audit_events(action)
+        assert event.object_id == earlier.id
+        assert event.created_at == getattr(earlier, column)
+        assert event.after[column] == getattr(earlier, column).isoformat()
+
+
+def test_the_earlier_rounds_backers_are_approved_waiting_and_unconfirmed(earlier):
+    backers = {
+        b.state: b
+        for b in db.session.scalars(select(Backer).where(Backer.consultation_id == earlier.id))
+    }
+    approved = list(
+        db.session.scalars(
+            select(Backer).where(
+                Backer.consultation_id == earlier.id, Backer.state == BackerState.APPROVED
+            )
+        )
+    )
+    assert len(approved) == 2
+    assert set(backers) == {BackerState.APPROVED, BackerState.CONFIRMED, BackerState.UNCONFIRMED}
+    for backer in approved:
+        assert backer.decided_by.role.value == "secretariat"
+        assert earlier.published_at < backer.created_at < backer.confirmed_at < backer.decided_at
+        assert backer.token_hash is None
+    waiting = backers[BackerState.CONFIRMED]
+    assert waiting.confirmed_at and waiting.decided_at is None
+    unconfirmed = backers[BackerState.UNCONFIRMED]
+    assert unconfirmed.confirmed_at is None
+    assert unconfirmed.token_expires_at is not None and unconfirmed.token_expires_at < utcnow()
+    for backer in db.session.scalars(select(Backer)):
+        assert backer.email.endswith(".example")
+    confirmed = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "backer.confirm")
+    ).all()
+    assert len(confirmed) == 3
+
+
+def test_the_public_page_lists_the_listed_endorsers_and_only_approved_backers(earlier, client):
+    page = client.get(f"/manifestos/{earlier.id}")
+    assert page.status_code == 200
+    found = signatories(earlier)
+    endorsers = html.text_of(page, "#endorsing-organisations")
+    for endorsement in found.endorsed:
+        named = endorsement.organisation.name in endorsers
+        assert named == endorsement.list_publicly, endorsement.organisation.name
+    text = html.text_of(page, "main")
+    for endorsement in found.declined:
+        assert endorsement.organisation.name not in text
+    listed = html.texts(page, "#approved-backers li")
+    for backer in db.session.scalars(select(Backer)):
+        assert (backer.organisation_name in listed) == (backer.state == BackerState.APPROVED)
+        if backer.state != BackerState.APPROVED:
+            assert backer.organisation_name not in text
+    for ask in earlier.asks:
+        assert ask.title in text
+    # Visitors find it from the landing page.
+    landing = client.get("/")
+    assert html.select(landing, f'#published-consultations a[href="/manifestos/{earlier.id}"]')
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx", "pdf"])
+def test_every_download_of_the_earlier_round_answers_without_sign_in(earlier, client, fmt):
+    answer = client.get(f"/consultations/{earlier.id}/agreed.{fmt}")
+    assert answer.status_code == 200
+    assert answer.data
+
+
+def test_the_open_round_is_not_public(demo, client):
+    consultation = demo[0].consultation
+    assert consultation.published_at is None and consultation.signoff_opened_at is None
+    assert client.get(f"/manifestos/{consultation.id}").status_code == 404
+    assert all(ask.state != AskState.AGREED for ask in demo)
+    assert not [
+        d for d in db.session.scalars(select(Backer)) if d.consultation_id == consultation.id
+    ]

@@ -1,4 +1,5 @@
-"""The demo: the Blueprint Coalition's manifesto as a first-draft consultation."""
+"""The demo: the Blueprint Coalition's manifesto as a first-draft consultation, beside an
+earlier round (its call to action) that is agreed, signed off, published and backed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from consult import audit
+from consult.agreements.services import declare_agreed
 from consult.amendments.services import (
     WHOLE_TEXT,
     accept,
@@ -31,6 +33,7 @@ from consult.models import (
     Amendment,
     Ask,
     AuditEvent,
+    Backer,
     Comment,
     Consultation,
     DraftVersion,
@@ -41,6 +44,15 @@ from consult.models import (
     utcnow,
 )
 from consult.positions.services import set_position
+from consult.publication.services import (
+    Offer,
+    approve_backer,
+    confirm_backer,
+    offer_backing,
+    publish,
+    token_lifetime,
+)
+from consult.signoff.services import close_signoff, open_signoff, set_endorsement
 from consult.text import paragraphs
 from consult.uktime import london_to_utc, utc_to_london
 
@@ -68,10 +80,15 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(Organisation))
 
 
+# The times that audit events record of a consultation's sign-off and publication.
+_RECORDED_TIMES = ("signoff_opened_at", "signoff_closed_at", "published_at")
+
+
 class _Clock:
     """The demo's own time: each step the demo takes is dated at the time it is given, and
-    so are the audit event its service records and any version it publishes (both are
-    append-only, so they are dated as they are written, never changed afterwards)."""
+    so are the audit event its service records (with the sign-off and publication times it
+    records) and any version it publishes (both are append-only, so they are dated as they
+    are written, never changed afterwards)."""
 
     def __init__(self) -> None:
         self.now: datetime | None = None
@@ -81,6 +98,11 @@ class _Clock:
             for obj in session.new:
                 if isinstance(obj, AuditEvent | DraftVersion):
                     obj.created_at = self.now
+                if isinstance(obj, AuditEvent) and obj.after:
+                    obj.after = {
+                        key: self.now.isoformat() if key in _RECORDED_TIMES and value else value
+                        for key, value in obj.after.items()
+                    }
 
     def run(self, steps: list[Step], start: datetime, end: datetime) -> None:
         """Take the steps in order, at times spread evenly between start and end, each
@@ -298,6 +320,8 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     event.listen(session, "before_flush", clock.date_new_events)
     try:
         with unsent():
+            if "earlier" in data:
+                _load_earlier(data["earlier"], now, clock, by_email, delegates)
             made: dict[str, Consultation] = {}
 
             def consultation_step(when: datetime) -> None:
@@ -332,6 +356,160 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
         },
     )
     return data
+
+
+def _load_earlier(
+    spec: dict[str, Any],
+    now: datetime,
+    clock: _Clock,
+    by_email: dict[str, User],
+    delegates: dict[str, User],
+) -> Consultation:
+    """The earlier round: its asks, versions, positions and amendments while it was open;
+    then, once it had closed, every ask declared agreed, sign-off opened, answered and
+    closed, the manifesto published, and outside organisations offering to back it."""
+    secretariat = next(p for p in by_email.values() if p.role == Role.SECRETARIAT)
+    opens_at = _uk_time(now, -spec["opens_days_ago"], hour=9)
+    closes_at = _uk_time(now, -spec["closes_days_ago"], hour=17)
+    made: dict[str, Any] = {}
+
+    def creation(when: datetime) -> None:
+        made["consultation"] = create_consultation(
+            actor=secretariat,
+            title=spec["title"],
+            summary=spec["summary"],
+            opens_at=opens_at,
+            closes_at=closes_at,
+            quorum_percent=spec["quorum_percent"],
+            threshold_percent=spec["threshold_percent"],
+            objection_blocks=spec["objection_blocks"],
+        )
+        made["consultation"].created_at = when
+
+    clock.at(opens_at - timedelta(hours=2), creation)
+    consultation: Consultation = made["consultation"]
+    # The services let people take part only while a round is open by the real clock, and
+    # this one closed months ago: while the demo's clock is inside the round, its closing
+    # time is held in the future (not a change anyone made, so not audited), then put back.
+    consultation.closes_at = utcnow() + timedelta(days=1)
+    try:
+        for item in spec["asks"]:
+            _load_ask(item, consultation, opens_at, closes_at, clock, by_email, delegates)
+    finally:
+        consultation.closes_at = closes_at
+        db.session.flush()
+
+    asks = list(consultation.asks)
+    specs = {item["title"]: item for item in spec["asks"]}
+
+    def agreement(ask: Ask) -> Step:
+        def step(when: datetime) -> None:
+            current = ask.current_version
+            assert current is not None
+            declare_agreed(
+                actor=secretariat,
+                ask=ask,
+                reason=specs[ask.title].get("against_rule", "").strip(),
+                based_on=current.number,
+            ).agreed_at = when
+
+        return step
+
+    def opening(when: datetime) -> None:
+        open_signoff(actor=secretariat, consultation=consultation)
+        consultation.signoff_opened_at = when
+
+    def endorsement(item: dict[str, Any]) -> Step:
+        def step(when: datetime) -> None:
+            set_endorsement(
+                actor=delegates[item["organisation"]],
+                consultation=consultation,
+                decision=item["decision"],
+                list_publicly=item.get("list_publicly", False),
+                reason=item.get("reason", "").strip(),
+            ).set_at = when
+
+        return step
+
+    def closing(when: datetime) -> None:
+        close_signoff(actor=secretariat, consultation=consultation)
+        consultation.signoff_closed_at = when
+
+    def publication(when: datetime) -> None:
+        publish(actor=secretariat, consultation=consultation)
+        consultation.published_at = when
+
+    after_closing = utc_to_london(closes_at).date()
+    day = timedelta(days=1)
+    clock.run(
+        [agreement(ask) for ask in asks],
+        london_to_utc(after_closing + day, time(10)),
+        london_to_utc(after_closing + day, time(12)),
+    )
+    signoff_opens = london_to_utc(after_closing + 3 * day, time(9))
+    signoff_closes = london_to_utc(after_closing + 17 * day, time(17))
+    clock.at(signoff_opens, opening)
+    clock.run([endorsement(item) for item in spec["endorsements"]], signoff_opens, signoff_closes)
+    clock.at(signoff_closes, closing)
+    published_at = london_to_utc(after_closing + 21 * day, time(10))
+    clock.at(published_at, publication)
+    # Each offer of support comes some weeks after the one before; its link is used within
+    # hours, and the secretariat approves it a day or two later.
+    offers = _spread(published_at + day, now - 3 * day, len(spec["backers"]))
+    for offered, item in zip(offers, spec["backers"], strict=True):
+        start = london_to_utc(utc_to_london(offered).date(), time(10))
+        for delay, step in zip((0, 3, 30), _backer(consultation, item, secretariat), strict=False):
+            clock.at(start + timedelta(hours=delay), step)
+    return consultation
+
+
+def _backer(consultation: Consultation, spec: dict[str, Any], secretariat: User) -> list[Step]:
+    """An outside organisation offering to back the published manifesto; then, unless it is
+    to stay unconfirmed, confirming by its emailed link, and the secretariat approving it
+    unless it is to wait for approval."""
+    made: dict[str, Backer] = {}
+
+    def offer(when: datetime) -> None:
+        offer_backing(
+            consultation=consultation,
+            offer=Offer(
+                organisation_name=spec["organisation_name"],
+                contact_name=spec["contact_name"],
+                email=spec["email"],
+                website=spec["website"],
+            ),
+        )
+        db.session.flush()
+        backer = consultation_backer(consultation, spec["email"])
+        backer.created_at = when
+        backer.token_expires_at = when + token_lifetime()
+        made["backer"] = backer
+
+    def confirmation(when: datetime) -> None:
+        confirm_backer(backer=made["backer"])
+        made["backer"].confirmed_at = when
+
+    def approval(when: datetime) -> None:
+        approve_backer(actor=secretariat, backer=made["backer"])
+        made["backer"].decided_at = when
+
+    steps: list[Step] = [offer]
+    if spec["state"] != "unconfirmed":
+        steps.append(confirmation)
+    if spec["state"] == "approved":
+        steps.append(approval)
+    return steps
+
+
+def consultation_backer(consultation: Consultation, email: str) -> Backer:
+    """The consultation's backer with this email address."""
+    backer = db.session.scalar(
+        select(Backer).where(
+            Backer.consultation_id == consultation.id, Backer.email == email.lower()
+        )
+    )
+    assert backer is not None
+    return backer
 
 
 def _load_ask(
