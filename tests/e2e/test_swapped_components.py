@@ -16,7 +16,7 @@ from consult.comments import services
 from consult.demo import demo_data
 from consult.extensions import db
 from consult.live.services import announce, prune
-from consult.models import Ask, LiveEvent, User, utcnow
+from consult.models import Ask, Consultation, LiveEvent, User, utcnow
 from tests.helpers import LiveServer
 
 AMIRA = "amira.khan@eastmere.example"
@@ -32,7 +32,15 @@ def app_config(app_config: dict) -> dict:
 @pytest.fixture
 def asks(demo_server: LiveServer) -> list[int]:
     with demo_server.app.app_context():
-        return list(db.session.scalars(select(Ask.id).order_by(Ask.id)))
+        # The open round's asks (the demo's earlier round is published).
+        return list(
+            db.session.scalars(
+                select(Ask.id)
+                .join(Consultation)
+                .where(Consultation.published_at.is_(None))
+                .order_by(Ask.id)
+            )
+        )
 
 
 @pytest.fixture
