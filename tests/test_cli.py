@@ -11,7 +11,15 @@ from consult.admin import services as admin_services
 from consult.auth import services as accounts
 from consult.auth.services import PASSWORD_MIN_LENGTH
 from consult.extensions import db
-from consult.models import Ask, AuditEvent, DraftVersion, Organisation, Role, User
+from consult.models import (
+    Ask,
+    AuditEvent,
+    Consultation,
+    DraftVersion,
+    Organisation,
+    Role,
+    User,
+)
 from tests import factories
 from tests.helpers import login_as
 
@@ -105,8 +113,18 @@ def test_seed_demo_loads_the_manifesto_once(runner):
     result = runner.invoke(args=["consult", "seed-demo"])
     assert result.exit_code == 0, result.output
     assert "secretariat@blueprint.example" in result.output
-    asks = db.session.scalars(select(Ask).order_by(Ask.sort_order)).all()
+    asks = db.session.scalars(
+        select(Ask)
+        .join(Consultation)
+        .where(Consultation.published_at.is_(None))
+        .order_by(Ask.sort_order)
+    ).all()
     assert len(asks) == 9
+    # Beside the open round, the earlier one is published.
+    published = db.session.scalars(
+        select(Consultation).where(Consultation.published_at.is_not(None))
+    ).all()
+    assert len(published) == 1 and len(published[0].asks) == 4
     assert asks[0].title == "Recognise the need for a place-based approach"
     assert any("£60bn over 10 years" in v.body for a in asks for v in a.versions)
     assert db.session.scalar(select(func.count()).select_from(Organisation)) >= 8
