@@ -62,13 +62,15 @@ def open_consultation(page: Page) -> None:
     expect(page.locator("h1")).to_have_text(CONSULTATION, timeout=TIMEOUT)
 
 
-def wait_for_mail_to(server: SMTPServer, address: str, timeout: float = 20.0) -> EmailMessage:
-    """The first message for this address, once it has arrived (others arrive meanwhile:
-    opening sign-off emails every delegate)."""
+def wait_for_mail_to(
+    server: SMTPServer, address: str, subject: str, timeout: float = 20.0
+) -> EmailMessage:
+    """The first message for this address whose subject contains `subject`, once it has
+    arrived (others arrive meanwhile: opening sign-off emails every delegate)."""
     deadline = time.monotonic() + timeout
-    while not (found := server.messages_to(address)):
+    while not (found := [m for m in server.messages_to(address) if subject in str(m["Subject"])]):
         if time.monotonic() > deadline:
-            raise AssertionError(f"no email for {address} within {timeout} s")
+            raise AssertionError(f"no email for {address} about {subject!r} within {timeout} s")
         time.sleep(0.05)
     return found[0]
 
@@ -162,7 +164,7 @@ def test_agree_sign_off_publish_read_download_and_back(
 
     # Two delegates of different organisations endorse, from the link emailed to them.
     for (email, organisation), listed in ((AMIRA, True), (LUCY, False)):
-        invitation = wait_for_mail_to(smtp_server, email)
+        invitation = wait_for_mail_to(smtp_server, email, f"Sign-off has opened: {CONSULTATION}")
         assert link_from(invitation) == signoff_url
         delegate = sign_in(browser, demo_server, email)
         delegate.goto(link_from(invitation))
@@ -234,7 +236,9 @@ def test_agree_sign_off_publish_read_download_and_back(
     expect(visitor.locator("h1")).to_have_text("Check your email")
     check(visitor)
 
-    link = link_from(wait_for_mail_to(smtp_server, BACKER_EMAIL))
+    link = link_from(
+        wait_for_mail_to(smtp_server, BACKER_EMAIL, f"Confirm your support for {CONSULTATION}")
+    )
     assert link.startswith(f"{base}/backers/confirm/")
     visitor.goto(link)
     expect(visitor.locator("h1")).to_have_text("Confirm your support")
