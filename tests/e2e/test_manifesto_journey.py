@@ -220,6 +220,10 @@ def test_agree_sign_off_publish_read_download_and_back(
     # The PDF: a real PDF with the asks' text.
     with visitor.expect_download(timeout=60_000) as download_info:
         visitor.get_by_role("link", name="Agreed text (PDF document)").click()
+        # While it is made, the page says so where the link is (a polite live region).
+        expect(visitor.locator("#download-status")).to_have_text(
+            "Preparing “Agreed text (PDF document)”. This can take a few seconds."
+        )
     download = download_info.value
     assert download.suggested_filename.endswith("-agreed-text.pdf")
     data = download.path().read_bytes()
