@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 DEMO_DATABASE := instance/consult.sqlite3
 
 .PHONY: run test test-sqlite test-postgres lint install install-test chromium assets migrate demo \
-	reset-demo lock clean
+	reset-demo lock clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,10 @@ test-postgres: install-test
 	$(BIN)/python -m pytest -q --backend=postgres -m "database and not e2e"
 
 test: test-sqlite test-postgres
+
+# The README's screenshots, made from the demo (see tests/screenshots.py).
+screenshots: install-test chromium
+	$(BIN)/python tests/screenshots.py
 
 # ruff (lint and format) over the repo, mypy over consult/.
 lint: install-test
