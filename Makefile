@@ -91,7 +91,7 @@ test: test-sqlite test-postgres
 
 # The README's screenshots, made from the demo (see tests/screenshots.py).
 screenshots: install-test chromium
-	$(BIN)/python tests/screenshots.py
+	$(BIN)/python -m tests.screenshots
 
 # ruff (lint and format) over the repo, mypy over consult/.
 lint: install-test

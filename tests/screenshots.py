@@ -8,7 +8,7 @@ with Debian's Chromium, takes at 1280 px:
 - the first page of that consultation's agreed text as PDF, downloaded without signing in
   and drawn with pypdfium2 (static/screenshots/agreed-text-pdf.png).
 
-    .venv/bin/python tests/screenshots.py [--out static/screenshots]
+    make screenshots   (or: .venv/bin/python -m tests.screenshots [--out DIR])
 """
 
 from __future__ import annotations

@@ -11,3 +11,9 @@ the consensus summary; the version's wording gives sha256 (computed, or checked 
 Agreement records one); the published versions give history; accepted amendments give
 AmendmentCredit (paragraph "paragraph N" by the anchor's place, or WHOLE_TEXT).
 """
+
+import logging
+
+# WeasyPrint reports each step of each render at INFO (a line per page, and three lines for
+# its own stylesheets as it is imported, which pdf.py does): keep them out of the log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

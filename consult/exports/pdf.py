@@ -6,7 +6,6 @@ URL fetcher refuses every request, so a URL that slipped into the text can never
 
 from __future__ import annotations
 
-import logging
 from typing import Any, NoReturn
 
 from weasyprint import HTML
@@ -15,9 +14,6 @@ from consult.exports import html
 from consult.exports.document import Document
 
 MEDIA_TYPE = "application/pdf"
-
-# WeasyPrint reports each step of each render at INFO: a line per page in the server's log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 class FetchRefused(Exception):
