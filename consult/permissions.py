@@ -45,8 +45,11 @@ def can_read_consultation(user: Any, consultation: Consultation) -> bool:
 
 
 def can_read_ask(user: Any, ask: Ask) -> bool:
-    """Read an ask, its versions and its discussion: whoever may read its consultation."""
-    return can_read_consultation(user, ask.consultation)
+    """Read an ask, its versions and its discussion: whoever may read its consultation, once
+    the ask has a published version (the secretariat drafts it unseen until then)."""
+    if not can_read_consultation(user, ask.consultation):
+        return False
+    return is_secretariat(user) or bool(ask.versions)
 
 
 def can_see_participants(user: Any) -> bool:

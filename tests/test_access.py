@@ -90,6 +90,9 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "asks.compare", "/asks/{ask}/compare?from=1&to=2", SIGNED_IN_ONLY),
     ("GET", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_PAGE),
     ("POST", "asks.new_version", "/asks/{ask}/versions/new", SECRETARIAT_FORM),
+    # No draft is saved in the world: the secretariat is sent back to the ask.
+    ("GET", "asks.discard_draft", "/asks/{ask}/draft/discard", (ANON, 403, 403, 403, 303)),
+    ("POST", "asks.discard_draft", "/asks/{ask}/draft/discard", SECRETARIAT_ACTION),
     # comments: {comment} is the member's own comment, reported by the other member
     ("GET", "comments.index", "/asks/{ask}/comments", SIGNED_IN_ONLY),
     # The live changes are an htmx fragment: a plain request is sent to the ask page.

@@ -36,6 +36,7 @@ TABLES = {
     "disposition",
     "endorsement",
     "backer",
+    "version_draft",
     "reminder",
     "agreement",
     "alembic_version",

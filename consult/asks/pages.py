@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from consult.agreements import services as agreement_services
 from consult.amendments import cards as amendment_cards
+from consult.asks import services as ask_services
 from consult.comments import services, threads
 from consult.comments.forms import CommentForm
 from consult.comments.rules import Filters, parse_id
@@ -32,6 +33,9 @@ def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]
         "is_current": version is not None
         and current is not None
         and version.number == current.number,
+        # The secretariat's unpublished draft of the next version, if any (members are never
+        # shown it): called by the ask page for the secretariat only.
+        "ask_draft": functools.partial(ask_services.draft_of, ask),
         # Called by the template that shows it (the ask page), so other pages query nothing.
         "position_panel": functools.partial(positions_panel.build, ask, version, current_user),
         # Called (maybe more than once) by the ask page: it queries the first time only.

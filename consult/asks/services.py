@@ -13,7 +13,7 @@ from consult.auth.services import organisation_delegates
 from consult.extensions import db
 from consult.live.services import announce
 from consult.mail import absolute_url, queue_email
-from consult.models import Ask, AskState, Consultation, DraftVersion, User
+from consult.models import Ask, AskState, Consultation, DraftVersion, User, VersionDraft, utcnow
 from consult.upserts import lock_ask
 
 ASK_FIELDS = ("consultation_id", "title", "theme", "sort_order")
@@ -232,3 +232,59 @@ def _tell_delegates(ask: Ask, version: DraftVersion) -> None:
                     f"{position}\n"
                 ),
             )
+
+
+# Drafts: the secretariat's unpublished wording for the next version -------------------------
+
+
+def draft_of(ask: Ask) -> VersionDraft | None:
+    """The ask's saved, unpublished draft, if any."""
+    return db.session.scalar(select(VersionDraft).where(VersionDraft.ask_id == ask.id))
+
+
+def save_draft(
+    *, actor: User, ask: Ask, body: str, change_note: str, based_on: int | None
+) -> VersionDraft:
+    """Save (or save again) the wording of the ask's next version without publishing it.
+    Members never see it. based_on is the version the writer started from."""
+    check_can_publish(ask)
+    body = normalise_wording(body)
+    if not body.strip():
+        raise AskError("Enter the wording")
+    draft = draft_of(ask)
+    before = None if draft is None else {"body": draft.body, "change_note": draft.change_note}
+    values = {
+        "body": body,
+        "change_note": change_note.strip(),
+        "based_on": based_on if based_on is not None else latest_number(ask),
+        "author_id": actor.id,
+        "saved_at": utcnow(),
+    }
+    if draft is None:
+        draft = VersionDraft(ask_id=ask.id, **values)
+        db.session.add(draft)
+    else:
+        for name, value in values.items():
+            setattr(draft, name, value)
+    db.session.flush()
+    audit.record(
+        actor,
+        "draft.save",
+        ask,
+        before=before,
+        after={"body": draft.body, "change_note": draft.change_note, "based_on": draft.based_on},
+    )
+    return draft
+
+
+def discard_draft(*, actor: User, ask: Ask, published: DraftVersion | None = None) -> bool:
+    """Delete the ask's draft: discarded, or published as `published`. False if none."""
+    draft = draft_of(ask)
+    if draft is None:
+        return False
+    before = {"body": draft.body, "change_note": draft.change_note, "based_on": draft.based_on}
+    db.session.delete(draft)
+    db.session.flush()
+    if published is None:
+        audit.record(actor, "draft.discard", ask, before=before)
+    return True

@@ -227,6 +227,7 @@ def _preview(ask: Ask, body: str) -> dict[str, Any]:
     blocks = text.paragraph_diff(current.body, body) if current is not None else None
     return {
         "paragraphs": text.paragraphs(body),
+        "current_paragraphs": text.paragraphs(current.body) if current is not None else [],
         "blocks": blocks,
         "removed": sum(b.removed for b in blocks or []),
         "added": sum(b.added for b in blocks or []),
@@ -238,7 +239,8 @@ def new_version(ask_id: int):
     """Write, preview and publish the next version of an ask's wording (secretariat)."""
     ask = load(Ask, ask_id, permissions.can_edit_ask)
     current = ask.current_version
-    publishing = request.method == "POST" and request.form.get("action") == "publish"
+    action = request.form.get("action") if request.method == "POST" else None
+    publishing = action == "publish"
     # A preview needs only the wording; publishing v2 onwards also needs a change note.
     form = VersionForm(note_required=publishing and current is not None)
 
@@ -258,17 +260,39 @@ def new_version(ask_id: int):
             fragment=fragment,
             next_number=services.latest_number(ask) + 1,
             can_publish=permissions.can_publish_version(current_user, ask),
+            draft=services.draft_of(ask),
             **ask_context(ask),
         )
 
     if request.method == "GET":
-        form.body.data = current.body if current is not None else ""
-        form.based_on.data = str(current.number if current is not None else 0)
-        return page()
+        draft = services.draft_of(ask)
+        if draft is not None:
+            form.body.data, form.change_note.data = draft.body, draft.change_note
+            form.based_on.data = str(draft.based_on)
+        else:
+            form.body.data = current.body if current is not None else ""
+            form.based_on.data = str(current.number if current is not None else 0)
+        return page(preview=_preview(ask, form.body.data) if draft is not None else None)
 
-    fragment = is_htmx() and not publishing
+    fragment = is_htmx() and action == "preview"
     if not form.validate_on_submit():
         return page(422, fragment=fragment)
+    if action == "save":
+        try:
+            services.save_draft(
+                actor=current_user,
+                ask=ask,
+                body=form.body.data,
+                change_note=form.change_note.data or "",
+                based_on=form.based_on_number,
+            )
+        except services.AskError as error:
+            db.session.rollback()
+            form.body.errors.append(str(error))
+            return page(422)
+        db.session.commit()
+        flash("Draft saved. Members cannot see it until you publish it.", "success")
+        return redirect_to(url_for("asks.new_version", ask_id=ask.id) + "#preview")
     if not publishing:
         return page(200, preview=_preview(ask, form.body.data), fragment=fragment)
 
@@ -287,6 +311,23 @@ def new_version(ask_id: int):
     except services.AskError as error:
         form.body.errors.append(str(error))
         return page(422)
+    services.discard_draft(actor=current_user, ask=ask, published=published)
     db.session.commit()
     flash(f"{published.label} published", "success")
     return redirect_to(url_for("asks.show", ask_id=ask.id))
+
+
+@bp.route("/asks/<int:ask_id>/draft/discard", methods=["GET", "POST"])
+def discard_draft(ask_id: int):
+    """Confirm, then delete the ask's unpublished draft (secretariat)."""
+    ask = load(Ask, ask_id, permissions.can_edit_ask)
+    draft = services.draft_of(ask)
+    if draft is None:
+        flash("There is no saved draft of this ask.", "info")
+        return redirect_to(url_for("asks.show", ask_id=ask.id))
+    if request.method == "POST":
+        services.discard_draft(actor=current_user, ask=ask)
+        db.session.commit()
+        flash("Draft discarded", "success")
+        return redirect_to(url_for("asks.show", ask_id=ask.id))
+    return render("asks/discard_draft.html", draft=draft, **ask_context(ask))

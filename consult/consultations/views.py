@@ -72,6 +72,8 @@ def show(consultation_id: int):
         permissions.can_read_consultation,
         options=[services.asks_and_versions()],
     )
+    # Members and observers are not shown asks the secretariat has not published yet.
+    asks = [ask for ask in consultation.asks if permissions.can_read_ask(current_user, ask)]
     see_participants = permissions.can_see_participants(current_user)
     participants = services.participating_organisations(consultation) if see_participants else None
     return render(
@@ -79,7 +81,8 @@ def show(consultation_id: int):
         consultation=consultation,
         participants=participants,
         grid=_grid(consultation, participants),
-        groups=services.themed_groups(consultation.asks),
+        asks=asks,
+        groups=services.themed_groups(asks),
         rule=services.consensus_rule(consultation),
         summary_html=render_markdown(consultation.summary or ""),
     )

@@ -27,6 +27,7 @@ from consult.models.consultations import (
     ConsultationState,
     DraftVersion,
     Participant,
+    VersionDraft,
 )
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
@@ -34,6 +35,7 @@ from consult.models.positions import Position, Reminder, Stance
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 
 __all__ = [
+    "VersionDraft",
     "Backer",
     "BackerState",
     "Decision",

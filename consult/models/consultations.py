@@ -186,3 +186,27 @@ class DraftVersion(Base):
 @event.listens_for(DraftVersion, "before_update")
 def _refuse_version_update(mapper, connection, target) -> None:
     raise ImmutableError("A published draft version never changes; publish a new version.")
+
+
+class VersionDraft(Base):
+    """The secretariat's unpublished wording for an ask's next version: one per ask, saved
+    and edited again until it is published (then it is gone) or discarded. Members never see
+    it. `based_on` is the version number it was written against."""
+
+    __tablename__ = "version_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ask_id: Mapped[int] = mapped_column(ForeignKey("ask.id", ondelete="CASCADE"), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    based_on: Mapped[int] = mapped_column(default=0)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ask: Mapped[Ask] = relationship()
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("based_on >= 0", name="based_on_not_negative"),)
+
+    def __repr__(self) -> str:
+        return f"<VersionDraft ask={self.ask_id} on v{self.based_on}>"

@@ -177,7 +177,7 @@ def test_the_manifesto_gives_each_ask_a_status(client, people, delegates, ask):
     db.session.commit()
     stance(delegates.home, objected, Stance.OBJECT, "No.")
     stance(delegates.other, objected, Stance.SUPPORT)
-    login_as(client, people.observer)
+    login_as(client, people.secretariat)
 
     page = client.get(f"/consultations/{consultation.id}/manifesto")
     assert page.status_code == 200
@@ -191,6 +191,12 @@ def test_the_manifesto_gives_each_ask_a_status(client, people, delegates, ask):
         objected.title: "Support 50%, below the 75% threshold (1 objection)",
     }
     assert text_of(page, "#manifesto-progress").startswith("0 of 3 asks agreed.")
+    # An ask with no published wording is not listed to observers and members.
+    login_as(client, people.observer)
+    observed = client.get(f"/consultations/{consultation.id}/manifesto")
+    assert bare.title not in observed.get_data(as_text=True)
+    assert text_of(observed, "#manifesto-progress").startswith("0 of 2 asks agreed.")
+    page = observed
     assert not select(page, "#manifesto-text")
 
 

@@ -90,15 +90,20 @@ def test_fragment_for_htmx(client, people, open_ask):
 
 
 def test_no_version_yet(client, people):
+    """An ask the secretariat has not published yet: the secretariat reads that it has no
+    version; members and observers are refused it (it is not listed to them either)."""
     ask = factories.ask(factories.consultation(), title="Empty ask", versions=())
     db.session.commit()
-    response = login_as(client, people.member).get(f"/asks/{ask.id}")
+    response = login_as(client, people.secretariat).get(f"/asks/{ask.id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "The secretariat has not published a draft of this ask yet." in html
     assert "Compare with previous version" not in html
     versions = client.get(f"/asks/{ask.id}/versions").get_data(as_text=True)
     assert "The secretariat has not published a draft of this ask yet." in versions
+    for person in (people.member, people.observer):
+        assert login_as(client, person).get(f"/asks/{ask.id}").status_code == 403
+        assert client.get(f"/asks/{ask.id}/versions").status_code == 403
 
 
 def test_one_version_has_no_compare_link(client, people):

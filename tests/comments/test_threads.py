@@ -408,5 +408,6 @@ def test_the_number_of_queries_does_not_grow_with_the_comments(client, people, r
         if size == 200:
             assert more_queries and more_queries <= page_queries
     assert counts[0] == counts[1], counts
-    # 12 for the page and its discussion, 1 counting the ask's amendments ("All amendments (N)").
-    assert counts[0][0] <= 13, counts
+    # 12 for the page and its discussion, 1 counting the ask's amendments ("All amendments (N)"),
+    # and for the secretariat 1 reading the ask's saved draft of its next version.
+    assert counts[0][0] <= (14 if role == "secretariat" else 13), counts
