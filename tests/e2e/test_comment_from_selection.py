@@ -56,9 +56,10 @@ def sign_in(browser: Browser, server: LiveServer, email: str) -> Page:
     return page
 
 
-# Select the words as a mouse would: a Range from one text node of the paragraph to another
-# (across the <strong>), then the mouse button comes up.
-SELECT_WORDS = """([anchor, first, last]) => {
+# Select the words: a Range from one text node of the paragraph to another (across the
+# <strong>), then, as a mouse would, the button comes up (or not, as with the keyboard:
+# the page then has only the selectionchange event to go by).
+SELECT_WORDS = """([anchor, first, last, mouse]) => {
   const text = document.querySelector(`.app-paragraph__text[data-paragraph="${anchor}"]`)
   const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT)
   const nodes = []
@@ -71,7 +72,7 @@ SELECT_WORDS = """([anchor, first, last]) => {
   const selection = window.getSelection()
   selection.removeAllRanges()
   selection.addRange(range)
-  document.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }))
+  if (mouse) document.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }))
   return selection.toString()
 }"""
 
@@ -88,7 +89,7 @@ def test_comment_on_words_selected_with_a_curly_apostrophe(
         tools = page.get_by_role("group", name="Selected words")
         expect(tools).to_have_count(0)
 
-        selected = page.evaluate(SELECT_WORDS, [anchor, "UK’s", "not"])
+        selected = page.evaluate(SELECT_WORDS, [anchor, "UK’s", "not", True])
         assert selected == SELECTED
         comment = tools.get_by_role("button", name="Comment on this")
         expect(comment).to_be_visible()
@@ -96,13 +97,20 @@ def test_comment_on_words_selected_with_a_curly_apostrophe(
         expect(paragraph.locator(".app-selection-tools")).to_be_visible()  # beside its words
         assert_accessible(page)
 
-        # Escape puts the buttons away; selecting again brings them back.
+        # Escape puts the buttons away; selecting again, without a mouse, brings them back,
+        # next in the tab order after the paragraph's words; the keyboard presses them.
         page.keyboard.press("Escape")
         expect(comment).to_be_hidden()
-        page.evaluate(SELECT_WORDS, [anchor, "UK’s", "not"])
+        page.evaluate(SELECT_WORDS, [anchor, "UK’s", "not", False])
         expect(comment).to_be_visible()
+        assert page.evaluate(
+            """(anchor) => document.querySelector(`#${anchor} .app-paragraph__text`)
+                .nextElementSibling.matches('.app-selection-tools')""",
+            anchor,
+        )
+        comment.focus()
 
-        comment.click()
+        page.keyboard.press("Enter")
         form = page.locator(f"#paragraph-form-{anchor} form")
         expect(form.get_by_label("Quote a phrase from this paragraph (optional)")).to_have_value(
             SELECTED
@@ -128,5 +136,12 @@ def test_comment_on_words_selected_with_a_curly_apostrophe(
         expect(marks).to_have_text(["UK’s ", "fair share", " of the cost – not"])
         expect(page.locator("mark")).to_have_count(3)
         assert_accessible(page)
+
+        # "Propose new wording" opens the amendment form on the paragraph of the words.
+        page.goto(f"{live_server.url}/asks/{ask_id}")
+        page.evaluate(SELECT_WORDS, [anchor, "UK’s", "not", True])
+        tools.get_by_role("button", name="Propose new wording").click()
+        expect(page).to_have_url(re.compile(r"/amendments/new\?paragraph=p-\w+&quote=UK"))
+        expect(page.get_by_role("radio", name=re.compile(r"^Paragraph 2"))).to_be_checked()
     finally:
         page.context.close()
