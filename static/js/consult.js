@@ -209,11 +209,11 @@ selectionTools.setAttribute('aria-label', 'Selected words')
 selectionTools.hidden = true
 const commentButton = document.createElement('button')
 commentButton.type = 'button'
-commentButton.className = 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0'
+commentButton.className = 'govuk-button govuk-button--secondary'
 commentButton.textContent = 'Comment on this'
 const proposeButton = document.createElement('button')
 proposeButton.type = 'button'
-proposeButton.className = 'govuk-button govuk-button--secondary govuk-!-margin-bottom-0'
+proposeButton.className = 'govuk-button govuk-button--secondary'
 proposeButton.textContent = 'Propose new wording'
 selectionTools.append(commentButton, proposeButton)
 // Pressing a button must not take the selection away before it is read.
