@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import html as html_module
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -255,6 +256,70 @@ def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
                 )
             )
     return blocks
+
+
+# Quotes ------------------------------------------------------------------------------------------
+# A quoted phrase is compared with its paragraph after both are normalised, so that what a
+# browser or a Mac's smart punctuation typed matches the wording: "UK’s" and "UK's" are the
+# same phrase. static/js/consult.js (normaliseQuote) does the same to find a quote to highlight.
+
+_QUOTE_CHARACTERS = str.maketrans(
+    {
+        "\u2018": "'",  # ‘ left single quotation mark
+        "\u2019": "'",  # ’ right single quotation mark (and apostrophe)
+        "\u201a": "'",  # ‚ single low-9 quotation mark
+        "\u201b": "'",  # ‛ single high-reversed-9 quotation mark
+        "\u2032": "'",  # ′ prime
+        "\u201c": '"',  # “ left double quotation mark
+        "\u201d": '"',  # ” right double quotation mark
+        "\u201e": '"',  # „ double low-9 quotation mark
+        "\u201f": '"',  # ‟ double high-reversed-9 quotation mark
+        "\u2033": '"',  # ″ double prime
+        "\u00ab": '"',  # « left-pointing double angle quotation mark
+        "\u00bb": '"',  # » right-pointing double angle quotation mark
+        "\u2010": "-",  # ‐ hyphen
+        "\u2011": "-",  # ‑ non-breaking hyphen
+        "\u2012": "-",  # ‒ figure dash
+        "\u2013": "-",  # – en dash
+        "\u2014": "-",  # — em dash
+        "\u2015": "-",  # ― horizontal bar
+        "\u2212": "-",  # − minus sign
+        "\u00ad": None,  # soft hyphen: invisible
+        "\u200b": None,  # zero-width space
+        "\u200c": None,  # zero-width non-joiner
+        "\u200d": None,  # zero-width joiner
+        "\u2060": None,  # word joiner
+        "\ufeff": None,  # zero-width no-break space
+    }
+)
+
+
+def normalise_quote(text: str) -> str:
+    """A phrase as quotes are compared: NFKC (which also makes non-breaking and other
+    Unicode spaces plain spaces), curly quotes straight, dashes and minus signs hyphens,
+    invisible characters gone, runs of whitespace one space, case folded."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTE_CHARACTERS)
+    return " ".join(text.split()).casefold()
+
+
+_BLOCK_TAG = re.compile(r"</?(?:p|br|li|ul|ol|blockquote|h[1-6]|pre|hr)\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html: str) -> str:
+    """What a reader sees of (sanitised) HTML: its text, with blocks apart."""
+    return html_module.unescape(_ANY_TAG.sub("", _BLOCK_TAG.sub(" ", html)))
+
+
+def quote_in(quote: str, paragraph: Paragraph) -> bool:
+    """Whether a phrase is words of the paragraph, as written in its Markdown or as shown
+    on the page (a selection of "the UK’s role" where the source says "the **UK’s** role")."""
+    wanted = normalise_quote(quote)
+    if not wanted:
+        return False
+    return wanted in normalise_quote(paragraph.source) or wanted in normalise_quote(
+        plain_text(paragraph.html)
+    )
 
 
 def slug(title: str) -> str:

@@ -95,6 +95,10 @@ def new(ask_id: int):
 
     if request.method == "GET":
         chosen = request.args.get("paragraph", "")
+        quote = request.args.get("quote", "")[:300]
+        if chosen not in sources and quote.strip():
+            # Words selected on the ask page: the paragraph they come from.
+            chosen = next((p.anchor for p in paragraphs if text.quote_in(quote, p)), chosen)
         if chosen in sources:
             form.paragraph.data = chosen
             form.wording.data = sources[chosen]

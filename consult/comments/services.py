@@ -13,7 +13,7 @@ from consult import audit
 from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
-from consult.text import Paragraph, paragraphs
+from consult.text import Paragraph, paragraphs, quote_in
 
 BODY_MAX = 5000
 QUOTE_MAX = 300
@@ -41,10 +41,6 @@ def current_paragraph(ask: Ask, anchor: str | None) -> Paragraph | None:
     if not anchor or current is None:
         return None
     return next((p for p in paragraphs(current.body) if p.anchor == anchor), None)
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 def _clean_body(body: str) -> str:
@@ -99,7 +95,7 @@ def add_comment(
                         f"The quoted phrase must be {QUOTE_MAX} characters or fewer",
                         field="quote",
                     )
-                if _normalise(quote) not in _normalise(paragraph.source):
+                if not quote_in(quote, paragraph):
                     raise CommentError(
                         "The quoted phrase must be words from the paragraph", field="quote"
                     )

@@ -57,3 +57,256 @@ document.addEventListener('click', (event) => {
   status.textContent = `Preparing “${link.textContent.trim()}”. This can take a few seconds.`
   window.setTimeout(() => { status.textContent = '' }, 15000)
 })
+
+// Quotes ---------------------------------------------------------------------------------------
+// A quoted phrase is compared with its paragraph after both are normalised as
+// consult.text.normalise_quote does: NFKC, curly quotes straight, dashes hyphens, invisible
+// characters gone, runs of whitespace one space, lower case.
+const QUOTE_CHARACTERS = {
+  '\u2018': "'",
+  '\u2019': "'",
+  '\u201a': "'",
+  '\u201b': "'",
+  '\u2032': "'",
+  '\u201c': '"',
+  '\u201d': '"',
+  '\u201e': '"',
+  '\u201f': '"',
+  '\u2033': '"',
+  '\u00ab': '"',
+  '\u00bb': '"',
+  '\u2010': '-',
+  '\u2011': '-',
+  '\u2012': '-',
+  '\u2013': '-',
+  '\u2014': '-',
+  '\u2015': '-',
+  '\u2212': '-',
+  '\u00ad': '',
+  '\u200b': '',
+  '\u200c': '',
+  '\u200d': '',
+  '\u2060': '',
+  '\ufeff': ''
+}
+const QUOTE_MAX = 300 // consult.comments.services.QUOTE_MAX
+
+function normaliseCharacter (character) {
+  return Array.from(character.normalize('NFKC'))
+    .map((c) => (c in QUOTE_CHARACTERS ? QUOTE_CHARACTERS[c] : c))
+    .join('')
+    .toLowerCase()
+}
+
+function normaliseQuote (text) {
+  return Array.from(text).map(normaliseCharacter).join('').replace(/\s+/g, ' ').trim()
+}
+
+// The normalised text of an element's text nodes, and for each of its characters the text
+// node and offsets it came from.
+function normalisedText (element) {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT)
+  let text = ''
+  const origins = []
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    let offset = 0
+    for (const character of Array.from(node.data)) {
+      const start = offset
+      offset += character.length
+      let normalised = normaliseCharacter(character)
+      if (/^\s+$/.test(normalised)) {
+        if (text === '' || text.endsWith(' ')) continue
+        normalised = ' '
+      }
+      for (const c of normalised) {
+        text += c
+        origins.push({ node, start, end: offset })
+      }
+    }
+  }
+  return { text, origins }
+}
+
+// Mark the first occurrence of a quote in a paragraph's text: each text node's share of it
+// in its own <mark>, made with the DOM (the quote is never parsed as HTML).
+function markQuote (container, quote) {
+  const wanted = normaliseQuote(quote)
+  if (!wanted) return null
+  const { text, origins } = normalisedText(container)
+  const at = text.indexOf(wanted)
+  if (at < 0) return null
+  const first = origins[at]
+  const last = origins[at + wanted.length - 1]
+  const nodes = []
+  const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT)
+  let inside = false
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node === first.node) inside = true
+    if (inside) nodes.push(node)
+    if (node === last.node) break
+  }
+  let marked = null
+  for (const node of nodes.reverse()) {
+    const start = node === first.node ? first.start : 0
+    const end = node === last.node ? last.end : node.data.length
+    if (end <= start || !node.data.slice(start, end).trim()) continue
+    const range = document.createRange()
+    range.setStart(node, start)
+    range.setEnd(node, end)
+    const mark = document.createElement('mark')
+    mark.className = 'app-quote-mark'
+    range.surroundContents(mark)
+    marked = mark
+  }
+  return marked
+}
+
+function clearQuoteMarks () {
+  for (const mark of document.querySelectorAll('mark.app-quote-mark')) {
+    const parent = mark.parentNode
+    mark.replaceWith(...mark.childNodes)
+    parent.normalize()
+  }
+}
+
+// The quoted phrase of the open thread is marked in its paragraph: the thread the page is
+// narrowed to (?thread=), the comment the address points at (#comment-N), or the thread
+// whose "On paragraph N" link was followed.
+function highlightThreadQuote (comment) {
+  clearQuoteMarks()
+  const thread = comment && comment.closest('.app-comment--level-1')
+  const quote = thread && thread.querySelector(':scope > .app-comment__content .app-quote')
+  if (!quote) return
+  const anchor = quote.dataset.paragraph
+  const text = anchor && document.querySelector(`.app-paragraph__text[data-paragraph="${CSS.escape(anchor)}"]`)
+  const words = quote.cloneNode(true)
+  for (const hidden of words.querySelectorAll('.govuk-visually-hidden')) hidden.remove()
+  if (text) markQuote(text, words.textContent)
+}
+
+function highlightFromAddress () {
+  const target = window.location.hash.match(/^#comment-(\d+)$/)
+  const thread = new URLSearchParams(window.location.search).get('thread')
+  const id = target ? target[1] : thread
+  highlightThreadQuote(id && /^\d+$/.test(id) ? document.getElementById(`comment-${id}`) : null)
+}
+highlightFromAddress()
+window.addEventListener('hashchange', highlightFromAddress)
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('.app-comment a[href^="#p-"]') : null
+  if (link) highlightThreadQuote(link.closest('.app-comment'))
+})
+
+// Comment from a selection -----------------------------------------------------------------------
+// Words selected within one paragraph of the wording, where the reader may comment on it,
+// offer "Comment on this" (and "Propose new wording" where amendments may be proposed) just
+// after the paragraph's text, so that Tab from the selection reaches them. Escape, or a
+// selection elsewhere, puts them away.
+const selectionTools = document.createElement('div')
+selectionTools.className = 'govuk-button-group app-selection-tools'
+selectionTools.setAttribute('role', 'group')
+selectionTools.setAttribute('aria-label', 'Selected words')
+selectionTools.hidden = true
+const commentButton = document.createElement('button')
+commentButton.type = 'button'
+commentButton.className = 'govuk-button govuk-button--secondary'
+commentButton.textContent = 'Comment on this'
+const proposeButton = document.createElement('button')
+proposeButton.type = 'button'
+proposeButton.className = 'govuk-button govuk-button--secondary'
+proposeButton.textContent = 'Propose new wording'
+selectionTools.append(commentButton, proposeButton)
+// Pressing a button must not take the selection away before it is read.
+selectionTools.addEventListener('mousedown', (event) => event.preventDefault())
+
+let selected = null // { anchor, quote }
+let pendingQuote = null // { anchor, quote } waiting for the paragraph's form to arrive
+
+function hideSelectionTools () {
+  selectionTools.hidden = true
+  selected = null
+}
+
+function selectedWords () {
+  const selection = window.getSelection()
+  if (!selection || selection.isCollapsed || selection.rangeCount === 0) return null
+  const range = selection.getRangeAt(0)
+  const start = range.startContainer instanceof Element ? range.startContainer : range.startContainer.parentElement
+  const end = range.endContainer instanceof Element ? range.endContainer : range.endContainer.parentElement
+  const text = start && start.closest('.app-paragraph__text')
+  if (!text || !end || end.closest('.app-paragraph__text') !== text) return null
+  const anchor = text.dataset.paragraph
+  const paragraph = text.closest('.app-paragraph')
+  const commentLink = paragraph && paragraph.querySelector(`a[data-comment-on="${CSS.escape(anchor)}"]`)
+  if (!commentLink) return null
+  const quote = selection.toString().replace(/\s+/g, ' ').trim().slice(0, QUOTE_MAX).trim()
+  if (!quote) return null
+  return { anchor, quote, text, paragraph, commentLink }
+}
+
+function showSelectionTools () {
+  const words = selectedWords()
+  if (!words) {
+    if (!selectionTools.contains(document.activeElement)) hideSelectionTools()
+    return
+  }
+  selected = words
+  proposeButton.hidden = !words.paragraph.querySelector(`a[data-propose="${CSS.escape(words.anchor)}"]`)
+  if (selectionTools.previousElementSibling !== words.text) words.text.after(selectionTools)
+  selectionTools.hidden = false
+}
+
+let selectionTimer = null
+document.addEventListener('selectionchange', () => {
+  window.clearTimeout(selectionTimer)
+  selectionTimer = window.setTimeout(showSelectionTools, 150)
+})
+document.addEventListener('mouseup', () => {
+  window.clearTimeout(selectionTimer)
+  selectionTimer = window.setTimeout(showSelectionTools, 0)
+})
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape' || selectionTools.hidden) return
+  const hadFocus = selectionTools.contains(document.activeElement)
+  const text = selected && selected.text
+  hideSelectionTools()
+  if (hadFocus && text) {
+    text.setAttribute('tabindex', '-1')
+    text.focus()
+  }
+})
+
+function fillQuote (container, quote) {
+  const form = container.querySelector('form')
+  const field = form && form.querySelector('input[name="quote"]')
+  const body = form && form.querySelector('textarea[name="body"]')
+  if (!field || !body) return false
+  field.value = quote
+  body.focus()
+  return true
+}
+
+commentButton.addEventListener('click', () => {
+  if (!selected) return
+  const { anchor, quote, commentLink } = selected
+  hideSelectionTools()
+  const slot = document.getElementById(`paragraph-form-${anchor}`)
+  if (slot && fillQuote(slot, quote)) return // its form is open already: keep what is typed
+  pendingQuote = { anchor, quote }
+  commentLink.click()
+})
+
+document.body.addEventListener('htmx:load', (event) => {
+  if (!pendingQuote) return
+  const slot = document.getElementById(`paragraph-form-${pendingQuote.anchor}`)
+  if (slot && slot.contains(event.target) && fillQuote(slot, pendingQuote.quote)) pendingQuote = null
+})
+
+proposeButton.addEventListener('click', () => {
+  if (!selected) return
+  const link = selected.paragraph.querySelector(`a[data-propose="${CSS.escape(selected.anchor)}"]`)
+  if (!link) return
+  const url = new URL(link.href, window.location.href)
+  url.searchParams.set('quote', selected.quote)
+  window.location.assign(url.toString())
+})

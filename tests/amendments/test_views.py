@@ -107,6 +107,23 @@ def test_a_chosen_paragraph_is_preselected_with_its_wording(client, people, ask)
     assert nonsense.status_code == 200 and not css_select(nonsense, "input[type=radio][checked]")
 
 
+def test_words_selected_on_the_ask_page_preselect_their_paragraph(client, people, ask):
+    """?quote= (from "Propose new wording" on a selection) chooses the paragraph the words
+    come from, compared as quotes are (curly or straight, any case); the wording is the
+    paragraph's whole source. A paragraph named in the address wins."""
+    login_as(client, people.member)
+    page = client.get(f"/asks/{ask.id}/amendments/new", query_string={"quote": "Homes and"})
+    assert not css_select(page, "input[type=radio][checked]")  # words of no paragraph
+    page = client.get(f"/asks/{ask.id}/amendments/new", query_string={"quote": "HOMES\nTransport"})
+    assert select_one(page, "input[type=radio][checked]")["value"] == anchor(ask, 3)
+    assert text_of(page, "textarea[name=wording]") == "- Homes - Transport"
+    named = client.get(
+        f"/asks/{ask.id}/amendments/new",
+        query_string={"quote": "Homes", "paragraph": anchor(ask, 1)},
+    )
+    assert select_one(named, "input[type=radio][checked]")["value"] == anchor(ask, 1)
+
+
 def test_the_preview_shows_the_change_and_saves_nothing(client, people, ask):
     login_as(client, people.member)
     response = client.post(f"/asks/{ask.id}/amendments/new", data=proposal(ask, action="preview"))

@@ -217,3 +217,22 @@ def test_report_once_per_person_and_handle(people, ask):
     assert report.handled_at is not None
     assert not services.handle_report(actor=people.secretariat, report=report)
     assert audit_actions()[-2:] == ["comment.report", "comment.report_handle"]
+
+
+def test_a_quote_with_curly_punctuation_matches_straight_wording(people, ask):
+    """The wording says "UK's" and "2030-2040"; a Mac types "UK’s" and an en dash."""
+    publish_version(
+        ask=ask,
+        actor=people.secretariat,
+        body='The UK\'s share, 2030-2040, of "net zero".\n\nEvery party commits to net zero.',
+        change_note="Share",
+    )
+    anchor = anchors(ask)[0]
+    made, created = services.add_comment(
+        author=people.member,
+        ask=ask,
+        body="Which share?",
+        paragraph_anchor=anchor,
+        quote="UK’s share,\u00a02030–2040, of “net zero”",
+    )
+    assert created and made.quote == "UK’s share,\u00a02030–2040, of “net zero”"
