@@ -143,7 +143,8 @@ def handle_http_exception(error: HTTPException) -> Response:
 
         if is_htmx():
             return session_ended(sign_in_url())
-        if not current_user.is_authenticated:
+        if not current_user.is_authenticated and request.blueprint != "auth":
+            # (Signing in, invitations and password resets are for people signed out.)
             return cast(Response, login_manager.unauthorized())
     if isinstance(error, CSRFError):
         description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
