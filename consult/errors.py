@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import NoReturn
+from typing import NoReturn, cast
 
-from flask import Flask, Response, abort
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
@@ -107,9 +108,44 @@ def agreed_refusal(ask: Ask, could_act: bool) -> Response | None:
     )
 
 
+SESSION_ENDED = "session-ended"  # the X-Consult header value the page's script acts on
+FORM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*-form")
+
+
+def session_ended(sign_in_url: str) -> Response:
+    """For a form posted with htmx when the session has ended (or the page's form token no
+    longer matches it): a 401 message put beside the form, which keeps its text. The
+    person signs in in a new tab and posts again; the page's script fetches a fresh form
+    token first. Nothing was done."""
+    response = render(
+        "errors/session_ended.html",
+        status=401,
+        signed_in=current_user.is_authenticated,
+        sign_in_url=sign_in_url,
+    )
+    # The slot inside the form that was posted (its id is htmx's HX-Target), else #messages.
+    target = request.headers.get("HX-Target") or ""
+    slot = f"#{target[: -len('-form')]}-session" if FORM_ID.fullmatch(target) else "#messages"
+    response.headers["HX-Retarget"] = slot
+    response.headers["HX-Reswap"] = "innerHTML"
+    response.headers["X-Consult"] = SESSION_ENDED
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def handle_http_exception(error: HTTPException) -> Response:
     code = error.code or 500
     description = None
+    if isinstance(error, CSRFError) and request.method != "GET":
+        # Almost always a session that ended (the token belongs to the session): keep the
+        # text. htmx: the message beside the form; otherwise sign in and come back to it.
+        from consult.auth.views import sign_in_url  # auth.views imports this module
+
+        if is_htmx():
+            return session_ended(sign_in_url())
+        if not current_user.is_authenticated and request.blueprint != "auth":
+            # (Signing in, invitations and password resets are for people signed out.)
+            return cast(Response, login_manager.unauthorized())
     if isinstance(error, CSRFError):
         description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
     elif code == 429:

@@ -46,6 +46,7 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "auth.sign_in", "/sign-in", (200, 303, 303, 303, 303)),
     ("POST", "auth.sign_in", "/sign-in", (422, 303, 303, 303, 303)),
     ("POST", "auth.sign_out", "/sign-out", (ANON, 303, 303, 303, 303)),
+    ("GET", "auth.csrf_token_for_page", "/csrf-token", EVERYONE),
     ("GET", "auth.account", "/account", SIGNED_IN_ONLY),
     ("GET", "auth.change_password", "/account/password", SIGNED_IN_ONLY),
     ("POST", "auth.change_password", "/account/password", (ANON, 422, 422, 422, 422)),

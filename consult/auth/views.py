@@ -10,12 +10,14 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     request,
     session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
@@ -29,6 +31,7 @@ from consult.auth.forms import (
     ResetPasswordForm,
     SignInForm,
 )
+from consult.errors import session_ended
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render
 from consult.models import TokenPurpose, User
@@ -82,11 +85,35 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def referring_page() -> str | None:
+    """The same-site page a form was posted from (htmx's HX-Current-URL, else the Referer),
+    as a path for `next`; None if there is none or it is another site's."""
+    url = request.headers.get("HX-Current-URL") or request.referrer
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def sign_in_url() -> str:
+    """Where to sign in, coming back afterwards: to this page for a GET, and for a form
+    posted to the page it was on (where the browser has kept what was typed)."""
+    if request.method == "GET":
+        target = safe_next(request.full_path.rstrip("?"))
+    else:
+        target = referring_page()
+    return url_for("auth.sign_in", next=target)
+
+
 def unauthorised() -> BaseResponse:
-    """Send an anonymous visitor to sign in, coming back here afterwards."""
-    target = request.full_path if request.method == "GET" else None
-    location = url_for("auth.sign_in", next=safe_next(target.rstrip("?") if target else None))
+    """Send an anonymous visitor to sign in, coming back here afterwards. A form posted
+    with htmx stays where it is, with its text: a message beside it says the session ended."""
+    location = sign_in_url()
     if is_htmx():
+        if request.method != "GET":
+            return session_ended(location)
         response = Response("", 401)
         response.headers["HX-Redirect"] = location
         return response
@@ -154,6 +181,16 @@ def sign_in():
     return render(
         "auth/sign_in.html", form=form, next_url=next_url, status=422 if form.errors else 200
     )
+
+
+@bp.get("/csrf-token")
+def csrf_token_for_page():
+    """A fresh form token for the current session, signed in or not: a page whose session
+    ended (and was signed in again in another tab) fetches it before posting again. Read
+    only by same-site scripts (no CORS), never cached."""
+    response = jsonify({"csrfToken": generate_csrf(), "signedIn": current_user.is_authenticated})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/sign-out")
