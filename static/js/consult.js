@@ -309,6 +309,7 @@ proposeButton.addEventListener('click', () => {
   const url = new URL(link.href, window.location.href)
   url.searchParams.set('quote', selected.quote)
   window.location.assign(url.toString())
+})
 
 // Nothing typed is lost. In forms marked data-keep-draft, what is typed in a text field is
 // kept in this tab's session storage (per form and field) until it is posted: a reload, an
