@@ -9,7 +9,7 @@ from types import ModuleType
 
 from flask import Blueprint, Response
 
-from consult import errors, permissions
+from consult import errors, permissions, security
 from consult.exports import docx, html, markdown, pdf
 from consult.exports.gather import NotAgreed, gather
 from consult.loading import load
@@ -48,4 +48,8 @@ def download(consultation_id: int, fmt: str):
         f'{"inline" if inline else "attachment"}; filename="{name}"'
     )
     response.headers["Cache-Control"] = "no-store"
+    if fmt == "html":  # shown in the browser: its own stylesheet applies
+        response.headers["Content-Security-Policy"] = security.csp_allowing_own_styles(
+            response.get_data(as_text=True)
+        )
     return response

@@ -3,6 +3,8 @@ may download it before and after publication, and a fixed number of queries."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -171,6 +173,13 @@ def test_the_secretariat_downloads_each_format(client, people, agreed, fmt, mime
         assert "net zero by 2040" in " ".join(words.split())
     elif fmt in ("md", "html"):
         assert "Every party commits to net zero by 2040." in response.get_data(as_text=True)
+    if fmt == "html":
+        # Shown in the browser, its own stylesheet applies (by its hash): nothing else inline.
+        [style] = select(response.get_data(as_text=True), "style")
+        digest = base64.b64encode(hashlib.sha256(style.string.encode()).digest()).decode()
+        policy = response.headers["Content-Security-Policy"]
+        assert f"style-src 'self' 'sha256-{digest}';" in policy
+        assert "unsafe-inline" not in policy and "script-src 'self';" in policy
 
 
 def test_before_publication_only_the_secretariat_may_download(client, people, agreed):
