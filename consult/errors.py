@@ -114,12 +114,13 @@ FORM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*-form")
 
 def session_ended(sign_in_url: str) -> Response:
     """For a form posted with htmx when the session has ended (or the page's form token no
-    longer matches it): a 401 message put beside the form, which keeps its text. The
+    longer matches it): a 401 (or, still signed in, 400) message put beside the form, which keeps its text. The
     person signs in in a new tab and posts again; the page's script fetches a fresh form
     token first. Nothing was done."""
     response = render(
         "errors/session_ended.html",
-        status=401,
+        # Signed out: 401. Still signed in, with a page from an earlier session: 400.
+        status=400 if current_user.is_authenticated else 401,
         signed_in=current_user.is_authenticated,
         sign_in_url=sign_in_url,
     )

@@ -375,7 +375,11 @@ _axe = None
 
 
 def assert_accessible(page) -> None:
-    """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page."""
+    """axe-core with the WCAG 2.2 AA rule tags reports no violations on this page.
+
+    It waits for the page's load event first: run before the stylesheet has loaded, axe
+    measures unstyled links (target-size) on a busy machine."""
+    page.wait_for_load_state("load")
     global _axe
     if _axe is None:
         from axe_playwright_python.sync_playwright import Axe

@@ -99,7 +99,10 @@ class TestCSRF:
         response = client.post(
             "/admin/organisations/new", data={"name": "x"}, headers={"HX-Request": "true"}
         )
+        # Signed in, with a page from an earlier session: a 400 message in the message region
+        # that keeps the form as it was (the page's script then fetches a fresh token).
         assert response.status_code == 400
         assert response.headers["HX-Retarget"] == "#messages"
+        assert response.headers["X-Consult"] == "session-ended"
         body = response.get_data(as_text=True)
         assert not select(body, "html") and select(body, ".govuk-error-summary")

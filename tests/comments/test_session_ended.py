@@ -111,7 +111,7 @@ def test_a_stale_form_token_over_htmx_keeps_the_text(csrf_app, client, people, a
     # Signed in again elsewhere: the page's token belongs to the old session.
     login_as(client, people.member)
     response = htmx_post(client, f"/asks/{ask.id}/comments", "comment-form", page)
-    assert response.status_code == 401 and response.headers["X-Consult"] == "session-ended"
+    assert response.status_code == 400 and response.headers["X-Consult"] == "session-ended"
     assert text_of(response.get_data(as_text=True), "h2") == "This page had expired"
     assert not css_select(response.get_data(as_text=True), "a")
     # With a fresh token the same post is accepted.

@@ -74,6 +74,7 @@ def test_invite_accept_sign_in_read_and_compare(demo_server, smtp_server, browse
 
     # Version history, then a word-level comparison of v1 and v2.
     person.get_by_role("link", name="Version history").click()
+    expect(person).to_have_url(re.compile(r"/asks/\d+/versions$"))
     assert_accessible(person)
     person.get_by_role("button", name="Compare").click()
     expect(person.locator(".app-diff ins").first).to_be_visible()
