@@ -3,7 +3,8 @@
 Loads the demo into a temporary SQLite database, serves it on a free port of 127.0.0.1 and,
 with Debian's Chromium, takes at 1280 px:
 - the ask page of the open consultation's funding ask, as a delegate, with its positions,
-  its open amendment and its discussion (static/screenshots/ask-page.png);
+  its open amendment and its discussion (static/screenshots/ask-page.png), and the same page
+  on a 375 px phone screen (static/screenshots/ask-page-375.png);
 - the manifesto view of the published consultation (static/screenshots/manifesto.png);
 - the first page of that consultation's agreed text as PDF, downloaded without signing in
   and drawn with pypdfium2 (static/screenshots/agreed-text-pdf.png).
@@ -99,6 +100,12 @@ def main() -> None:
                 page.wait_for_load_state("load")
                 expect(page.locator(".app-amendment").first).to_be_visible()
                 page.screenshot(path=out / "ask-page.png", full_page=True)
+                # The same page on a phone: 375 px wide, its first screens.
+                page.set_viewport_size({"width": 375, "height": 812})
+                page.reload()
+                page.wait_for_load_state("load")
+                page.screenshot(path=out / "ask-page-375.png", full_page=False)
+                page.set_viewport_size({"width": 1280, "height": 900})
 
                 page.goto(f"{base}/consultations/{published_id}/manifesto")
                 page.wait_for_load_state("load")
@@ -118,7 +125,7 @@ def main() -> None:
             thread.join(timeout=5)
             with app.app_context():
                 db.engine.dispose()
-    for name in ("ask-page.png", "manifesto.png", "agreed-text-pdf.png"):
+    for name in ("ask-page.png", "ask-page-375.png", "manifesto.png", "agreed-text-pdf.png"):
         print(out / name)
 
 

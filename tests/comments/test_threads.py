@@ -411,3 +411,16 @@ def test_the_number_of_queries_does_not_grow_with_the_comments(client, people, r
     # 12 for the page and its discussion, 1 counting the ask's amendments ("All amendments (N)"),
     # and for the secretariat 1 reading the ask's saved draft of its next version.
     assert counts[0][0] <= (14 if role == "secretariat" else 13), counts
+
+
+def test_the_filters_are_collapsed_until_used_and_the_discussion_can_be_skipped_to(client, people):
+    ask = factories.ask(factories.consultation(), versions=(V2,), author=people.secretariat)
+    comment(people.member, ask, "First.")
+    db.session.commit()
+    login_as(client, people.member)
+    html = client.get(f"/asks/{ask.id}").get_data(as_text=True)
+    assert css_select(html, "#skip-to-discussion")[0]["href"] == "#discussion"
+    details = css_select(html, "details#comment-filters")[0]
+    assert not details.has_attr("open")
+    filtered = client.get(f"/asks/{ask.id}?unresolved=1").get_data(as_text=True)
+    assert css_select(filtered, "details#comment-filters")[0].has_attr("open")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = ("ask-page.png", "manifesto.png", "agreed-text-pdf.png")
+NAMES = ("ask-page.png", "ask-page-375.png", "manifesto.png", "agreed-text-pdf.png")
 
 
 def _size(path: Path) -> tuple[int, int]:
@@ -29,6 +29,7 @@ def test_the_readme_screenshots_can_be_made_again(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert _size(tmp_path / "ask-page.png")[0] == 1280
+    assert _size(tmp_path / "ask-page-375.png")[0] == 375
     assert _size(tmp_path / "manifesto.png")[0] == 1280
     width, height = _size(tmp_path / "agreed-text-pdf.png")
     assert height > width > 600  # an A4 page, upright
