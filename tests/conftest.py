@@ -18,11 +18,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from consult.extensions import db, limiter
-from consult.models import Role
+from consult.models import Ask, AskState, Participant, Role
 from tests import factories
 from tests.helpers import (
     POSTGRES_ADMIN_URL,
     REDIS_URL,
+    V1,
+    V2,
+    Delegates,
     People,
     empty_database,
     make_app,
@@ -189,3 +192,45 @@ def outbox(app: Flask):
         ]
 
     return read
+
+
+# An ask under consultation, for the amendments, agreements, reports and archive tests (the
+# positions tests have delegates of their own: tests/positions/conftest.py).
+
+
+@pytest.fixture
+def delegates(people: People) -> Delegates:
+    home = factories.user(
+        Role.MEMBER, people.member.organisation, name="Dee Delegate", is_delegate=True
+    )
+    other = factories.user(
+        Role.MEMBER, people.other_member.organisation, name="Oda Other", is_delegate=True
+    )
+    third_org = factories.organisation("Third Organisation")
+    third = factories.user(Role.MEMBER, third_org, name="Theo Third", is_delegate=True)
+    db.session.commit()
+    return Delegates(home, other, third, third_org)
+
+
+@pytest.fixture
+def ask(people: People, delegates: Delegates) -> Ask:
+    """An ask in review at v2 (three paragraphs: two sentences and a list) in an open
+    consultation taken part in by the home, other and third organisations."""
+    consultation = factories.consultation("Net zero by 2040")
+    consultation.participants = [
+        Participant(organisation=org)
+        for org in (
+            people.member.organisation,
+            people.other_member.organisation,
+            delegates.third_org,
+        )
+    ]
+    item = factories.ask(
+        consultation,
+        title="Declare a climate emergency",
+        versions=(V1, V2),
+        author=people.secretariat,
+    )
+    item.state = AskState.IN_REVIEW  # as publishing its first version would have set it
+    db.session.commit()
+    return item

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from consult import create_app
 from consult.comments import services as comment_services
@@ -395,3 +396,37 @@ def assert_accessible(page) -> None:
         },
     )
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def statements_during(action: Callable[[], Any]) -> int:
+    """How many SQL statements the database ran while `action` ran."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def statements_for_page(client: FlaskClient, url: str) -> int:
+    """How many SQL statements a GET of this page ran (it must answer 200)."""
+    responses = []
+    count = statements_during(lambda: responses.append(client.get(url)))
+    assert responses[0].status_code == 200, responses[0].status_code
+    return count
+
+
+@dataclass
+class Delegates:
+    """A delegate of the member's organisation, one of the other member's, and a third
+    organisation taking part with its own delegate (the `delegates` fixture)."""
+
+    home: User
+    other: User
+    third: User
+    third_org: Organisation

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
 from consult import errors, permissions, text
 from consult.agreements import manifesto as manifesto_module
@@ -61,7 +60,7 @@ def _published(consultation_id: int) -> Consultation:
 
 def description_of(consultation: Consultation) -> str:
     """The summary as plain text, trimmed for a description tag."""
-    plain = Markup(text.render_markdown(consultation.summary or "")).striptags()
+    plain = text.render_markdown(consultation.summary or "").striptags()
     plain = " ".join(plain.split()) or f"The agreed text of {consultation.title}."
     if len(plain) <= DESCRIPTION_MAX:
         return plain

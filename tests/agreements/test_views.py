@@ -4,7 +4,6 @@ reason, on a stale page), the ask page afterwards, reopening, and the manifesto.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from consult.agreements import services
 from consult.asks import services as ask_services
@@ -13,7 +12,7 @@ from consult.filters import format_date
 from consult.models import Agreement, Amendment, AskState, Comment, Position, Stance
 from consult.positions.services import set_position
 from tests import factories
-from tests.helpers import count, login_as
+from tests.helpers import count, login_as, statements_for_page
 from tests.html import select, select_one, text_of, texts
 
 pytestmark = pytest.mark.database
@@ -154,21 +153,6 @@ def test_reopening_needs_a_reason_then_a_new_version_can_be_published(client, pe
 # The manifesto ------------------------------------------------------------------------------
 
 
-def _statements(client, url: str) -> int:
-    statements: list[str] = []
-
-    def count_(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def test_the_manifesto_gives_each_ask_a_status(client, people, delegates, ask):
     consultation = ask.consultation
     bare = factories.ask(consultation, title="No wording", versions=())
@@ -231,7 +215,7 @@ def test_the_manifesto_shows_the_whole_agreed_text_once_every_ask_is_agreed(
 def test_the_manifesto_query_count_does_not_grow_with_the_asks(client, people, delegates, ask):
     login_as(client, people.secretariat)
     url = f"/consultations/{ask.consultation_id}/manifesto"
-    few = _statements(client, url)
+    few = statements_for_page(client, url)
     for n in range(4):
         more = factories.ask(ask.consultation, title=f"Ask {n}", versions=("A.", "B."))
         more.state = AskState.IN_REVIEW
@@ -240,7 +224,7 @@ def test_the_manifesto_query_count_does_not_grow_with_the_asks(client, people, d
         if n % 2:
             services.declare_agreed(actor=people.secretariat, ask=more, reason="x", based_on=2)
             db.session.commit()
-    many = _statements(client, url)
+    many = statements_for_page(client, url)
     assert len(select(client.get(url), "#manifesto-asks li")) == 5
     assert few == many
 

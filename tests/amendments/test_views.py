@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from consult import text
 from consult.amendments import services
@@ -22,7 +22,7 @@ from consult.models import (
     DraftVersion,
     utcnow,
 )
-from tests.helpers import count, login_as
+from tests.helpers import count, login_as, statements_for_page
 from tests.html import select as css_select
 from tests.html import select_one, text_of
 
@@ -650,33 +650,18 @@ def test_after_closing_the_ask_page_has_cards_but_no_actions(client, people, del
     assert not [a for a in css_select(page, "a") if "Propose new wording" in text_of(a)]
 
 
-def _statements(client, url: str) -> int:
-    statements: list[str] = []
-
-    def count_(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def test_the_ask_page_query_count_does_not_grow_with_the_amendments(client, people, delegates, ask):
     login_as(client, delegates.other)
     first = propose(people.member, ask, 1, "Sooner.")
     services.set_backing(actor=delegates.third, amendment=first, stance=Backing.BACK)
     db.session.commit()
-    few = _statements(client, f"/asks/{ask.id}")
+    few = statements_for_page(client, f"/asks/{ask.id}")
     for n in range(4):
         other = propose(delegates.third, ask, 2 if n % 2 else None, f"Wording {n}.")
         services.set_backing(actor=delegates.other, amendment=other, stance=Backing.OPPOSE)
         services.set_backing(actor=delegates.home, amendment=other, stance=Backing.BACK)
     db.session.commit()
-    many = _statements(client, f"/asks/{ask.id}")
+    many = statements_for_page(client, f"/asks/{ask.id}")
     assert len(css_select(client.get(f"/asks/{ask.id}"), ".app-amendment")) == 5
     assert few == many
 

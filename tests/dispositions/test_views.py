@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from consult.amendments import services as amendments
 from consult.asks import services as ask_services
@@ -18,7 +18,16 @@ from consult.extensions import db
 from consult.models import Disposition, Outcome
 from consult.text import paragraphs
 from tests import factories
-from tests.helpers import HTMX, V1, anchors, audit_events, comment, count, login_as
+from tests.helpers import (
+    HTMX,
+    V1,
+    anchors,
+    audit_events,
+    comment,
+    count,
+    login_as,
+    statements_for_page,
+)
 from tests.html import select as css_select
 from tests.html import select_one, text_of, texts
 
@@ -494,21 +503,6 @@ def test_long_lists_are_paginated(client, people, ask, monkeypatch):
     assert select_one(first, ".govuk-pagination__next a")["href"].endswith("page=2")
 
 
-def _statements(client, url: str) -> int:
-    statements: list[str] = []
-
-    def count_statement(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_statement)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_statement)
-    assert response.status_code == 200
-    return len(statements)
-
-
 def _seed(people, ask, size: int) -> None:
     numbers = [p.anchor for p in paragraphs(ask.current_version.body)]
     for n in range(size):
@@ -542,7 +536,7 @@ def test_the_number_of_statements_does_not_grow_with_the_items(client, people, r
         db.session.commit()
         _seed(people, ask, size)
         login_as(client, getattr(people, role))
-        counts.append(_statements(client, ysw(ask)))
+        counts.append(statements_for_page(client, ysw(ask)))
     assert counts[0] == counts[1], counts
 
 
@@ -558,7 +552,7 @@ def test_outcomes_on_the_ask_page_cost_no_statement_of_their_own(client, people)
             )
         db.session.commit()
         login_as(client, people.other_member)
-        counts.append(_statements(client, f"/asks/{ask.id}"))
+        counts.append(statements_for_page(client, f"/asks/{ask.id}"))
         html = client.get(f"/asks/{ask.id}")
         assert len(css_select(html, ".app-comment .app-outcome")) == size
     assert counts[0] == counts[1], counts

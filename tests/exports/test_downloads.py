@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pypdf
 import pytest
-from sqlalchemy import event
 
 from consult import text
 from consult.agreements.services import declare_agreed
@@ -30,7 +29,7 @@ from consult.models import (
 )
 from consult.positions.services import set_position
 from tests import factories
-from tests.helpers import People, login_as
+from tests.helpers import People, login_as, statements_during
 from tests.html import select
 
 pytestmark = pytest.mark.database
@@ -215,20 +214,6 @@ def test_an_unknown_format_is_not_found(client, people, agreed):
     assert "Word" in response.get_data(as_text=True)
 
 
-def _statements(action) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
-
-
 def test_gathering_takes_the_same_queries_whatever_the_number_of_asks(people):
     few = _agreed_consultation(people, asks=2).consultation.id
     many = _agreed_consultation(people, asks=6).consultation.id
@@ -236,7 +221,7 @@ def test_gathering_takes_the_same_queries_whatever_the_number_of_asks(people):
     for consultation_id in (few, many):
         db.session.expire_all()
         consultation = db.session.get(Consultation, consultation_id)
-        counts.append(_statements(lambda c=consultation: gather(c)))
+        counts.append(statements_during(lambda c=consultation: gather(c)))
     assert counts[0] == counts[1]
 
 
