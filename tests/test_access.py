@@ -96,6 +96,13 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("POST", "asks.discard_draft", "/asks/{ask}/draft/discard", SECRETARIAT_ACTION),
     # comments: {comment} is the member's own comment, reported by the other member
     ("GET", "comments.index", "/asks/{ask}/comments", SIGNED_IN_ONLY),
+    # A paragraph's threads are an htmx fragment: a plain request goes to the discussion.
+    (
+        "GET",
+        "comments.paragraph_threads",
+        "/asks/{ask}/paragraphs/{anchor}/threads",
+        (ANON, 303, 303, 303, 303),
+    ),
     # The live changes are an htmx fragment: a plain request is sent to the ask page.
     ("GET", "comments.changes", "/asks/{ask}/comments/changes?after=0", (ANON, 303, 303, 303, 303)),
     ("GET", "comments.new", "/asks/{ask}/comments/new", (ANON, 403, 200, 200, 200)),
@@ -366,6 +373,7 @@ def world(app):
         "amendment": amendment.id,
         "consultation": consultation.id,
         "ask": ask.id,
+        "anchor": paragraphs(ask.current_version.body)[1].anchor,
         "other_org": other_org.id,
         "spare_org": spare_org.id,
         "inactive_org": inactive_org.id,

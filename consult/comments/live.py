@@ -27,7 +27,7 @@ class Changes:
     more_pending: bool = False
     added: list[tuple[Node, str]] = field(default_factory=list)  # (node, container id)
     updated: list[Node] = field(default_factory=list)
-    counts: dict[str, int] | None = None
+    counts: dict[str, queries.ParagraphCount] | None = None
     announcements: list[str] = field(default_factory=list)
     published: DraftVersion | None = None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Row, case, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
@@ -93,13 +94,24 @@ def latest_ids(ask_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def paragraph_counts(ask_id: int, version_ids: list[int], anchors: list[str]) -> dict[str, int]:
-    """How many visible comments (replies included) each paragraph has, counting those made
-    on any of these versions (a version and the earlier ones)."""
+class ParagraphCount(NamedTuple):
+    """A paragraph's discussion in figures: visible comments (replies included), and its
+    visible threads not yet resolved."""
+
+    comments: int
+    unresolved: int
+
+
+def paragraph_counts(
+    ask_id: int, version_ids: list[int], anchors: list[str]
+) -> dict[str, ParagraphCount]:
+    """Each paragraph's comments and unresolved threads, counting those made on any of these
+    versions (a version and the earlier ones), in one statement."""
     if not anchors:
         return {}
+    unresolved = case((Comment.parent_id.is_(None) & Comment.resolved_at.is_(None), 1), else_=0)
     rows = db.session.execute(
-        select(Comment.paragraph_anchor, func.count())
+        select(Comment.paragraph_anchor, func.count(), func.sum(unresolved))
         .where(
             Comment.ask_id == ask_id,
             Comment.paragraph_anchor.in_(anchors),
@@ -108,7 +120,11 @@ def paragraph_counts(ask_id: int, version_ids: list[int], anchors: list[str]) ->
         )
         .group_by(Comment.paragraph_anchor)
     ).all()
-    return {anchor: count for anchor, count in rows if anchor is not None}
+    return {
+        anchor: ParagraphCount(count, int(open_threads or 0))
+        for anchor, count, open_threads in rows
+        if anchor is not None
+    }
 
 
 def organisations(ask_id: int) -> list[tuple[int, str]]:

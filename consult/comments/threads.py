@@ -129,7 +129,7 @@ class Discussion:
     last: int | None = None  # the last top-level comment id shown
     upto: int = 0  # the largest comment id when the page was made
     cursor: int = 0  # the largest live event id when the page was made
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, queries.ParagraphCount] = field(default_factory=dict)
     organisations: list[tuple[int, str]] = field(default_factory=list)
     reports: dict[int, int] = field(default_factory=dict)
     # The secretariat's answer to each top-level comment shown that has one, by comment id.

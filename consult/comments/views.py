@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from consult import errors, permissions, text
 from consult.asks import pages
-from consult.comments import live, queries, rules, services
+from consult.comments import live, queries, rules, services, threads
 from consult.comments.forms import (
     ANCHOR_PATTERN,
     CommentActionForm,
@@ -172,6 +172,23 @@ def index(ask_id: int):
     if not is_htmx():
         return render("asks/show.html", **_page_context(ask, version))
     return render("asks/show.html", block="more", **_page_context(ask, version, more=True))
+
+
+@bp.get("/asks/<int:ask_id>/paragraphs/<anchor>/threads")
+def paragraph_threads(ask_id: int, anchor: str):
+    """A paragraph's threads in short, for its margin on the ask page (htmx, when "Show the
+    threads" is opened); without JavaScript, the discussion filtered to the paragraph."""
+    ask = load(Ask, ask_id, permissions.can_read_ask)
+    version = _page_version(ask)
+    paragraphs = text.paragraphs(version.body)
+    if anchor not in {p.anchor for p in paragraphs}:
+        abort(404)
+    found = threads.load(ask, version, paragraphs, current_user, Filters(paragraph=anchor))
+    if not is_htmx():
+        return redirect_to(found.page_url(paragraph=anchor) + "#discussion")
+    response = render("comments/margin_threads.html", discussion=found, anchor=anchor)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/asks/<int:ask_id>/comments/changes")

@@ -436,3 +436,101 @@ document.addEventListener('htmx:confirm', (event) => {
     () => event.detail.issueRequest(true) // the server will say what is wrong
   )
 })
+
+// The margin beside each paragraph ------------------------------------------------------------
+// "Show the threads" fetches the paragraph's threads each time it is opened (so they are
+// fresh); without JavaScript it holds a link to the discussion filtered to the paragraph.
+document.addEventListener('toggle', (event) => {
+  const details = event.target
+  if (!(details instanceof HTMLDetailsElement) || !details.open || !('marginThreads' in details.dataset)) return
+  const list = details.querySelector('[hx-get]')
+  if (list && window.htmx) window.htmx.trigger(list, 'margin-open')
+}, true)
+
+// A thread link in a margin goes to the thread in the page's own discussion when it is there.
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[data-thread-link]') : null
+  const comment = link && document.getElementById(`comment-${link.dataset.threadLink}`)
+  if (!comment) return
+  event.preventDefault()
+  window.location.hash = `comment-${link.dataset.threadLink}`
+  comment.setAttribute('tabindex', '-1')
+  comment.focus()
+})
+
+// New comments out of sight -------------------------------------------------------------------
+// A comment someone else has just posted (marked data-live-new="paragraph 3" by the live
+// update) that lands outside the viewport is counted in a visible control where the reader
+// is: "1 new comment on paragraph 3 – show". Activating it scrolls to the first such comment
+// and moves focus to it. Comments scrolled into view on their own stop being counted. Screen
+// readers hear about new comments from the polite live region; focus is never taken.
+const unseen = [] // elements of comments not yet seen, oldest first
+const newComments = document.createElement('div')
+newComments.className = 'app-new-comments'
+newComments.hidden = true
+const showNew = document.createElement('button')
+showNew.type = 'button'
+showNew.className = 'govuk-button govuk-!-margin-bottom-0'
+showNew.id = 'show-new-comments'
+newComments.append(showNew)
+
+const seenWatcher = 'IntersectionObserver' in window
+  ? new window.IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.isIntersecting) forgetUnseen(entry.target)
+    }
+  })
+  : null
+
+function forgetUnseen (element) {
+  const index = unseen.indexOf(element)
+  if (index >= 0) unseen.splice(index, 1)
+  if (seenWatcher) seenWatcher.unobserve(element)
+  renderNewComments()
+}
+
+function renderNewComments () {
+  for (let i = unseen.length - 1; i >= 0; i--) {
+    if (!unseen[i].isConnected) unseen.splice(i, 1)
+  }
+  if (!unseen.length) {
+    newComments.hidden = true
+    return
+  }
+  const places = new Set(unseen.map((element) => element.dataset.liveWhere))
+  const count = unseen.length
+  const words = `${count} new comment${count === 1 ? '' : 's'}`
+  showNew.textContent = `${places.size === 1 ? `${words} on ${[...places][0]}` : words} – show`
+  if (!newComments.isConnected) (document.getElementById('main-content') || document.body).append(newComments)
+  newComments.hidden = false
+}
+
+function outOfSight (element) {
+  const box = element.getBoundingClientRect()
+  return box.bottom <= 0 || box.top >= window.innerHeight
+}
+
+document.addEventListener('htmx:load', (event) => {
+  const element = event.detail.elt
+  if (!(element instanceof Element)) return
+  const fresh = element.matches('[data-live-new]') ? [element] : [...element.querySelectorAll('[data-live-new]')]
+  for (const comment of fresh) {
+    comment.dataset.liveWhere = comment.dataset.liveNew
+    comment.removeAttribute('data-live-new')
+    if (!outOfSight(comment)) continue
+    unseen.push(comment)
+    if (seenWatcher) seenWatcher.observe(comment)
+  }
+  if (fresh.length) renderNewComments()
+})
+
+showNew.addEventListener('click', () => {
+  const first = unseen[0]
+  unseen.splice(0)
+  if (seenWatcher) seenWatcher.disconnect()
+  renderNewComments()
+  if (!first || !first.isConnected) return
+  first.setAttribute('tabindex', '-1')
+  first.scrollIntoView({ block: 'center' })
+  first.focus({ preventScroll: true })
+})

@@ -297,7 +297,7 @@ def test_an_amendment_whose_paragraph_changed_says_so(client, people, ask):
     # Not shown as a card on the ask page, but counted in the link to all amendments.
     ask_page = client.get(f"/asks/{ask.id}")
     assert not css_select(ask_page, ".app-amendment")
-    assert "1 open amendment no longer matches" in text_of(ask_page, "#wording")
+    assert "1 open amendment no longer matches" in text_of(ask_page, "#ask-links")
 
 
 def test_the_list_filters_by_state_and_has_an_empty_state(client, people, delegates, ask):
@@ -621,7 +621,7 @@ def test_the_ask_page_shows_cards_and_only_the_allowed_links(client, people, del
         f"/asks/{ask.id}/amendments/new?paragraph={anchor(ask, n)}" for n in (1, 2, 3)
     ] + [f"/asks/{ask.id}/amendments/new?paragraph=whole"]
     assert "Propose new wording for paragraph 2" in text_of(page, f"#{anchor(ask, 2)}")
-    assert "All amendments (2)" in text_of(page, "#wording")
+    assert "All amendments (2)" in text_of(page, "#ask-links")
     assert not [a for a in css_select(page, "a") if text_of(a) == "Accept amendments"]
 
     # The proposer's organisation: cards, but no backing buttons on its own amendment.

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.database
 def test_paragraphs_are_numbered_for_eyes_and_screen_readers(client, people, ask):
     login_as(client, people.member)
     page = client.get(f"/asks/{ask.id}")
-    numbers = css_select(page, ".app-paragraph > .app-paragraph__number")
+    numbers = css_select(page, ".app-paragraph > .app-paragraph__main > .app-paragraph__number")
     assert [text_of(n) for n in numbers] == ["¶Paragraph 1", "¶Paragraph 2", "¶Paragraph 3"]
     assert select_one(numbers[1], "[aria-hidden=true]").get_text() == "¶"
     assert select_one(numbers[1], ".govuk-visually-hidden").get_text() == "Paragraph"
