@@ -431,11 +431,12 @@ class ParticipationGrid:
 
 
 def participation_grid(
-    consultation: Consultation, organisations: list[Organisation]
+    consultation: Consultation, organisations: list[Organisation], asks: list[Ask] | None = None
 ) -> ParticipationGrid:
-    """Organisations × asks, in four queries whatever the size (the asks and their
-    versions must already be loaded: see `asks_and_versions`)."""
-    asks = list(consultation.asks)
+    """Organisations × asks (the consultation's, or those given: the ones the reader may
+    read), in four queries whatever the size (the asks and their versions must already be
+    loaded: see `asks_and_versions`)."""
+    asks = list(consultation.asks) if asks is None else asks
     current_ids = [a.current_version.id for a in asks if a.current_version is not None]
     ask_ids = [a.id for a in asks]
     org_ids = [o.id for o in organisations]

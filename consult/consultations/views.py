@@ -11,7 +11,7 @@ from consult.consultations.forms import ConsultationForm, ParticipantsForm
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load, require
-from consult.models import Consultation, Organisation
+from consult.models import Ask, Consultation, Organisation
 from consult.pagination import paginate, pagination_params
 from consult.text import render_markdown
 
@@ -80,7 +80,7 @@ def show(consultation_id: int):
         "consultations/show.html",
         consultation=consultation,
         participants=participants,
-        grid=_grid(consultation, participants),
+        grid=_grid(consultation, participants, asks),
         asks=asks,
         groups=services.themed_groups(asks),
         rule=services.consensus_rule(consultation),
@@ -88,10 +88,11 @@ def show(consultation_id: int):
     )
 
 
-def _grid(consultation: Consultation, participants: list[Organisation] | None):
-    """The participation grid: every organisation taking part for the secretariat, the
-    member's own organisation (if it takes part) for a member, none for anyone else."""
-    if participants is None or not consultation.asks:
+def _grid(consultation: Consultation, participants: list[Organisation] | None, asks: list[Ask]):
+    """The participation grid of the asks the reader may read: every organisation taking
+    part for the secretariat, the member's own organisation (if it takes part) for a member,
+    none for anyone else."""
+    if participants is None or not asks:
         return None
     if permissions.can_administer(current_user):
         rows = participants
@@ -99,7 +100,7 @@ def _grid(consultation: Consultation, participants: list[Organisation] | None):
         rows = [o for o in participants if o.id == current_user.organisation_id]
     if not rows:
         return None
-    return services.participation_grid(consultation, rows)
+    return services.participation_grid(consultation, rows, asks)
 
 
 @bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])

@@ -323,3 +323,21 @@ def test_changes_never_carry_active_html(client, people, ask):
     _, html = fetch(login_as(client, people.member), ask, start, upto=0, loaded=0)
     assert_no_active_html(html)
     assert text_of(html, "#live-announcements") == "New comment from <img src=x onerror=alert(1)>."
+
+
+def test_others_new_comments_say_where_they_are_for_the_show_control(client, people, ask):
+    """A comment by someone else is marked with where it is ("paragraph 2", "the whole
+    ask"), for the page's "1 new comment on paragraph 2 – show" control; one's own is not."""
+    anchor = anchors(ask)[1]
+    start = cursor(ask)
+    theirs = comment(people.other_member, ask, "Theirs.", paragraph_anchor=anchor)
+    whole = comment(people.other_member, ask, "On the whole ask.")
+    reply = comment(people.other_member, ask, "A reply.", parent=theirs)
+    own = comment(people.member, ask, "Mine.", paragraph_anchor=anchor)
+    db.session.commit()
+    status, html = fetch(login_as(client, people.member), ask, start, upto=0, loaded=0)
+    assert status == 200
+    assert select_one(html, f"li#comment-{theirs.id}")["data-live-new"] == "paragraph 2"
+    assert select_one(html, f"li#comment-{whole.id}")["data-live-new"] == "the whole ask"
+    assert select_one(html, f"li#comment-{reply.id}")["data-live-new"] == "paragraph 2"
+    assert not select_one(html, f"li#comment-{own.id}").has_attr("data-live-new")

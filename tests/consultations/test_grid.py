@@ -125,6 +125,21 @@ def test_a_member_sees_only_their_organisations_row(client, people, setting, who
     assert select(page, "#grid-comments td")
 
 
+def test_an_ask_without_a_published_version_is_in_the_secretariats_grid_only(
+    client, people, setting
+):
+    unpublished = factories.ask(setting.consultation, title="Not yet drafted", versions=())
+    db.session.commit()
+    member_page = login_as(client, people.member).get(f"/consultations/{setting.consultation.id}")
+    assert not select(member_page, f"#grid-ask-{unpublished.id}")
+    assert "Not yet drafted" not in member_page.get_data(as_text=True)
+    assert select(member_page, f"#grid-ask-{setting.first.id}")
+    secretariat_page = login_as(client, people.secretariat).get(
+        f"/consultations/{setting.consultation.id}"
+    )
+    assert select(secretariat_page, f"#grid-ask-{unpublished.id}")
+
+
 def test_a_member_whose_organisation_does_not_take_part_sees_no_grid(client, people, setting):
     outsider = factories.user(Role.MEMBER, factories.organisation("Outside"), name="Out")
     db.session.commit()

@@ -203,7 +203,7 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
     comment = thread_of(lucy, "Name flood resilience here")
     expect(comment).to_be_visible(timeout=WITHIN)
     expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "1 comment on paragraph 1", timeout=WITHIN
+        "1 comment on paragraph 1, 1 unresolved", timeout=WITHIN
     )
     expect(comment).to_contain_text("Amira Khan, Eastmere City Council")
     expect(comment).to_contain_text("On paragraph 1")
@@ -224,7 +224,7 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
     expect(reply).to_contain_text("Lucy Evans, Green Futures Alliance")
     # A paragraph's count includes the replies on it.
     expect(amira.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "2 comments on paragraph 1", timeout=WITHIN
+        "2 comments on paragraph 1, 1 unresolved", timeout=WITHIN
     )
 
     # Amira answers the reply; it appears under Lucy's reply on Lucy's page.
@@ -235,7 +235,7 @@ def test_a_comment_and_replies_reach_the_other_organisation_without_reload(open_
         lucy.locator(f"#replies-{second} > li.app-comment", has_text="propose the words")
     ).to_be_visible(timeout=WITHIN)
     expect(lucy.locator(f"#paragraph-count-{anchor}")).to_have_text(
-        "3 comments on paragraph 1", timeout=WITHIN
+        "3 comments on paragraph 1, 1 unresolved", timeout=WITHIN
     )
     # Still one thread, each comment once.
     expect(lucy.locator("#threads > li.app-comment")).to_have_count(1)
@@ -419,3 +419,46 @@ def test_a_comment_posted_while_the_page_is_fetching_changes_still_appears(
     expect(thread_of(lucy, "The second of two comments close together.")).to_be_visible(
         timeout=WITHIN
     )
+
+
+def test_a_comment_arriving_out_of_sight_shows_a_control_that_moves_focus_to_it(
+    demo_server, ask_id, open_ask
+):
+    lucy = open_ask(LUCY)
+    lucy.evaluate("window.scrollTo(0, 0)")
+    control = lucy.locator("#show-new-comments")
+    expect(control).to_have_count(0)
+
+    # Amira comments on paragraph 2 elsewhere: the new thread joins the foot of the
+    # discussion, far below what Lucy is reading.
+    anchor = paragraph_anchor(lucy, 2)
+    with demo_server.app.app_context():
+        author = db.session.scalar(select(User).where(User.email == AMIRA))
+        made, _ = services.add_comment(
+            author=author,
+            ask=db.session.get(Ask, ask_id),
+            body="Paragraph 2 needs a date.",
+            paragraph_anchor=anchor,
+        )
+        db.session.commit()
+        new_id = made.id
+    expect(control).to_be_visible(timeout=WITHIN)
+    expect(control).to_have_text("1 new comment on paragraph 2 – show")
+    assert lucy.evaluate("window.scrollY") == 0  # the reader stays where they are
+    assert_accessible(lucy)
+
+    # From the keyboard: the control shows the comment and focus moves to it.
+    control.focus()
+    lucy.keyboard.press("Enter")
+    comment = lucy.locator(f"#comment-{new_id}")
+    expect(comment).to_be_focused()
+    expect(comment).to_be_in_viewport()
+    expect(control).to_be_hidden()
+
+
+def test_a_comment_arriving_in_sight_needs_no_control(demo_server, ask_id, open_ask):
+    lucy = open_ask(LUCY)
+    lucy.locator("#comment-form").scroll_into_view_if_needed()
+    seed(demo_server, ask_id, AMIRA, "Visible at once.")
+    expect(thread_of(lucy, "Visible at once.")).to_be_in_viewport(timeout=WITHIN)
+    expect(lucy.locator("#show-new-comments")).to_be_hidden()
