@@ -3,7 +3,8 @@
 Loads the demo into a temporary SQLite database, serves it on a free port of 127.0.0.1 and,
 with Debian's Chromium, takes at 1280 px:
 - the ask page of the open consultation's funding ask, as a delegate, with its positions,
-  its open amendment and its discussion (static/screenshots/ask-page.png), and the same page
+  its open amendment, a paragraph's threads open in its margin and its discussion
+  (static/screenshots/ask-page.png), and the same page
   on a 375 px phone screen (static/screenshots/ask-page-375.png);
 - the manifesto view of the published consultation (static/screenshots/manifesto.png);
 - the first page of that consultation's agreed text as PDF, downloaded without signing in
@@ -99,6 +100,12 @@ def main() -> None:
                 page.goto(f"{base}/asks/{ask_id}")
                 page.wait_for_load_state("load")
                 expect(page.locator(".app-amendment").first).to_be_visible()
+                # The second paragraph's threads open in its margin.
+                margin = page.get_by_role("complementary", name="Discussion of paragraph 2")
+                margin.get_by_text("Show the threads").click()
+                expect(margin.locator(".app-margin__thread").first).to_be_visible()
+                page.mouse.move(0, 0)
+                page.evaluate("document.activeElement.blur()")
                 page.screenshot(path=out / "ask-page.png", full_page=True)
                 # The same page on a phone: 375 px wide, its first screens.
                 page.set_viewport_size({"width": 375, "height": 812})

@@ -447,6 +447,17 @@ document.addEventListener('toggle', (event) => {
   if (list && window.htmx) window.htmx.trigger(list, 'margin-open')
 }, true)
 
+// A live update renews each paragraph's count: a margin whose threads are open fetches them
+// again, so that what it shows stays true.
+document.addEventListener('htmx:load', (event) => {
+  const count = event.detail.elt
+  if (!(count instanceof Element) || !count.id.startsWith('paragraph-count-')) return
+  const margin = count.closest('.app-margin')
+  const details = margin && margin.querySelector('details[data-margin-threads][open]')
+  const list = details && details.querySelector('[hx-get]')
+  if (list && window.htmx) window.htmx.trigger(list, 'margin-open')
+})
+
 // A thread link in a margin goes to the thread in the page's own discussion when it is there.
 document.addEventListener('click', (event) => {
   const link = event.target instanceof Element ? event.target.closest('a[data-thread-link]') : null

@@ -311,7 +311,7 @@ def test_the_page_says_when_there_is_nothing_yet(client, people, ask):
     )
     assert css_select(page, "#filters") == []
     ask_page = client.get(f"/asks/{ask.id}")
-    assert select_one(ask_page, f"#wording a[href='{ysw(ask)}']")
+    assert select_one(ask_page, f"#ask-links a[href='{ysw(ask)}']")
     assert select_one(client.get(f"/asks/{ask.id}/versions"), f"a[href='{ysw(ask)}']")
 
 

@@ -156,7 +156,7 @@ def test_propose_back_accept_and_reconfirm(
         )
         wording_region = sam.locator("#wording")
         expect(wording_region).to_contain_text("Every party commits to net zero by 2040.")
-        expect(wording_region).to_contain_text(
+        expect(sam.locator("#version-details")).to_contain_text(
             f"Agreed at the members’ meeting. Accepted amendment {amendment_id} from Green "
             "Futures (paragraph 2)."
         )
