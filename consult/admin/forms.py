@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -225,6 +226,22 @@ class AuditFilterForm(FilterForm):
     )
     date_from = UKDateField("Date from", subject="date from", required=False, accept_iso=True)
     date_to = UKDateField("Date to", subject="date to", required=False, accept_iso=True)
+    hide_sign_ins = BooleanField("Hide sign-ins and sign-outs", widget=GovCheckboxInput())
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set (so "no events" means none match, not none at all)."""
+        return any(
+            field.data
+            for field in (
+                self.action,
+                self.object_type,
+                self.actor,
+                self.date_from,
+                self.date_to,
+                self.hide_sign_ins,
+            )
+        )
 
     def set_choices(self, actions: list[str], object_types: list[str]) -> None:
         self.action.choices = [SelectChoice(value="", label="Any action")] + _choices(

@@ -351,6 +351,10 @@ def distinct_object_types() -> list[str]:
     )
 
 
+# The comings and goings that the audit log can leave out.
+SIGN_IN_ACTIONS = ("user.sign_in", "user.sign_out")
+
+
 def audit_statement(
     *,
     action: str | None = None,
@@ -359,8 +363,10 @@ def audit_statement(
     actor_email: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    hide_sign_ins: bool = False,
 ) -> Select:
-    """Audit events, newest first, filtered; dates are whole UK days, both inclusive."""
+    """Audit events, newest first, filtered; dates are whole UK days, both inclusive;
+    without sign-ins and sign-outs if asked."""
     stmt = (
         select(AuditEvent)
         .options(joinedload(AuditEvent.actor))
@@ -381,6 +387,8 @@ def audit_statement(
         stmt = stmt.where(AuditEvent.created_at >= london_midnight(date_from))
     if date_to is not None:
         stmt = stmt.where(AuditEvent.created_at < london_midnight(date_to + timedelta(days=1)))
+    if hide_sign_ins:
+        stmt = stmt.where(AuditEvent.action.not_in(SIGN_IN_ACTIONS))
     return stmt
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 
 from consult import permissions
-from consult.admin import services
+from consult.admin import sentences, services
 from consult.admin.forms import (
     ROLE_HINTS,
     AuditFilterForm,
@@ -300,12 +300,14 @@ def invite_person():
 def person(user_id: int):
     """A person's account: details, actions, and recent audit events."""
     person = load(User, user_id)
+    events = services.events_about_or_by(person)
     return render(
         "admin/person.html",
         person=person,
         invitation=services.latest_invitation(person),
         accepted_at=services.invitation_accepted_at(person),
-        events=services.events_about_or_by(person),
+        events=events,
+        sentences=sentences.describe(events),
     )
 
 
@@ -433,9 +435,14 @@ def audit_log():
             actor_email=filters.actor.data or None,
             date_from=filters.date_from.data,
             date_to=filters.date_to.data,
+            hide_sign_ins=filters.hide_sign_ins.data,
         ),
         per_page=EVENTS_PER_PAGE,
     )
     return render(
-        "admin/audit_log.html", filters=filters, page=page, pagination=pagination_params(page)
+        "admin/audit_log.html",
+        filters=filters,
+        page=page,
+        sentences=sentences.describe(page.items),
+        pagination=pagination_params(page),
     )

@@ -1,4 +1,6 @@
-"""The audit log page: newest first, filters, pagination, escaping."""
+"""The audit log page: each event as a sentence with its time and technical details, newest
+first; filters (sign-ins can be hidden), pagination, escaping, and a bounded number of
+queries however many events a page shows."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 from consult.extensions import db
 from consult.models import AuditEvent, Role, utcnow
 from tests import factories
-from tests.helpers import login_as
+from tests.helpers import login_as, statements_for_page
 from tests.html import Element, assert_no_active_html, select, select_one, text_of, texts
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
@@ -42,13 +44,18 @@ def add_event(
 
 
 def rows(page: str) -> list[Element]:
-    """Each event's row (rows hold a nested table of changes, whose rows have no id)."""
-    return select(page, "main tr[id^=audit-event-]")
+    """Each event's item in the list of events."""
+    return select(page, "main li[id^=audit-event-]")
 
 
 def actions(page: str) -> list[str]:
-    """The action of each event row, newest first."""
-    return [text_of(row, "code") for row in rows(page)]
+    """The action code of each event, newest first (from its technical details)."""
+    return [text_of(row, ".app-event__action") for row in rows(page)]
+
+
+def sentences(page: str) -> list[str]:
+    """The sentence of each event, newest first."""
+    return [text_of(row, ".app-event__sentence") for row in rows(page)]
 
 
 def test_empty_audit_log(client, cast):
@@ -56,7 +63,7 @@ def test_empty_audit_log(client, cast):
     assert "Nothing has been recorded yet." in page
 
 
-def test_each_row_says_when_who_what_where_and_what_changed(client, cast):
+def test_each_event_reads_as_a_sentence_with_its_time_and_technical_details(client, cast):
     add_event(
         "organisation.update",
         actor=cast.member,
@@ -75,27 +82,46 @@ def test_each_row_says_when_who_what_where_and_what_changed(client, cast):
     )
     page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
     newest_row, older_row = rows(page)
-    newest, older = text_of(newest_row), text_of(older_row)
-    assert "user.request_password_reset" in newest and "System" in newest
-    link = select_one(newest_row, f'a[href="/admin/people/{cast.member.id}"]')
-    assert text_of(link) == f"user_account {cast.member.id}"
-    assert "1 July 2026 at 2:05pm" in older  # UK summer time
-    assert "Mina Member" in older and "Green Councils Network" in older
-    assert "organisation.update" in older
-    link = select_one(older_row, f'a[href="/admin/organisations/{cast.member_org.id}"]')
+    assert sentences(page) == [
+        "Someone asked for a password reset link for Mina Member",
+        "Mina Member changed the details of Green Councils Network: name from “Old name” to "
+        "“New name” and website from none to “https://new.example”",
+    ]
+    # The time, in UK summer time, readable by machines too.
+    when = select_one(older_row, ".app-event__when time")
+    assert text_of(when) == "1 July 2026 at 2:05pm"
+    assert when["datetime"] == "2026-07-01T13:05:00Z"
+    # The technical details, folded away under the sentence.
+    details = select_one(older_row, "details")
+    assert text_of(details, "summary") == "Technical details"
+    assert text_of(details, ".app-event__action") == "organisation.update"
+    link = select_one(details, f'a[href="/admin/organisations/{cast.member_org.id}"]')
     assert text_of(link) == f"organisation {cast.member_org.id}"
-    assert "203.0.113.9" in older
-    assert "Before and after" in older
-    for value in ("Old name", "New name", "https://new.example", "(none)"):
-        assert value in older
+    assert text_of(details, ".app-event__actor") == "Mina Member, Green Councils Network"
+    assert select_one(details, f'.app-event__actor a[href="/admin/people/{cast.member.id}"]')
+    assert text_of(details, ".app-event__address") == "203.0.113.9"
+    values = select_one(details, ".app-table-scroll[role=region][tabindex='0'] table")
+    assert text_of(values, "caption") == "Before and after"
+    assert texts(values, "tbody tr") == [
+        "name Old name New name",
+        "website (none) https://new.example",
+    ]
+    details = select_one(newest_row, "details")
+    assert text_of(details, ".app-event__action") == "user.request_password_reset"
+    assert text_of(details, ".app-event__actor") == "No one signed in"
+    assert text_of(details, ".app-event__address") == "Not recorded"
+    link = select_one(details, f'a[href="/admin/people/{cast.member.id}"]')
+    assert text_of(link) == f"user_account {cast.member.id}"
+    assert "No values were recorded before or after." in text_of(details)
 
 
 def test_requests_record_where_they_came_from(client, cast):
     login_as(client, cast.secretariat).post(f"/admin/organisations/{cast.other_org.id}/deactivate")
     page = client.get("/admin/audit").get_data(as_text=True)
+    assert sentences(page) == ["Sam Secretary deactivated Climate Research Institute"]
     [row] = [text_of(element) for element in rows(page)]
     assert "organisation.deactivate" in row and "127.0.0.1" in row
-    assert "Sam Secretary" in row and "Coalition secretariat" in row
+    assert "Sam Secretary, Coalition secretariat" in row
 
 
 def test_newest_first(client, cast):
@@ -303,6 +329,11 @@ def test_the_person_page_lists_events_about_and_by_them(client, cast):
     )
     shown = actions(page)
     assert sorted(shown) == ["comment.add", "user.change_role", "user.sign_in"]
+    assert sorted(sentences(page)) == [
+        "Mina Member did something recorded as “comment.add” to a comment that no longer exists",
+        "Mina Member signed in",
+        "Sam Secretary changed Mina Member’s role",
+    ]
 
 
 def test_other_secretariat_members_are_shown_with_their_organisation(client, cast):
@@ -310,4 +341,122 @@ def test_other_secretariat_members_are_shown_with_their_organisation(client, cas
     add_event("organisation.create", actor=colleague)
     page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
     [row] = [text_of(element) for element in rows(page)]
-    assert "Col League" in row and "Green Councils Network" in row
+    assert "Col League, Green Councils Network" in row
+
+
+def test_sign_ins_and_sign_outs_can_be_hidden(client, cast, history):
+    add_event(
+        "user.sign_out",
+        actor=cast.member,
+        object_type="user_account",
+        object_id=cast.member.id,
+        created_at=datetime(2026, 3, 4, 10, 0, tzinfo=UTC),
+    )
+    login_as(client, cast.secretariat)
+    everything = client.get("/admin/audit").get_data(as_text=True)
+    assert sorted(actions(everything)) == [
+        "organisation.create",
+        "user.invite",
+        "user.sign_in",
+        "user.sign_in",
+        "user.sign_out",
+    ]
+    assert not select_one(everything, "input#hide_sign_ins").has_attr("checked")
+
+    hidden = client.get("/admin/audit?hide_sign_ins=y").get_data(as_text=True)
+    assert actions(hidden) == ["user.invite", "organisation.create"]
+    assert sentences(hidden) == [
+        "Sam Secretary invited Mina Member (Green Councils Network)",
+        "Sam Secretary added the organisation Climate Research Institute",
+    ]
+    assert select_one(hidden, "input#hide_sign_ins").has_attr("checked")
+    # With the other filters: only sign-ins asked for, and hidden, leaves nothing.
+    none = client.get("/admin/audit?action=user.sign_in&hide_sign_ins=y").get_data(as_text=True)
+    assert rows(none) == [] and "No events match these filters." in none
+
+
+def test_pagination_keeps_sign_ins_hidden(client, cast):
+    start = utcnow() - timedelta(days=1)
+    for n in range(60):
+        add_event("bulk.event", object_id=n, created_at=start + timedelta(seconds=2 * n))
+        add_event(
+            "user.sign_in",
+            actor=cast.member,
+            object_type="user_account",
+            object_id=cast.member.id,
+            created_at=start + timedelta(seconds=2 * n + 1),
+        )
+    login_as(client, cast.secretariat)
+    first = client.get("/admin/audit?hide_sign_ins=y").get_data(as_text=True)
+    assert "Showing 1 to 50 of 60 events" in first
+    assert set(actions(first)) == {"bulk.event"}
+    assert select(first, 'a[href="/admin/audit?hide_sign_ins=y&page=2"]')
+    second = client.get("/admin/audit?hide_sign_ins=y&page=2").get_data(as_text=True)
+    assert len(rows(second)) == 10 and set(actions(second)) == {"bulk.event"}
+    assert select_one(second, "input#hide_sign_ins").has_attr("checked")
+    assert select(second, 'a[href="/admin/audit?hide_sign_ins=y&page=1"]')
+    # Without it, the sign-ins are there.
+    everything = client.get("/admin/audit").get_data(as_text=True)
+    assert "Showing 1 to 50 of 120 events" in everything
+
+
+def test_names_in_sentences_are_escaped(client, cast):
+    org = factories.organisation("<script>alert(1)</script> Trust")
+    ask = factories.ask(title="<img src=x onerror=alert(2)> ask")
+    add_event("organisation.create", actor=cast.secretariat, object_id=org.id)
+    add_event("draft.save", actor=cast.secretariat, object_type="ask", object_id=ask.id)
+    page = login_as(client, cast.secretariat).get("/admin/audit").get_data(as_text=True)
+    assert_no_active_html(page)
+    assert sentences(page) == [
+        "Sam Secretary saved a draft of the next version of <img src=x onerror=alert(2)> ask",
+        "Sam Secretary added the organisation <script>alert(1)</script> Trust",
+    ]
+
+
+def events_of_every_kind(cast, ask) -> None:
+    """One event on each kind of object the sentences name (some of them gone), by and about
+    different people."""
+    version = ask.current_version
+    for actor, person in ((cast.member, cast.observer), (cast.other_member, cast.member)):
+        add_event("organisation.update", actor=actor, object_id=actor.organisation_id)
+        add_event("user.change_role", actor=actor, object_type="user_account", object_id=person.id)
+        add_event(
+            "consultation.participants",
+            actor=actor,
+            object_type="consultation",
+            object_id=ask.consultation_id,
+            before={"participants": [cast.member_org.id]},
+            after={"participants": [cast.other_org.id]},
+        )
+        add_event(
+            "ask.move",
+            actor=actor,
+            object_type="ask",
+            object_id=ask.id,
+            after={"direction": "up", "neighbour_id": ask.id},
+        )
+        add_event("version.publish", actor=actor, object_type="draft_version", object_id=version.id)
+        for table in (
+            "comment",
+            "comment_report",
+            "amendment",
+            "position",
+            "endorsement",
+            "backer",
+        ):
+            add_event("x.y", actor=actor, object_type=table, object_id=999)
+    db.session.commit()
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_events(client, cast):
+    ask = factories.ask(title="Declare a climate emergency")
+    events_of_every_kind(cast, ask)
+    login_as(client, cast.secretariat)
+    pages = ("/admin/audit", f"/admin/people/{cast.member.id}")
+    few = [statements_for_page(client, url) for url in pages]
+    for _ in range(3):
+        events_of_every_kind(cast, ask)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert len(rows(page)) == 50  # from 22
+    assert "Mina Member changed Oli Observer’s role" in sentences(page)
+    assert [statements_for_page(client, url) for url in pages] == few
