@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from consult import permissions, text
-from consult.asks import pages, services
+from consult.asks import pages, services, visits
 from consult.asks.forms import AskForm, VersionForm
 from consult.asks.pages import ask_context
 from consult.extensions import db
@@ -127,13 +127,25 @@ def show(ask_id: int):
     ask = load(Ask, ask_id, permissions.can_read_ask)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
-    return render(
+    discussion = pages.discussion(ask, current, paragraphs) if current else None
+    response = render(
         "asks/show.html",
         block="wording",
         paragraphs=paragraphs,
-        discussion=pages.discussion(ask, current, paragraphs) if current else None,
+        discussion=discussion,
         **ask_context(ask, current),
     )
+    if current_user.is_authenticated and not is_htmx():
+        # After reading: the dashboard's "new since your last visit" counts from what this
+        # page was made with (the newest comment id it read, the version it showed).
+        visits.record_visit(
+            reader=current_user,
+            ask=ask,
+            version_number=current.number if current else 0,
+            last_comment_id=discussion.upto if discussion else 0,
+        )
+        db.session.commit()
+    return response
 
 
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")
