@@ -398,19 +398,24 @@ def assert_accessible(page) -> None:
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
-def statements_during(action: Callable[[], Any]) -> int:
-    """How many SQL statements the database ran while `action` ran."""
+def sql_during(action: Callable[[], Any]) -> list[str]:
+    """The SQL statements the database ran while `action` ran, in order."""
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:
+    def keep(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(db.engine, "before_cursor_execute", keep)
     try:
         action()
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
+        event.remove(db.engine, "before_cursor_execute", keep)
+    return statements
+
+
+def statements_during(action: Callable[[], Any]) -> int:
+    """How many SQL statements the database ran while `action` ran."""
+    return len(sql_during(action))
 
 
 def statements_for_page(client: FlaskClient, url: str) -> int:

@@ -39,6 +39,7 @@ TABLES = {
     "version_draft",
     "reminder",
     "agreement",
+    "ask_visit",
     "alembic_version",
 }
 

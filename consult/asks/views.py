@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from consult import permissions, text
-from consult.asks import pages, services
+from consult.asks import pages, services, visits
 from consult.asks.forms import AskForm, VersionForm
 from consult.asks.pages import ask_context
 from consult.extensions import db
@@ -19,6 +21,8 @@ from consult.htmx import is_htmx, redirect_to, render
 from consult.loading import load
 from consult.models import Ask, Consultation, DraftVersion
 from consult.pagination import paginate, pagination_params
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("asks", __name__)
 
@@ -127,13 +131,30 @@ def show(ask_id: int):
     ask = load(Ask, ask_id, permissions.can_read_ask)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
-    return render(
+    discussion = pages.discussion(ask, current, paragraphs) if current else None
+    response = render(
         "asks/show.html",
         block="wording",
         paragraphs=paragraphs,
-        discussion=pages.discussion(ask, current, paragraphs) if current else None,
+        discussion=discussion,
         **ask_context(ask, current),
     )
+    if current_user.is_authenticated and not is_htmx():
+        # After reading: the dashboard's "new since your last visit" counts from what this
+        # page was made with (the newest comment id it read, the version it showed).
+        # Remembering the visit is not worth failing the page for (a busy database).
+        try:
+            visits.record_visit(
+                reader=current_user,
+                ask=ask,
+                version_number=current.number if current else 0,
+                last_comment_id=discussion.upto if discussion else 0,
+            )
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            log.warning("Could not record %s's visit to ask %s", current_user.id, ask.id)
+    return response
 
 
 @bp.get("/asks/<int:ask_id>/versions/<int:number>")

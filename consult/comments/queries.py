@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Row, case, func, literal, select
+from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
 
 from consult.extensions import db
@@ -92,6 +92,32 @@ def latest_ids(ask_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+def ask_counts(ask_ids: Iterable[int], readable: ColumnElement[bool]) -> dict[int, tuple[int, int]]:
+    """Per ask, in one statement: how many comments (replies included) the reader may read
+    (`readable`: see `rules.body_visible_sql`), and how many visible top-level comments are
+    not resolved. Asks without comments are left out."""
+    ids = list(ask_ids)
+    if not ids:
+        return {}
+    unresolved = case(
+        (
+            and_(
+                Comment.parent_id.is_(None),
+                Comment.state == CommentState.VISIBLE,
+                Comment.resolved_at.is_(None),
+            ),
+            1,
+        ),
+        else_=0,
+    )
+    rows = db.session.execute(
+        select(Comment.ask_id, func.count(Comment.id), func.sum(unresolved))
+        .where(Comment.ask_id.in_(ids), readable)
+        .group_by(Comment.ask_id)
+    )
+    return {ask_id: (int(total), int(open_ or 0)) for ask_id, total, open_ in rows}
 
 
 class ParagraphCount(NamedTuple):

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from consult import audit
+from consult.comments import queries as comment_queries
+from consult.comments import rules
 from consult.extensions import db
 from consult.models import (
     Amendment,
@@ -414,13 +417,25 @@ class GridRow:
 
 @dataclass(frozen=True)
 class AskActivity:
-    """An ask's discussion in numbers: comments (not withdrawn, replies included) and
+    """An ask's discussion in numbers, as one reader may read it: comments (replies
+    included; hidden ones only for those who may read them, withdrawn ones never) and
     unresolved comments (visible top-level comments without the secretariat's response)."""
 
     comments: int
     unresolved: int
     amendments: int = 0  # every amendment, whatever became of it
     open_amendments: int = 0
+
+
+def discussion_activity(asks: Iterable[Ask], reader: Any) -> dict[int, AskActivity]:
+    """Each ask's comments and unresolved comments as this reader may read them, in one
+    statement whatever the number of asks."""
+    ids = [ask.id for ask in asks]
+    activity = {ask_id: AskActivity(0, 0) for ask_id in ids}
+    counts = comment_queries.ask_counts(ids, rules.body_visible_sql(reader))
+    for ask_id, (total, unresolved) in counts.items():
+        activity[ask_id] = AskActivity(total, unresolved)
+    return activity
 
 
 @dataclass(frozen=True)
@@ -431,11 +446,14 @@ class ParticipationGrid:
 
 
 def participation_grid(
-    consultation: Consultation, organisations: list[Organisation], asks: list[Ask] | None = None
+    consultation: Consultation,
+    organisations: list[Organisation],
+    reader: Any,
+    asks: list[Ask] | None = None,
 ) -> ParticipationGrid:
     """Organisations × asks (the consultation's, or those given: the ones the reader may
     read), in four queries whatever the size (the asks and their versions must already be
-    loaded: see `asks_and_versions`)."""
+    loaded: see `asks_and_versions`); the comments counted as the reader may read them."""
     asks = list(consultation.asks) if asks is None else asks
     current_ids = [a.current_version.id for a in asks if a.current_version is not None]
     ask_ids = [a.id for a in asks]
@@ -462,25 +480,8 @@ def participation_grid(
                 .group_by(Comment.ask_id, Comment.organisation_id)
             )
         }
-    activity = {ask_id: AskActivity(0, 0) for ask_id in ask_ids}
+    activity = discussion_activity(asks, reader)
     if ask_ids:
-        unresolved = case(
-            (
-                and_(
-                    Comment.parent_id.is_(None),
-                    Comment.state == CommentState.VISIBLE,
-                    Comment.resolved_at.is_(None),
-                ),
-                1,
-            ),
-            else_=0,
-        )
-        for ask_id, total, open_ in db.session.execute(
-            select(Comment.ask_id, func.count(Comment.id), func.sum(unresolved))
-            .where(Comment.ask_id.in_(ask_ids), Comment.state != CommentState.WITHDRAWN)
-            .group_by(Comment.ask_id)
-        ):
-            activity[ask_id] = AskActivity(int(total), int(open_ or 0))
         is_open = case((Amendment.state == AmendmentState.OPEN, 1), else_=0)
         for ask_id, total, open_ in db.session.execute(
             select(Amendment.ask_id, func.count(Amendment.id), func.sum(is_open))

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 
 from consult import permissions
+from consult.asks import visits
 from consult.consultations import services
 from consult.consultations.forms import ConsultationForm, ParticipantsForm
 from consult.extensions import db
@@ -27,9 +28,13 @@ def index():
         page = paginate(services.published_consultations_query(), per_page=PER_PAGE)
         return render("consultations/landing.html", page=page, pagination=pagination_params(page))
     secretariat = permissions.can_administer(current_user)
+    open_consultations = services.open_consultations()
+    asks = [ask for consultation in open_consultations for ask in consultation.asks]
     return render(
         "consultations/dashboard.html",
-        open_consultations=services.open_consultations(),
+        open_consultations=open_consultations,
+        activity=services.discussion_activity(asks, current_user),
+        news=visits.since_last_visit(asks, current_user),
         upcoming=services.upcoming_consultations() if secretariat else [],
         ended=services.recent_ended_consultations(),
     )
@@ -100,7 +105,7 @@ def _grid(consultation: Consultation, participants: list[Organisation] | None, a
         rows = [o for o in participants if o.id == current_user.organisation_id]
     if not rows:
         return None
-    return services.participation_grid(consultation, rows, asks)
+    return services.participation_grid(consultation, rows, current_user, asks)
 
 
 @bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])

@@ -33,6 +33,7 @@ from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
 from consult.models.positions import Position, Reminder, Stance
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
+from consult.models.visits import AskVisit
 
 __all__ = [
     "VersionDraft",
@@ -50,6 +51,7 @@ __all__ = [
     "Outcome",
     "Ask",
     "AskState",
+    "AskVisit",
     "AuditEvent",
     "Base",
     "Comment",

@@ -203,4 +203,5 @@ def test_the_dashboard_query_count_does_not_grow_with_the_asks(client, people):
     assert len(select(big_html, "tr.govuk-table__row[id^=ask-]")) == 25
     assert "v3" in big_html
     assert len(many) == len(few), (few, many)
-    assert len(few) <= 8, few  # session user, open + asks + versions, upcoming, ended
+    # session user, open + asks + versions, comment counts, visits, upcoming, ended
+    assert len(few) <= 8, few

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from consult.amendments import services as amendment_services
+from consult.comments import services as comment_services
 from consult.extensions import db
 from consult.models import (
     Ask,
@@ -113,6 +114,21 @@ def test_the_secretariat_sees_every_organisation_taking_part(client, people, set
     region = select_one(page, "#participation [role=region]")
     assert region["tabindex"] == "0" and region["aria-label"]
     assert select_one(region, "table")["id"] == "participation-grid"
+
+
+@pytest.mark.parametrize(("who", "counted"), [("secretariat", "4"), ("member", "3")])
+def test_the_grid_counts_the_comments_the_reader_may_read(client, people, setting, who, counted):
+    """A comment the secretariat hid is counted for the secretariat, who reads it, not for
+    a member of another organisation (as on the dashboard)."""
+    hidden = comment(people.other_member, setting.first, "Hidden.")
+    comment_services.hide_comment(actor=people.secretariat, comment=hidden, reason="Off topic.")
+    db.session.commit()
+    login_as(client, getattr(people, who))
+    page = client.get(f"/consultations/{setting.consultation.id}")
+    comments = {td["data-ask"]: text_of(td) for td in select(page, "#grid-comments td")}
+    assert comments[str(setting.first.id)] == counted
+    unresolved = {td["data-ask"]: text_of(td) for td in select(page, "#grid-unresolved td")}
+    assert unresolved[str(setting.first.id)] == "1"
 
 
 @pytest.mark.parametrize("who", ["member", "other_member"])
