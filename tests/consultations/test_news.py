@@ -105,9 +105,8 @@ def test_the_columns_are_headed_and_the_figures_numeric(client, people, ask, dis
     html = client.get("/").get_data(as_text=True)
     assert texts(html, f"#consultation-{ask.consultation_id} thead th") == [
         "Ask",
-        "Theme",
         "State",
-        "Current version",
+        "Version",
         "Comments",
         "Unresolved",
         "New since your last visit",
