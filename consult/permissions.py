@@ -140,6 +140,15 @@ def can_moderate_comment(user: Any, comment: Comment) -> bool:
     return can_moderate(user)
 
 
+def can_resolve_comment(user: Any, comment: Comment) -> bool:
+    """Mark a comment resolved, with a response: the secretariat, on a visible comment that
+    starts a thread (a thread is resolved as a whole, not reply by reply). Resolving one
+    already resolved is refused by the service, with a message."""
+    return (
+        can_moderate(user) and comment.parent_id is None and comment.state == CommentState.VISIBLE
+    )
+
+
 def can_report_comment(user: Any, comment: Comment) -> bool:
     """Members report someone else's visible comment to the secretariat (which hides or
     resolves comments itself rather than reporting them to itself)."""

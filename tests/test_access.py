@@ -117,6 +117,12 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "comments.hide", "/comments/{comment}/hide", SECRETARIAT_PAGE),
     ("POST", "comments.hide", "/comments/{comment}/hide", SECRETARIAT_FORM),
     ("GET", "comments.resolve", "/comments/{comment}/resolve", SECRETARIAT_PAGE),
+    (
+        "GET",
+        "comments.unresolved",
+        "/consultations/{consultation}/unresolved-comments",
+        SECRETARIAT_PAGE,
+    ),
     ("POST", "comments.resolve", "/comments/{comment}/resolve", SECRETARIAT_FORM),
     ("GET", "comments.report", "/comments/{comment}/report", (ANON, 403, 403, 200, 403)),
     ("POST", "comments.report", "/comments/{comment}/report", (ANON, 403, 403, 422, 403)),

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
 
 from consult.extensions import db
 from consult.models import (
+    Ask,
     Comment,
     CommentReport,
     CommentState,
@@ -271,3 +272,55 @@ def live_events(ask_id: int, after: int, limit: int) -> Sequence[Row[int, str, i
         .order_by(LiveEvent.id)
         .limit(limit)
     ).all()
+
+
+# The secretariat's queue of unresolved threads ---------------------------------------------
+
+
+def _unresolved_conditions(consultation_id: int) -> list[ColumnElement[bool]]:
+    return [
+        Comment.ask_id.in_(select(Ask.id).where(Ask.consultation_id == consultation_id)),
+        Comment.parent_id.is_(None),
+        Comment.state == CommentState.VISIBLE,
+        Comment.resolved_at.is_(None),
+    ]
+
+
+def unresolved_statement(
+    consultation_id: int, ask_id: int | None = None, organisation_id: int | None = None
+) -> Select[Any]:
+    """The consultation's visible threads not yet resolved, oldest first (optionally of one
+    ask, or started by one organisation), with what the queue shows of each loaded."""
+    conditions = _unresolved_conditions(consultation_id)
+    if ask_id is not None:
+        conditions.append(Comment.ask_id == ask_id)
+    if organisation_id is not None:
+        conditions.append(Comment.organisation_id == organisation_id)
+    return (
+        select(Comment)
+        .options(*LOAD_OPTIONS, joinedload(Comment.ask), joinedload(Comment.version))
+        .where(*conditions)
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def unresolved_count(consultation_id: int) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Comment.id)).where(*_unresolved_conditions(consultation_id))
+        )
+        or 0
+    )
+
+
+def unresolved_organisations(consultation_id: int) -> list[tuple[int, str]]:
+    """The organisations that started the consultation's unresolved threads, by name."""
+    started = select(Comment.organisation_id).where(*_unresolved_conditions(consultation_id))
+    return [
+        (org_id, name)
+        for org_id, name in db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(started))
+            .order_by(Organisation.name)
+        ).all()
+    ]

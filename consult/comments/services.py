@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from consult import audit
 from consult.extensions import db
@@ -181,15 +182,36 @@ def hide_comment(*, actor: User, comment: Comment, reason: str) -> None:
     comment.hidden_reason = reason
     comment.hidden_at = utcnow()
     comment.hidden_by = actor
+    handled = _handle_open_reports(comment)
     db.session.flush()
     audit.record(
         actor,
         "comment.hide",
         comment,
         before=before,
-        after=audit.snapshot(comment, "state", "hidden_reason"),
+        after={
+            **audit.snapshot(comment, "state", "hidden_reason"),
+            "reports_handled": len(handled),
+        },
     )
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+
+
+def _handle_open_reports(comment: Comment) -> list[CommentReport]:
+    """Hiding a comment deals with every open report of it: they are marked handled in the
+    same step, and returned (their reporters are told the outcome)."""
+    reports = list(
+        db.session.scalars(
+            select(CommentReport)
+            .options(joinedload(CommentReport.reporter))
+            .where(CommentReport.comment_id == comment.id, CommentReport.handled_at.is_(None))
+            .order_by(CommentReport.id)
+        )
+    )
+    now = utcnow()
+    for report in reports:
+        report.handled_at = now
+    return reports
 
 
 def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
@@ -199,6 +221,8 @@ def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
         raise CommentError("Enter the secretariat's response", field="response")
     if len(response) > BODY_MAX:
         raise CommentError(f"Response must be {BODY_MAX:,} characters or fewer", field="response")
+    if comment.parent_id is not None:
+        raise CommentError("Only a comment that starts a thread can be resolved", field="response")
     if comment.is_resolved:
         raise CommentError("This comment is already resolved", field="response")
     comment.resolved_at = utcnow()

@@ -213,6 +213,9 @@ class Discussion:
     def can_moderate(self, comment: Comment) -> bool:
         return self.live and permissions.can_moderate(self.viewer) and comment.is_visible
 
+    def can_resolve(self, comment: Comment) -> bool:
+        return self.live and permissions.can_resolve_comment(self.viewer, comment)
+
     def can_report(self, comment: Comment) -> bool:
         return self.live and permissions.can_report_comment(self.viewer, comment)
 

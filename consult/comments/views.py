@@ -39,7 +39,15 @@ from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.live.services import cursor_expired
 from consult.loading import load, require
-from consult.models import Ask, Comment, CommentReport, CommentState, DraftVersion, User
+from consult.models import (
+    Ask,
+    Comment,
+    CommentReport,
+    CommentState,
+    Consultation,
+    DraftVersion,
+    User,
+)
 from consult.pagination import paginate, pagination_params
 
 bp = Blueprint("comments", __name__)
@@ -449,7 +457,7 @@ ACTIONS = {
         Action(
             "resolve",
             ResolveForm,
-            permissions.can_moderate_comment,
+            permissions.can_resolve_comment,
             lambda comment, form: services.resolve_comment(
                 actor=current_user, comment=comment, response=form.response.data
             ),
@@ -611,6 +619,48 @@ def reports():
     return render(
         "comments/reports.html", page=page, pagination=pagination_params(page), show_all=show_all
     )
+
+
+UNRESOLVED_PER_PAGE = 25
+
+
+@bp.get("/consultations/<int:consultation_id>/unresolved-comments")
+def unresolved(consultation_id: int):
+    """The secretariat's queue: threads of the consultation's asks not yet resolved, oldest
+    first, filterable by ask and by the organisation that started them."""
+    require(permissions.can_moderate)
+    consultation = load(Consultation, consultation_id)
+    asks = list(consultation.asks)
+    ask_id = parse_id(request.args.get("ask"))
+    ask_id = ask_id if ask_id in {a.id for a in asks} else None
+    organisations = queries.unresolved_organisations(consultation.id)
+    organisation_id = parse_id(request.args.get("organisation"))
+    organisation_id = organisation_id if organisation_id in dict(organisations) else None
+    page = paginate(
+        queries.unresolved_statement(consultation.id, ask_id, organisation_id),
+        per_page=UNRESOLVED_PER_PAGE,
+    )
+    numbers = {ask.id: _paragraph_numbers(ask) for ask in asks}
+    return render(
+        "comments/unresolved.html",
+        consultation=consultation,
+        asks=asks,
+        organisations=organisations,
+        chosen_ask=ask_id,
+        chosen_organisation=organisation_id,
+        page=page,
+        pagination=pagination_params(page),
+        numbers=numbers,
+        render_comment=text.render_comment,
+    )
+
+
+def _paragraph_numbers(ask: Ask) -> dict[str, int]:
+    """The number of each paragraph of the ask's current version, by anchor."""
+    current = ask.current_version
+    if current is None:
+        return {}
+    return {p.anchor: n for n, p in enumerate(text.paragraphs(current.body), start=1)}
 
 
 @bp.post("/comments/reports/<int:report_id>/handled")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from consult import permissions
 from consult.asks import visits
+from consult.comments import queries as comment_queries
 from consult.consultations import services
 from consult.consultations.forms import ConsultationForm, ParticipantsForm
 from consult.extensions import db
@@ -90,6 +91,11 @@ def show(consultation_id: int):
         groups=services.themed_groups(asks),
         rule=services.consensus_rule(consultation),
         summary_html=render_markdown(consultation.summary or ""),
+        unresolved=(
+            comment_queries.unresolved_count(consultation.id)
+            if permissions.can_moderate(current_user)
+            else None
+        ),
     )
 
 

@@ -366,7 +366,7 @@ def _seed(ask, people, count: int) -> None:
             services.hide_comment(actor=people.secretariat, comment=c, reason="Off topic")
         elif n % 13 == 4:
             services.withdraw_comment(actor=c.author, comment=c)
-        elif n % 5 == 0:
+        elif n % 5 == 0 and c.parent_id is None:
             services.resolve_comment(actor=people.secretariat, comment=c, response="Done.")
         elif n % 6 == 5 and c.author_id != people.other_member.id:
             services.report_comment(actor=people.other_member, comment=c, reason="Why")
