@@ -453,8 +453,10 @@ document.addEventListener('htmx:load', (event) => {
   const count = event.detail.elt
   if (!(count instanceof Element) || !count.id.startsWith('paragraph-count-')) return
   const margin = count.closest('.app-margin')
-  const details = margin && margin.querySelector('details[data-margin-threads][open]')
-  const list = details && details.querySelector('[hx-get]')
+  const details = margin && margin.querySelector('details[data-margin-threads]')
+  if (!details) return
+  if (count.querySelector('a')) details.hidden = false // it has comments now
+  const list = details.open && details.querySelector('[hx-get]')
   if (list && window.htmx) window.htmx.trigger(list, 'margin-open')
 })
 

@@ -129,7 +129,9 @@ def test_show_the_threads_only_where_there_are_comments(client, people, ask):
     comment(people.member, ask, "Hm.", paragraph_anchor=second)
     db.session.commit()
     page = login_as(client, people.member).get(f"/asks/{ask.id}")
-    assert not css_select(margin(page, first), "details")
+    # Hidden until a comment arrives (a live update shows it).
+    assert select_one(margin(page, first), "details").has_attr("hidden")
+    assert not select_one(margin(page, second), "details").has_attr("hidden")
     details = select_one(margin(page, second), "details.app-margin__threads[data-margin-threads]")
     assert text_of(details, "summary") == "Show the threads on paragraph 2"
     loader = select_one(details, f"#margin-{second}-threads")

@@ -455,6 +455,12 @@ def test_a_comment_arriving_out_of_sight_shows_a_control_that_moves_focus_to_it(
     expect(comment).to_be_in_viewport()
     expect(control).to_be_hidden()
 
+    # The paragraph's margin offers its threads now, and opening them shows the comment.
+    margin = lucy.locator(f"#margin-{anchor}")
+    expect(margin.locator("#paragraph-count-" + anchor)).to_contain_text("1 comment")
+    margin.get_by_text("Show the threads").click()
+    expect(margin.locator(".app-margin__thread")).to_contain_text("Paragraph 2 needs a date.")
+
 
 def test_a_comment_arriving_in_sight_needs_no_control(demo_server, ask_id, open_ask):
     lucy = open_ask(LUCY)
