@@ -61,7 +61,9 @@ class OrganisationNote(Base):
             " AND proposed_at IS NOT NULL)",
             name="proposal_complete",
         ),
-        CheckConstraint("deleted_at IS NULL OR proposed_stance IS NULL", name="deleted_not_proposed"),
+        CheckConstraint(
+            "deleted_at IS NULL OR proposed_stance IS NULL", name="deleted_not_proposed"
+        ),
         Index("ix_organisation_note_ask_org_id", "ask_id", "organisation_id", "id"),
     )
 
