@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.dispositions.views import bp as dispositions_bp
     from consult.exports.views import bp as exports_bp
     from consult.live.views import bp as live_bp
+    from consult.notes.views import bp as notes_bp
     from consult.positions.views import bp as positions_bp
     from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         positions_bp,
         dispositions_bp,
         amendments_bp,
+        notes_bp,
         agreements_bp,
         reports_bp,
         exports_bp,

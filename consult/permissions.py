@@ -16,6 +16,7 @@ from consult.models import (
     CommentState,
     Consultation,
     ConsultationState,
+    OrganisationNote,
     Role,
 )
 
@@ -176,19 +177,24 @@ def can_be_delegate(user: Any) -> bool:
     return getattr(user, "role", None) == Role.MEMBER
 
 
-def _speaks_for_organisation(user: Any, ask: Ask) -> bool:
-    """An active member of an active organisation taking part in the ask's consultation,
-    while it is open and the ask, which has a version, is in drafting or in review."""
+def _member_taking_part(user: Any, consultation: Consultation) -> bool:
+    """An active member of an active organisation taking part in the consultation."""
     if not (_signed_in(user) and user.role == Role.MEMBER):
         return False
     if not (user.active and user.organisation.active):
         return False
+    return any(p.organisation_id == user.organisation_id for p in consultation.participants)
+
+
+def _speaks_for_organisation(user: Any, ask: Ask) -> bool:
+    """An active member of an active organisation taking part in the ask's consultation,
+    while it is open and the ask, which has a version, is in drafting or in review."""
     consultation = ask.consultation
     return (
         consultation.state == ConsultationState.OPEN
         and ask.state in (AskState.DRAFTING, AskState.IN_REVIEW)
         and bool(ask.versions)
-        and any(p.organisation_id == user.organisation_id for p in consultation.participants)
+        and _member_taking_part(user, consultation)
     )
 
 
@@ -202,6 +208,51 @@ def can_set_position(user: Any, ask: Ask) -> bool:
 def can_see_positions(user: Any, ask: Ask) -> bool:
     """See the organisations' positions on an ask and who set them: whoever may read it."""
     return can_read_ask(user, ask)
+
+
+# Organisations' own notes ---------------------------------------------------------------------
+
+
+def can_read_notes(user: Any, ask: Ask) -> bool:
+    """Read one's organisation's own notes on an ask (and only its own): active members of an
+    active organisation taking part, on an ask they may read. Nobody else: not other
+    organisations, not observers, and not the secretariat, although it reads almost
+    everything else (hidden comments, the report, the archive). The notes are where an
+    organisation agrees its line before its delegate acts, as it would by email."""
+    return _member_taking_part(user, ask.consultation) and can_read_ask(user, ask)
+
+
+def can_write_note(user: Any, ask: Ask) -> bool:
+    """Write a note or a reply in one's organisation's notes on an ask: whoever may read them,
+    while the ask is open for its consultation (as for comments); reading stays open."""
+    return can_read_notes(user, ask) and _speaks_for_organisation(user, ask)
+
+
+def can_read_note(user: Any, note: OrganisationNote) -> bool:
+    """Open one note (to reply to it, say): a member of the note's own organisation who may
+    read its notes on the ask."""
+    return (
+        _signed_in(user)
+        and note.organisation_id == user.organisation_id
+        and can_read_notes(user, note.ask)
+    )
+
+
+def can_reply_to_note(user: Any, note: OrganisationNote) -> bool:
+    """Reply to a note of one's organisation that is not deleted, while notes can be
+    written."""
+    return can_read_note(user, note) and not note.is_deleted and can_write_note(user, note.ask)
+
+
+def can_edit_note(user: Any, note: OrganisationNote) -> bool:
+    """Change or delete one's own note, while notes can be written."""
+    return can_reply_to_note(user, note) and note.author_id == user.id
+
+
+def can_propose_from_note(user: Any, note: OrganisationNote) -> bool:
+    """Propose a note as the organisation's position ("propose this as our position"): any
+    member who may reply to it (the delegate still chooses and sets the position)."""
+    return can_reply_to_note(user, note)
 
 
 # Amendments and dispositions ------------------------------------------------------------------

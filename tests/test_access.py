@@ -24,6 +24,7 @@ from consult.auth import services as accounts
 from consult.comments import services as comment_services
 from consult.extensions import db
 from consult.models import Backer, BackerState, Participant, Role, TokenPurpose, utcnow
+from consult.notes import services as note_services
 from consult.text import paragraphs
 from tests import factories
 from tests.helpers import database_rows, login_as
@@ -134,6 +135,19 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "positions.edit", "/asks/{ask}/position", (ANON, 403, 200, 403, 403)),
     ("POST", "positions.edit", "/asks/{ask}/position", (ANON, 403, 422, 403, 403)),
     ("GET", "positions.panel", "/asks/{ask}/positions", SIGNED_IN_ONLY),
+    # organisation notes: each organisation taking part has its own (the other member's page
+    # lists only theirs: tests/notes); observers and the secretariat have none. {note} is the
+    # member's note: nobody outside its organisation may open it.
+    ("GET", "notes.index", "/asks/{ask}/notes", (ANON, 403, 200, 200, 403)),
+    ("POST", "notes.create", "/asks/{ask}/notes", (ANON, 403, 422, 422, 403)),
+    ("GET", "notes.reply", "/notes/{note}/reply", (ANON, 403, 200, 403, 403)),
+    ("POST", "notes.reply", "/notes/{note}/reply", (ANON, 403, 422, 403, 403)),
+    ("GET", "notes.edit", "/notes/{note}/edit", (ANON, 403, 200, 403, 403)),
+    ("POST", "notes.edit", "/notes/{note}/edit", (ANON, 403, 422, 403, 403)),
+    ("GET", "notes.delete", "/notes/{note}/delete", (ANON, 403, 200, 403, 403)),
+    ("POST", "notes.delete", "/notes/{note}/delete", (ANON, 403, 303, 403, 403)),
+    ("GET", "notes.propose", "/notes/{note}/propose", (ANON, 403, 200, 403, 403)),
+    ("POST", "notes.propose", "/notes/{note}/propose", (ANON, 403, 422, 403, 403)),
     # dispositions: {comment} is the member's top-level comment, {amendment} their open one
     ("GET", "dispositions.comment", "/comments/{comment}/outcome", SECRETARIAT_PAGE),
     ("POST", "dispositions.comment", "/comments/{comment}/outcome", SECRETARIAT_FORM),
@@ -362,6 +376,7 @@ def world(app):
         wording="Two and three quarters.",
         rationale="More precise.",
     )
+    note = note_services.add_note(author=people["member"], ask=ask, body="Our private line.")
     backer = Backer(
         consultation_id=consultation.id,
         organisation_name="Backing Group",
@@ -375,6 +390,7 @@ def world(app):
     ids = {
         "backer": backer.id,
         "comment": comment.id,
+        "note": note.id,
         "report": report.id,
         "amendment": amendment.id,
         "consultation": consultation.id,

@@ -40,6 +40,7 @@ TABLES = {
     "reminder",
     "agreement",
     "ask_visit",
+    "organisation_note",
     "alembic_version",
 }
 

@@ -15,6 +15,8 @@ What it holds, and what it leaves out on purpose:
 - Not the reports of comments (moderation notes naming who reported whom), nor the audit
   log (it holds IP addresses and emails), nor reminders, live events or the keys forms
   use to spot a resent form.
+- Not the organisations' own notes on asks: only each organisation's members read those,
+  and the archive is the secretariat's (tests/notes/test_privacy.py).
 
 Ids are replaced by archive-local keys ("organisation-1", "ask-2", "version-3", ...),
 numbered in id order, so the archive does not depend on the database it came from. Times

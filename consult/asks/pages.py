@@ -18,6 +18,7 @@ from consult.comments import services, threads
 from consult.comments.forms import CommentForm
 from consult.comments.rules import Filters, parse_id
 from consult.models import Ask, AskState, DraftVersion
+from consult.notes import services as note_services
 from consult.positions import panel as positions_panel
 from consult.text import Paragraph
 
@@ -42,9 +43,16 @@ def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]
         "amendment_cards": functools.cache(
             functools.partial(amendment_cards.build, ask, version, current_user)
         ),
+        # How many notes the viewer's organisation has on the ask: called by the ask page only
+        # for those who may read them (permissions.can_read_notes).
+        "note_count": functools.partial(_note_count, ask),
         # The current agreement of an agreed ask (queried when the page asks for it).
         "agreement": functools.cache(functools.partial(_agreement, ask)),
     }
+
+
+def _note_count(ask: Ask) -> int:
+    return note_services.count_for(ask, current_user.organisation_id)
 
 
 def _agreement(ask: Ask) -> Any:

@@ -31,6 +31,7 @@ from consult.models.consultations import (
 )
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
+from consult.models.notes import OrganisationNote
 from consult.models.positions import Position, Reminder, Stance
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 from consult.models.visits import AskVisit
@@ -63,6 +64,7 @@ __all__ = [
     "DraftVersion",
     "ImmutableError",
     "Organisation",
+    "OrganisationNote",
     "OrganisationKind",
     "Participant",
     "Position",

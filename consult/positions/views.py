@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_login import current_user
 
 from consult import errors, permissions, text
@@ -11,6 +11,7 @@ from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.loading import load
 from consult.models import Ask, Stance
+from consult.notes import services as note_services
 from consult.positions import services
 from consult.positions.forms import HINTS, PositionForm
 
@@ -62,6 +63,11 @@ def edit(ask_id: int):
     previous = (
         None if own is not None else services.previous_position(current_user.organisation, ask)
     )
+    # The latest proposal from the organisation's own notes, on this version: it fills the
+    # form when no position is set yet on it, or when the delegate chooses "Use this
+    # proposal" (?use=proposal). The delegate still chooses and saves.
+    proposal = note_services.latest_proposal(ask, current_user.organisation_id)
+    from_proposal = proposal is not None and (own is None or request.args.get("use") == "proposal")
     form = PositionForm(obj=None)
     status = 200
     if form.is_submitted():
@@ -82,6 +88,9 @@ def edit(ask_id: int):
                     return trigger(_ask_page(ask), "position-set")
                 return redirect_to(url_for("asks.show", ask_id=ask.id) + "#positions")
         status = 422
+    elif from_proposal:
+        assert proposal is not None and proposal.proposed_stance is not None
+        form.stance.data, form.reason.data = proposal.proposed_stance.value, proposal.body
     elif own is not None:
         form.stance.data, form.reason.data = own.stance.value, own.reason
     elif previous is not None:
@@ -93,6 +102,8 @@ def edit(ask_id: int):
         hint_items=[{"hint": {"text": HINTS[stance]}} for stance in Stance],
         own=own,
         previous=previous,
+        proposal=proposal,
+        from_proposal=from_proposal and not form.is_submitted(),
         **pages.ask_context(ask, current),
     )
 
