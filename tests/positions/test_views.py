@@ -4,6 +4,7 @@ on a new version, and earlier versions read-only."""
 
 from __future__ import annotations
 
+import difflib
 from datetime import timedelta
 
 from sqlalchemy import event, select
@@ -222,8 +223,11 @@ def test_the_ask_page_costs_the_same_statements_however_many_organisations_take_
 ):
     """The panel's organisation names come with the participants: no query per row."""
 
+    runs: list[list[str]] = []
+
     def statements() -> int:
         seen: list[str] = []
+        runs.append(seen)
 
         def count(conn, cursor, statement, *args):
             seen.append(statement)
@@ -243,4 +247,7 @@ def test_the_ask_page_costs_the_same_statements_however_many_organisations_take_
         organisation = factories.organisation(f"Extra organisation {n}")
         db.session.add(Participant(consultation=ask.consultation, organisation=organisation))
     db.session.commit()
-    assert statements() == before
+    # On a failure, say which statements differ (an intermittent extra one has been seen).
+    assert statements() == before, "\n".join(
+        difflib.unified_diff(runs[0], runs[1], "before", "after", lineterm="")
+    )
