@@ -40,6 +40,9 @@ TABLES = {
     "reminder",
     "agreement",
     "ask_visit",
+    "outgoing_email",
+    "notification_preference",
+    "digest_item",
     "alembic_version",
 }
 
