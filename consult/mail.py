@@ -164,6 +164,8 @@ def _message(email: OutgoingEmail) -> EmailMessage:
     message["Subject"] = email.subject
     for name, value in (email.headers or {}).items():
         message[name] = value
+    if message["Message-ID"] is None:
+        message["Message-ID"] = make_msgid(idstring=str(email.id), domain="consult.local")
     message.set_content(email.text_body)
     if email.html_body:
         message.add_alternative(email.html_body, subtype="html")
