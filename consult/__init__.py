@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.exports.views import bp as exports_bp
     from consult.live.views import bp as live_bp
     from consult.notes.views import bp as notes_bp
+    from consult.notifications.views import bp as notifications_bp
     from consult.positions.views import bp as positions_bp
     from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         exports_bp,
         archive_bp,
         signoff_bp,
+        notifications_bp,
         publication_bp,
         live_bp,
         admin_bp,

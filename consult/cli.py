@@ -180,6 +180,31 @@ def send_reminders(days: float | None) -> None:
         click.echo(f"No delegate to remind: {organisation} ({title})")
 
 
+@consult_cli.command("send-mail")
+def send_mail() -> None:
+    """Send the queued emails that are due, retries included (run it from cron)."""
+    from consult.mail import drain
+
+    run = drain()
+    click.echo(
+        f"Sent {run.sent} email{'' if run.sent == 1 else 's'}; "
+        f"{run.retrying} to retry later; {run.failed} given up."
+    )
+
+
+@consult_cli.command("send-digests")
+def send_digests() -> None:
+    """Email each person their daily digest of what is new on the asks they follow (run it
+    from cron once a day; running it twice sends nothing twice)."""
+    from consult.mail import wait_for_sent_mail
+    from consult.notifications.services import send_digests as send
+
+    run = send()
+    db.session.commit()
+    wait_for_sent_mail()
+    click.echo(f"Sent {run.emails} digest{'' if run.emails == 1 else 's'} ({run.items} items).")
+
+
 @consult_cli.command("export-archive")
 @click.argument("consultation_id", type=int)
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))

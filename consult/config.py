@@ -68,6 +68,8 @@ def from_environment(
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Consult <consult@localhost>",
+        # Named in every email's subject and first line.
+        "COALITION_NAME": env.get("COALITION_NAME") or "Blueprint Coalition",
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
         # Where people open Consult: links in emails sent from the command line (reminders)

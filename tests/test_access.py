@@ -23,8 +23,19 @@ from consult.amendments import services as amendment_services
 from consult.auth import services as accounts
 from consult.comments import services as comment_services
 from consult.extensions import db
-from consult.models import Backer, BackerState, Participant, Role, TokenPurpose, utcnow
+from consult.models import (
+    Backer,
+    BackerState,
+    EmailState,
+    NotificationKind,
+    OutgoingEmail,
+    Participant,
+    Role,
+    TokenPurpose,
+    utcnow,
+)
 from consult.notes import services as note_services
+from consult.notifications.services import unsubscribe_token
 from consult.text import paragraphs
 from tests import factories
 from tests.helpers import database_rows, login_as
@@ -50,6 +61,8 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "auth.csrf_token_for_page", "/csrf-token", EVERYONE),
     ("GET", "auth.account", "/account", SIGNED_IN_ONLY),
     ("GET", "auth.change_password", "/account/password", SIGNED_IN_ONLY),
+    # An empty form chooses nothing for any kind: the form again with its errors.
+    ("POST", "auth.notification_preferences", "/account/notifications", (ANON, 422, 422, 422, 422)),
     ("POST", "auth.change_password", "/account/password", (ANON, 422, 422, 422, 422)),
     ("GET", "auth.accept_invitation", "/invitations/{invitation}", EVERYONE),
     ("POST", "auth.accept_invitation", "/invitations/{invitation}", (422, 422, 422, 422, 422)),
@@ -323,6 +336,11 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         SECRETARIAT_ACTION,
     ),
     ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
+    ("GET", "admin.mail", "/admin/mail", SECRETARIAT_PAGE),
+    ("POST", "admin.retry_email", "/admin/mail/{failed_email}/retry", SECRETARIAT_ACTION),
+    # notifications: the signed link is the authority, signed in or not.
+    ("GET", "notifications.unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),
+    ("POST", "notifications.confirm_unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),
 ]
 
 
@@ -386,8 +404,20 @@ def world(app):
         confirmed_at=utcnow(),
     )
     db.session.add(backer)
+    failed_email = OutgoingEmail(
+        recipient="lost@example.org",
+        subject="Lost",
+        text_body="Never arrived.",
+        headers={},
+        state=EmailState.FAILED,
+        attempts=5,
+        last_error="ConnectionRefusedError",
+    )
+    db.session.add(failed_email)
     db.session.commit()
     ids = {
+        "failed_email": failed_email.id,
+        "unsubscribe": unsubscribe_token(spare_person, NotificationKind.REPLY),
         "backer": backer.id,
         "comment": comment.id,
         "note": note.id,

@@ -41,6 +41,9 @@ TABLES = {
     "agreement",
     "ask_visit",
     "organisation_note",
+    "outgoing_email",
+    "notification_preference",
+    "digest_item",
     "alembic_version",
 }
 

@@ -21,8 +21,10 @@ from consult.extensions import db
 from consult.models import (
     AccountToken,
     AuditEvent,
+    EmailState,
     Organisation,
     OrganisationKind,
+    OutgoingEmail,
     Role,
     TokenPurpose,
     User,
@@ -405,3 +407,27 @@ def events_about_or_by(user: User, limit: int = 20) -> list[AuditEvent]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+# Emails not sent ---------------------------------------------------------------------------
+
+UNSENT_SHOWN = 200
+
+
+def unsent_emails() -> list[OutgoingEmail]:
+    """Emails given up on, and those waiting to be tried again after a failure, oldest
+    first (at most UNSENT_SHOWN)."""
+    return list(
+        db.session.scalars(
+            select(OutgoingEmail)
+            .where(
+                (OutgoingEmail.state == EmailState.FAILED)
+                | (
+                    OutgoingEmail.state.in_([EmailState.QUEUED, EmailState.SENDING])
+                    & (OutgoingEmail.attempts > 0)
+                )
+            )
+            .order_by(OutgoingEmail.created_at, OutgoingEmail.id)
+            .limit(UNSENT_SHOWN)
+        )
+    )

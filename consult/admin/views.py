@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
 
+from consult import mail as mail_queue
 from consult import permissions
 from consult.admin import sentences, services
 from consult.admin.forms import (
@@ -29,7 +30,7 @@ from consult.errors import error_page
 from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load, require
-from consult.models import AuditEvent, Organisation, Role, User
+from consult.models import AuditEvent, EmailState, Organisation, OutgoingEmail, Role, User
 from consult.pagination import paginate, pagination_params
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -414,6 +415,28 @@ def reactivate_person(user_id: int):
     else:
         flash(f"{person.name} reactivated", "success")
     return redirect_to(url_for("admin.person", user_id=person.id))
+
+
+# Emails not sent -------------------------------------------------------------------------
+
+
+@bp.get("/mail")
+def mail():
+    """Emails that failed or are waiting to be tried again, with their error and next try."""
+    return render("admin/mail.html", emails=services.unsent_emails())
+
+
+@bp.post("/mail/<int:email_id>/retry")
+def retry_email(email_id: int):
+    """Try one failed or retrying email again now."""
+    email = load(OutgoingEmail, email_id)
+    if email.state in (EmailState.QUEUED, EmailState.FAILED):
+        mail_queue.retry_now(email)
+        db.session.commit()
+        flash(f"Trying the email to {email.recipient} again now", "success")
+    else:
+        flash(f"The email to {email.recipient} is already {email.state.label.lower()}", "info")
+    return redirect_to(url_for("admin.mail"))
 
 
 # Audit log --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from consult.models import (
     User,
     utcnow,
 )
+from consult.notifications import services as notifications
 from consult.upserts import lock_organisation, upsert
 
 WORDING_MAX = 20_000
@@ -504,6 +505,7 @@ def record_disposition(
     )
     if comment is not None:  # the ask page shows a comment's answer under it: refresh it live
         announce(ask_id=ask.id, name="comment-updated", object_id=comment.id)
+    notifications.outcome_recorded(actor=actor, disposition=disposition)
     return disposition
 
 

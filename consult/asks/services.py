@@ -12,8 +12,8 @@ from consult import audit
 from consult.auth.services import organisation_delegates
 from consult.extensions import db
 from consult.live.services import announce
-from consult.mail import absolute_url, queue_email
 from consult.models import Ask, AskState, Consultation, DraftVersion, User, VersionDraft, utcnow
+from consult.notifications import services as notifications
 from consult.upserts import lock_ask
 
 ASK_FIELDS = ("consultation_id", "title", "theme", "sort_order")
@@ -201,37 +201,22 @@ def publish_version(
     )
     announce(ask_id=ask.id, name="version-published", object_id=version.id)
     if version.number > 1:
-        _tell_delegates(ask, version)
+        _tell_delegates(actor, ask, version)
     return version
 
 
-def _tell_delegates(ask: Ask, version: DraftVersion) -> None:
-    """Email the delegates of every organisation taking part that a new version is out: its
-    positions start afresh, so each organisation reconfirms or changes its own. Sent after
+def _tell_delegates(actor: User, ask: Ask, version: DraftVersion) -> None:
+    """Tell the delegates of every organisation taking part that a new version is out: its
+    positions start afresh, so each organisation reconfirms or changes its own. Everyone else
+    following the ask hears of the new version too (consult.notifications). Sent after
     commit, never for a version that was not saved."""
-    compare = absolute_url(
-        "asks.compare", ask_id=ask.id, **{"from": version.number - 1, "to": version.number}
-    )
-    position = absolute_url("positions.edit", ask_id=ask.id)
-    note = f"\n\nWhat changed, in the secretariat's words: {version.change_note}"
-    for participant in ask.consultation.participants:
-        if not participant.organisation.active:
-            continue
-        for person in organisation_delegates(participant.organisation):
-            queue_email(
-                to=person.email,
-                subject=f"New wording of “{ask.title}” ({version.label}): reconfirm your position",
-                body=(
-                    f"Dear {person.name},\n\n"
-                    f"The secretariat has published {version.label} of the ask “{ask.title}” "
-                    f"in {ask.consultation.title}.{note if version.change_note else ''}\n\n"
-                    f"Compare it with v{version.number - 1}:\n{compare}\n\n"
-                    f"Positions belong to a version, so {participant.organisation.name}'s "
-                    f"position on v{version.number - 1} does not count for "
-                    f"{version.label}. As a delegate, reconfirm or change it here:\n"
-                    f"{position}\n"
-                ),
-            )
+    delegates = [
+        person
+        for participant in ask.consultation.participants
+        if participant.organisation.active
+        for person in organisation_delegates(participant.organisation)
+    ]
+    notifications.version_published(actor=actor, ask=ask, version=version, delegates=delegates)
 
 
 # Drafts: the secretariat's unpublished wording for the next version -------------------------

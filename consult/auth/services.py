@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consult import audit, permissions
 from consult.extensions import db
-from consult.mail import queue_email
+from consult.mail import queue_message
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
@@ -235,15 +235,14 @@ def _use_token(token: AccountToken) -> None:
 def _send_invitation(user: User, raw: str, inviter: User) -> None:
     link = url_for("auth.accept_invitation", token=raw, _external=True)
     days = current_app.config["INVITATION_DAYS"]
-    queue_email(
+    queue_message(
         to=user.email,
+        template="invitation",
         subject="You are invited to Consult",
-        body=(
-            f"{inviter.name} has invited you to join Consult for {user.organisation.name}.\n\n"
-            f"Open this link to set your name and password:\n{link}\n\n"
-            f"The link works once and expires in {days} days.\n"
-            "If you were not expecting this email, you can ignore it.\n"
-        ),
+        inviter=inviter,
+        user=user,
+        link=link,
+        days=days,
     )
 
 
@@ -302,15 +301,12 @@ def request_password_reset(email: str) -> None:
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
     audit.record(None, "user.request_password_reset", user)
     link = url_for("auth.reset_password", token=raw, _external=True)
-    queue_email(
+    queue_message(
         to=user.email,
+        template="password_reset",
         subject="Reset your Consult password",
-        body=(
-            "Someone asked to reset the password for your Consult account.\n\n"
-            f"Open this link to choose a new password:\n{link}\n\n"
-            f"The link works once and expires in {hours} hours.\n"
-            "If you did not ask for this, you can ignore this email: your password has not changed.\n"
-        ),
+        link=link,
+        hours=hours,
     )
 
 

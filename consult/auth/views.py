@@ -35,6 +35,8 @@ from consult.errors import session_ended
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render
 from consult.models import TokenPurpose, User
+from consult.notifications import services as notifications
+from consult.notifications.forms import PreferencesForm
 
 bp = Blueprint("auth", __name__)
 
@@ -291,7 +293,27 @@ def account():
         if permissions.can_be_delegate(user)
         else None
     )
-    return render("auth/account.html", user=user, delegates=delegates)
+    form = PreferencesForm(current=notifications.preferences(user))
+    return render("auth/account.html", user=user, delegates=delegates, form=form)
+
+
+@bp.post("/account/notifications")
+@login_required
+def notification_preferences():
+    """Save how the signed-in person wants to hear of each kind of notification."""
+    user = current_user._get_current_object()
+    form = PreferencesForm(current=notifications.preferences(user))
+    if form.validate_on_submit():
+        notifications.set_preferences(person=user, choices=form.choices())
+        db.session.commit()
+        flash("Your email choices have been saved", "success")
+        return redirect_to(url_for("auth.account") + "#notifications")
+    delegates = (
+        services.organisation_delegates(user.organisation)
+        if permissions.can_be_delegate(user)
+        else None
+    )
+    return render("auth/account.html", user=user, delegates=delegates, form=form, status=422)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

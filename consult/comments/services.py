@@ -14,6 +14,7 @@ from consult import audit
 from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
+from consult.notifications import services as notifications
 from consult.text import Paragraph, paragraphs, quote_in
 
 BODY_MAX = 5000
@@ -138,6 +139,8 @@ def add_comment(
         ),
     )
     announce(ask_id=ask.id, name="comment-added", object_id=comment.id)
+    if parent is not None:
+        notifications.reply_posted(reply=comment)
     return comment, True
 
 
@@ -195,6 +198,8 @@ def hide_comment(*, actor: User, comment: Comment, reason: str) -> None:
         },
     )
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+    # The author, and everyone who reported it, are told (the one place this is called).
+    notifications.comment_hidden(actor=actor, comment=comment)
 
 
 def _handle_open_reports(comment: Comment) -> list[CommentReport]:
@@ -231,6 +236,7 @@ def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
     db.session.flush()
     audit.record(actor, "comment.resolve", comment, after=audit.snapshot(comment, "resolution"))
     announce(ask_id=comment.ask_id, name="comment-updated", object_id=comment.id)
+    notifications.comment_resolved(actor=actor, comment=comment)
 
 
 def report_comment(*, actor: User, comment: Comment, reason: str) -> CommentReport:

@@ -32,11 +32,25 @@ from consult.models.consultations import (
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
 from consult.models.notes import OrganisationNote
+from consult.models.notifications import (
+    Delivery,
+    DigestItem,
+    EmailState,
+    NotificationKind,
+    NotificationPreference,
+    OutgoingEmail,
+)
 from consult.models.positions import Position, Reminder, Stance
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 from consult.models.visits import AskVisit
 
 __all__ = [
+    "Delivery",
+    "DigestItem",
+    "EmailState",
+    "NotificationKind",
+    "NotificationPreference",
+    "OutgoingEmail",
     "VersionDraft",
     "Backer",
     "BackerState",

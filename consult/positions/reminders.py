@@ -17,7 +17,6 @@ from sqlalchemy.orm import selectinload
 from consult.audit import record
 from consult.extensions import db
 from consult.filters import format_datetime
-from consult.mail import absolute_url, queue_email
 from consult.models import (
     Ask,
     Consultation,
@@ -28,6 +27,7 @@ from consult.models import (
     Reminder,
     User,
 )
+from consult.notifications import services as notifications
 
 KIND = "position-missing"
 
@@ -78,25 +78,6 @@ def _active_delegates(organisation: Organisation) -> list[User]:
             )
             .order_by(User.name, User.id)
         )
-    )
-
-
-def _body(person: User, consultation: Consultation, asks: list[Ask]) -> str:
-    listed = "\n".join(
-        f"- {ask.title}\n  {absolute_url('asks.show', ask_id=ask.id)}" for ask in asks
-    )
-    count = "1 ask" if len(asks) == 1 else f"{len(asks)} asks"
-    return (
-        f"Dear {person.name},\n\n"
-        f"{consultation.title} closes on {format_datetime(consultation.closes_at)} (UK time).\n\n"
-        f"{person.organisation.name} has not yet given its position on {count}:\n\n"
-        f"{listed}\n\n"
-        "As a delegate, you can give your organisation's position on each ask: support, "
-        "support with changes, object or abstain. Open each link above to do this before the "
-        "consultation closes.\n\n"
-        "We send this reminder once for each version of an ask. If your organisation has "
-        "already agreed its position, please record it so that it counts.\n\n"
-        "The coalition secretariat\n"
     )
 
 
@@ -159,10 +140,11 @@ def send_reminders(*, now: datetime, days_before: float) -> ReminderRun:
                         )
                     )
                 # Every ask not yet answered, including any already reminded about.
-                queue_email(
-                    to=person.email,
-                    subject=f"Reminder: give your organisation's position on {consultation.title}",
-                    body=_body(person, consultation, [ask for ask, _ in missing]),
+                notifications.remind(
+                    person=person,
+                    consultation=consultation,
+                    asks=[ask for ask, _ in missing],
+                    closes=format_datetime(consultation.closes_at),
                 )
                 run.sent += 1
     db.session.flush()

@@ -24,7 +24,7 @@ from consult import audit
 from consult.agreements import manifesto as manifesto_module
 from consult.extensions import db
 from consult.filters import format_date
-from consult.mail import absolute_url, queue_email
+from consult.mail import absolute_url, queue_message
 from consult.models import (
     AskState,
     Backer,
@@ -170,30 +170,23 @@ def _new_token(backer: Backer) -> str:
 def _send_confirmation(backer: Backer, consultation: Consultation, raw: str) -> None:
     link = absolute_url("publication.confirm_backer", token=raw)
     days = token_lifetime().days
-    queue_email(
+    queue_message(
         to=backer.email,
+        template="backer_confirm",
         subject=f"Confirm your support for {consultation.title}",
-        body=(
-            f"Thank you for offering to back {consultation.title} on behalf of "
-            f"{backer.organisation_name}.\n\n"
-            f"Open this link to confirm:\n{link}\n\n"
-            f"The link works once and expires in {days} days. Once you confirm, the "
-            "secretariat checks each backer before listing it.\n"
-            "If you did not ask for this, you can ignore this email: nothing is listed "
-            "without confirmation.\n"
-        ),
+        consultation=consultation,
+        backer=backer,
+        link=link,
+        days=days,
     )
 
 
 def _send_already_recorded(backer: Backer, consultation: Consultation) -> None:
-    queue_email(
+    queue_message(
         to=backer.email,
+        template="backer_already",
         subject=f"Your support for {consultation.title}",
-        body=(
-            f"Someone asked to back {consultation.title} with this email address, which "
-            "has already confirmed its support. There is nothing more to do.\n"
-            "If you did not ask for this, you can ignore this email.\n"
-        ),
+        consultation=consultation,
     )
 
 

@@ -18,7 +18,7 @@ from consult.audit import record
 from consult.auth.services import organisation_delegates
 from consult.extensions import db
 from consult.filters import format_date
-from consult.mail import absolute_url, queue_email
+from consult.mail import absolute_url, queue_message
 from consult.models import (
     Ask,
     Consultation,
@@ -111,17 +111,14 @@ def _tell_delegates(consultation: Consultation) -> None:
         if not organisation.active:
             continue
         for person in organisation_delegates(organisation):
-            queue_email(
+            queue_message(
                 to=person.email,
+                template="signoff_opened",
                 subject=f"Sign-off has opened: {consultation.title}",
-                body=(
-                    f"Dear {person.name},\n\n"
-                    f"The wording of every ask in {consultation.title} is agreed, and the "
-                    "secretariat has opened sign-off of the final manifesto.\n\n"
-                    f"As a delegate, say whether {organisation.name} endorses it, and whether "
-                    "its name may be listed publicly as a supporter, or decline with a "
-                    f"reason:\n{link}\n"
-                ),
+                person=person,
+                consultation=consultation,
+                organisation=organisation,
+                link=link,
             )
 
 

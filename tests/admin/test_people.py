@@ -14,6 +14,7 @@ from tests import factories
 from tests.helpers import audit_count, audit_events, is_sign_in_redirect, login_as
 from tests.html import assert_no_active_html, select_one, text_of
 from tests.html import select as css_select
+from tests.smtp import body_of
 
 INVITATION_LINK = re.compile(r"https?://[^\s]+/invitations/([A-Za-z0-9_\-]+)")
 
@@ -23,7 +24,7 @@ def people_count() -> int:
 
 
 def invitation_tokens(message) -> list[str]:
-    return INVITATION_LINK.findall(message.get_content())
+    return INVITATION_LINK.findall(body_of(message))
 
 
 def row(page: str, user: User) -> str:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from consult.auth import services
 from consult.extensions import db
-from consult.mail import wait_for_sent_mail
-from consult.models import AccountToken, Role, TokenPurpose, utcnow
+from consult.mail import drain, wait_for_sent_mail
+from consult.models import AccountToken, EmailState, OutgoingEmail, Role, TokenPurpose, utcnow
 from tests import factories
 from tests.helpers import audit_events, is_signed_in, sign_in
 from tests.smtp import body_of, closed_port, link_from
@@ -46,7 +46,7 @@ def test_invitation_end_to_end(app, client, smtp_server, outbox):
 
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "grace@example.org"
-    assert message["Subject"] == "You are invited to Consult"
+    assert message["Subject"] == "Blueprint Coalition: You are invited to Consult"
     assert "Sam Secretary has invited you to join Consult for Fens Trust" in body_of(message)
     link = link_from(message)
     assert link.startswith("http://consult.test/invitations/")
@@ -137,17 +137,21 @@ def test_no_email_for_an_unknown_address(app, client, smtp_server, outbox):
     assert smtp_server.messages == [] and outbox() == []
 
 
-def test_smtp_failure_falls_back_to_the_outbox(app, client, smtp_server, outbox, caplog):
+def test_smtp_failure_keeps_the_email_queued_to_retry(app, client, smtp_server, outbox, caplog):
     app.config["MAIL_PORT"] = closed_port()
-    with caplog.at_level(logging.ERROR, logger="consult.mail"):
+    with caplog.at_level(logging.WARNING, logger="consult.mail"):
         user = invite_grace()
         wait_for_sent_mail()
-    [message] = outbox()
-    assert message["To"] == "grace@example.org"
-    assert link_from(message).startswith("http://consult.test/invitations/")
-    assert smtp_server.messages == []
-    assert "SMTP failed" in caplog.text
-    # The invitation still exists and its link works.
+    [email] = db.session.scalars(select(OutgoingEmail)).all()
+    assert email.recipient == "grace@example.org"
+    assert email.state == EmailState.QUEUED and email.attempts == 1
+    assert email.last_error and email.next_attempt_at > utcnow()
+    assert smtp_server.messages == [] and outbox() == []
+    assert "retrying" in caplog.text
+    # Once the server answers, the retry sends it, and its link works.
+    app.config["MAIL_PORT"] = smtp_server.port
+    drain(now=email.next_attempt_at)
+    [message] = smtp_server.messages
     assert client.get(urlsplit(link_from(message)).path).status_code == 200
     assert not user.has_accepted_invitation
 
@@ -158,6 +162,6 @@ def test_outbox_when_no_mail_server_is_set(app, client, smtp_server, outbox):
     db.session.commit()
     client.post("/password-reset", data={"email": "ada@example.org"})
     [message] = outbox()
-    assert message["Subject"] == "Reset your Consult password"
+    assert message["Subject"] == "Blueprint Coalition: Reset your Consult password"
     assert smtp_server.messages == []
     assert client.get(urlsplit(link_from(message)).path).status_code == 200

@@ -15,7 +15,7 @@ from tests import factories
 from tests.helpers import audit_events, is_signed_in, session_cookie, sign_in, without_csrf
 from tests.html import assert_no_active_html, text_of
 from tests.html import select as css_select
-from tests.smtp import link_from
+from tests.smtp import body_of, link_from
 
 SENT = (
     "If an account exists for that email address, we have sent a link to reset the "
@@ -56,9 +56,9 @@ def test_known_email_gets_a_link(app, client, outbox):
     assert SENT in page.get_data(as_text=True)
     [message] = outbox()
     assert message["To"] == "ada@example.org"
-    assert message["Subject"] == "Reset your Consult password"
+    assert message["Subject"] == "Blueprint Coalition: Reset your Consult password"
     assert link_from(message).startswith("http://consult.test/password-reset/")
-    assert "expires in 2 hours" in message.get_content()
+    assert "expires in 2 hours" in body_of(message)
     [event] = audit_events("user.request_password_reset")
     assert event.object_id == user.id and event.actor_id is None
 

@@ -9,6 +9,7 @@ from consult.extensions import db
 from consult.models import Role
 from tests import factories
 from tests.helpers import V2
+from tests.smtp import body_of
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -33,9 +34,10 @@ def test_a_new_version_emails_every_active_delegate_with_the_comparison(
     )
     message = messages[delegates.other.email]
     assert str(message["Subject"]) == (
+        "Blueprint Coalition: "
         f"New wording of “Declare a climate emergency” ({version.label}): reconfirm your position"
     )
-    body = message.get_content()
+    body = body_of(message)
     assert f"/asks/{ask.id}/compare?from=2&to=3" in body
     assert f"/asks/{ask.id}/position" in body
     assert "Adds a paragraph on funding." in body

@@ -15,6 +15,7 @@ from consult.positions.reminders import send_reminders
 from consult.positions.services import set_position
 from tests import factories
 from tests.helpers import audit_events, count
+from tests.smtp import body_of
 
 # Reminders rely on a unique constraint: also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -44,7 +45,7 @@ def test_delegates_of_organisations_that_have_not_responded_are_emailed(delegate
     assert _recipients(outbox) == sorted([delegates.first.email, delegates.second.email])
     assert run.without_delegate == [("Net zero by 2040", "Third Organisation")]
     message = outbox()[0]
-    body = message.get_content()
+    body = body_of(message)
     assert "Net zero by 2040" in message["Subject"]
     assert "Home Organisation has not yet given its position on 1 ask" in body
     assert "- Declare a climate emergency" in body
@@ -100,7 +101,7 @@ def test_one_email_lists_every_ask_not_answered(people, delegates, ask, outbox):
 
     to_first = [m for m in outbox() if m["To"] == delegates.first.email]
     assert len(to_first) == 1
-    body = to_first[0].get_content()
+    body = body_of(to_first[0])
     assert "has not yet given its position on 2 asks" in body
     assert f"/asks/{ask.id}" in body and f"/asks/{second.id}" in body
     assert "Declare a climate emergency" in body and "Insulate every home" in body
@@ -141,7 +142,7 @@ def test_links_use_public_url_without_server_name(app, delegates, ask, outbox):
 
     _run(ask)
 
-    assert f"https://consult.example.org/asks/{ask.id}" in outbox()[0].get_content()
+    assert f"https://consult.example.org/asks/{ask.id}" in body_of(outbox()[0])
 
 
 def test_the_command_reports_emails_and_organisations_without_delegate(

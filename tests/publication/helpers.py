@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from consult.agreements import services as agreements
 from consult.extensions import db
 from consult.models import Ask, Consultation, Decision, Endorsement, Organisation, User
+from tests.smtp import body_of
 
 BACKER = {
     "organisation_name": "Friends of the Park",
@@ -49,7 +50,7 @@ def endorse(
 
 def confirmation_link(message: EmailMessage) -> str:
     """The path of the confirmation link in an email."""
-    body = message.get_content()
+    body = body_of(message)
     found = re.search(r"https?://[^/\s]+(/backers/confirm/\S+)", body)
     assert found, body
     return found.group(1)

@@ -15,6 +15,7 @@ from consult.models import Consultation, Decision, Endorsement, Role
 from consult.signoff import services
 from tests import factories
 from tests.helpers import audit_events, count
+from tests.smtp import body_of
 
 pytestmark = pytest.mark.database
 
@@ -87,9 +88,9 @@ def test_opening_records_it_and_emails_every_active_delegate(
         p.email for p in (delegates.home, delegates.other, delegates.third)
     )
     assert gone.email not in [m["To"] for m in sent]
-    body = sent[0].get_content()
+    body = body_of(sent[0])
     assert f"/consultations/{consultation.id}/sign-off" in body
-    assert sent[0]["Subject"] == "Sign-off has opened: Net zero by 2040"
+    assert sent[0]["Subject"] == "Blueprint Coalition: Sign-off has opened: Net zero by 2040"
     with pytest.raises(services.SignoffError, match="already opened"):
         services.open_signoff(actor=people.secretariat, consultation=consultation)
 
