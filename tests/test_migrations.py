@@ -40,6 +40,7 @@ TABLES = {
     "reminder",
     "agreement",
     "ask_visit",
+    "search_document",
     "alembic_version",
 }
 

@@ -32,6 +32,7 @@ from consult.models.consultations import (
 from consult.models.discussion import Comment, CommentReport, CommentState
 from consult.models.live import LiveEvent
 from consult.models.positions import Position, Reminder, Stance
+from consult.models.search import SearchDocument, SearchKind
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 from consult.models.visits import AskVisit
 
@@ -68,6 +69,8 @@ __all__ = [
     "Position",
     "Reminder",
     "Role",
+    "SearchDocument",
+    "SearchKind",
     "Stance",
     "TokenPurpose",
     "User",
