@@ -59,7 +59,7 @@ def can_read_ask(user: Any, ask: Ask) -> bool:
 
 def can_read_ask_sql(user: Any, now: datetime | None = None) -> ColumnElement[bool]:
     """SQL form of `can_read_ask`, for a statement that joins each ask to its consultation
-    (tests/test_permissions_sql.py proves the two forms agree)."""
+    (tests/search/test_readable_asks.py proves the two forms agree)."""
     if is_secretariat(user):
         return true()
     now = now or utcnow()
