@@ -103,6 +103,8 @@ def _configure_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorised)
 
+    # The search index's mapper events: registered once, whatever writes the rows.
+    import consult.search.index  # noqa: F401
     from consult.live.broker import for_app
 
     app.extensions["consult_broker"] = for_app(app)  # Redis, else the database (LIVE_BROKER)
@@ -125,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.positions.views import bp as positions_bp
     from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
+    from consult.search.views import bp as search_bp
     from consult.signoff.views import bp as signoff_bp
 
     for blueprint in (
@@ -143,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         signoff_bp,
         notifications_bp,
         publication_bp,
+        search_bp,
         live_bp,
         admin_bp,
     ):

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 
 from consult.extensions import db
 
@@ -17,10 +17,36 @@ _PAGE = re.compile(r"[0-9]{1,6}")
 
 def paginate(stmt: Select[Any], per_page: int) -> Pagination:
     """db.paginate for the ?page= of this request: 404 for a page that cannot exist."""
+    return db.paginate(stmt, page=_page_number(), per_page=per_page)
+
+
+class RowPagination(Pagination):
+    """A page of rows (several columns each), where db.paginate gives the first column's
+    values only. Counted without the select list (no snippet worked out for every row)."""
+
+    def _query_items(self) -> list[Any]:
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(db.session.execute(stmt).all())
+
+    def _query_count(self) -> int:
+        stmt = (
+            self._query_args["select"]
+            .order_by(None)
+            .with_only_columns(func.count(), maintain_column_froms=True)
+        )
+        return int(db.session.execute(stmt).scalar_one())
+
+
+def _page_number() -> int:
     page = request.args.get("page", "1")
     if not _PAGE.fullmatch(page) or not 1 <= int(page) <= MAX_PAGE:
         abort(404)
-    return db.paginate(stmt, page=int(page), per_page=per_page)
+    return int(page)
+
+
+def paginate_rows(stmt: Select[Any], per_page: int) -> Pagination:
+    """`paginate` for a statement of rows rather than of one entity."""
+    return RowPagination(page=_page_number(), per_page=per_page, select=stmt)
 
 
 def pagination_params(page: Pagination) -> dict[str, Any] | None:

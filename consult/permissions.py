@@ -5,7 +5,10 @@ Each takes the acting user (possibly anonymous) and the object, and returns a bo
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, true
 
 from consult.models import (
     Amendment,
@@ -16,8 +19,10 @@ from consult.models import (
     CommentState,
     Consultation,
     ConsultationState,
+    DraftVersion,
     OrganisationNote,
     Role,
+    utcnow,
 )
 
 
@@ -51,6 +56,31 @@ def can_read_ask(user: Any, ask: Ask) -> bool:
     if not can_read_consultation(user, ask.consultation):
         return False
     return is_secretariat(user) or bool(ask.versions)
+
+
+def can_read_ask_sql(user: Any, now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL form of `can_read_ask`, for a statement that joins each ask to its consultation
+    (tests/search/test_readable_asks.py proves the two forms agree)."""
+    if is_secretariat(user):
+        return true()
+    now = now or utcnow()
+    if _signed_in(user):
+        # Not upcoming: published, closed, or opened (it closes after it opens).
+        consultation_readable = or_(
+            Consultation.published_at.is_not(None),
+            Consultation.closed_at.is_not(None),
+            Consultation.opens_at <= now,
+        )
+    else:
+        consultation_readable = Consultation.published_at.is_not(None)
+    has_version = exists().where(DraftVersion.ask_id == Ask.id)
+    return and_(consultation_readable, has_version)
+
+
+def can_search(user: Any) -> bool:
+    """Use the search box (which finds only what the person may read): people signed in. The
+    public reads a published manifesto on its own page."""
+    return _signed_in(user)
 
 
 def can_see_participants(user: Any) -> bool:

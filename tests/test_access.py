@@ -143,6 +143,8 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "comments.reports", "/comments/reports", SECRETARIAT_PAGE),
     # The live stream: EventSource stops on a 401, so anonymous gets that, not a redirect.
     ("GET", "live.stream", "/asks/{ask}/events", (401, 200, 200, 200, 200)),
+    # search: people signed in; each finds only what they may read (tests/search)
+    ("GET", "search.index", "/search?q=council", SIGNED_IN_ONLY),
     ("POST", "comments.handle_report", "/comments/reports/{report}/handled", SECRETARIAT_ACTION),
     # positions: the member is their organisation's delegate; the other member is not
     ("GET", "positions.edit", "/asks/{ask}/position", (ANON, 403, 200, 403, 403)),

@@ -44,6 +44,7 @@ TABLES = {
     "outgoing_email",
     "notification_preference",
     "digest_item",
+    "search_document",
     "alembic_version",
 }
 

@@ -41,6 +41,7 @@ from consult.models.notifications import (
     OutgoingEmail,
 )
 from consult.models.positions import Position, Reminder, Stance
+from consult.models.search import SearchDocument, SearchKind
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 from consult.models.visits import AskVisit
 
@@ -84,6 +85,8 @@ __all__ = [
     "Position",
     "Reminder",
     "Role",
+    "SearchDocument",
+    "SearchKind",
     "Stance",
     "TokenPurpose",
     "User",

@@ -24,9 +24,25 @@ NAMING_CONVENTION = {
 HAND_WRITTEN_INDEXES = frozenset({"uq_organisation_name_lower"})
 
 
+# The search index's full-text parts, which only one database has and the models do not
+# describe (see consult/models/search.py): PostgreSQL's generated tsvector column and its GIN
+# index, SQLite's FTS5 table and the shadow tables FTS5 keeps.
+SEARCH_COLUMNS = frozenset({("search_document", "tsv")})
+SEARCH_INDEXES = frozenset({"ix_search_document_tsv"})
+SEARCH_TABLE_PREFIX = "search_fts"
+
+
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's include_object hook: everything but the hand-written indexes."""
-    return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
+    """Alembic's include_object hook: everything but the hand-written indexes and the search
+    index's full-text parts."""
+    if type_ == "index" and (name in HAND_WRITTEN_INDEXES or name in SEARCH_INDEXES):
+        return False
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    if type_ == "column" and reflected:
+        table = getattr(getattr(obj, "table", None), "name", None)
+        return (table, name) not in SEARCH_COLUMNS
+    return True
 
 
 def utcnow() -> datetime:
