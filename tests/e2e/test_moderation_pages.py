@@ -45,7 +45,7 @@ def test_the_secretariat_works_through_the_unresolved_queue(browser, demo_server
     expect(sam.locator("#unresolved-comments > li")).to_have_count(min(total, 25))
     assert_accessible(sam)
 
-    sam.get_by_label("Ask").select_option(str(ask_id))
+    sam.get_by_label("Ask", exact=True).select_option(str(ask_id))
     sam.get_by_role("button", name="Filter comments").click()
     expect(sam.locator("#unresolved-summary")).to_have_text(
         "1 unresolved comment matches your filters, oldest first."

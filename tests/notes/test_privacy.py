@@ -19,6 +19,7 @@ from consult.extensions import db
 from consult.models import AuditEvent, LiveEvent, OrganisationNote, Stance
 from consult.notes import services
 from tests.helpers import HTMX, count, login_as
+from tests.html import select, text_of
 
 pytestmark = pytest.mark.database
 
@@ -136,3 +137,18 @@ def test_the_agreed_text_carries_no_note(client, people, ask, written):
     page = client.get(f"/asks/{ask.id}/notes")
     assert page.status_code == 200 and SECRETS[0] in page.get_data(as_text=True)
     assert client.post(f"/asks/{ask.id}/notes", data={"body": "Late"}).status_code == 403
+
+
+@pytest.mark.parametrize("role", (*OUTSIDERS, "member"))
+def test_search_finds_no_note_for_anyone(client, people, ask, written, role):
+    """Notes are not in the search index: no search reveals them, even to their own
+    organisation (they are read on the notes page), while the ask itself is found."""
+    login_as(client, getattr(people, role))
+    for secret in SECRETS:
+        page = client.get(f"/search?q={secret}")
+        assert page.status_code == 200
+        assert not select(page, "#search-results")
+        assert text_of(page, "#search-summary") == f"Nothing you may read matches ‘{secret}’."
+    found = client.get("/search?q=" + ask.title.split()[-1])
+    assert found.status_code == 200
+    assert ask.title in text_of(found, "#search-results")
