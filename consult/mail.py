@@ -37,6 +37,7 @@ from flask import Flask, current_app, has_request_context, url_for
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from consult import audit
 from consult.extensions import db
 from consult.models import EmailState, OutgoingEmail, utcnow
 from consult.transactions import after_commit
@@ -356,9 +357,13 @@ def wait_for_sent_mail(timeout: float = 10.0) -> None:
         sender.join(max(0.0, deadline - time.monotonic()))
 
 
-def retry_now(email: OutgoingEmail) -> None:
-    """Try a failed or retrying email again as soon as the transaction commits."""
+def retry_now(email: OutgoingEmail, *, actor: Any = None) -> None:
+    """Try a failed or retrying email again as soon as the transaction commits (the
+    secretariat's request, audited)."""
     email.state = EmailState.QUEUED
     email.next_attempt_at = utcnow()
     db.session.flush()
+    audit.record(
+        actor, "email.retry", email, after={"recipient": email.recipient, "subject": email.subject}
+    )
     after_commit(wake_sender)

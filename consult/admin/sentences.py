@@ -661,6 +661,14 @@ def _draft_save(s: _Said) -> str:
     return f"{s.who} saved a draft of the next version of {s.ask()}"
 
 
+@_says("email.retry", on="outgoing_email")
+def _email_retry(s: _Said) -> str:
+    subject, recipient = s.after("subject"), s.after("recipient")
+    if subject and recipient:
+        return f"{s.who} asked for the email “{subject}” to {recipient} to be tried again"
+    return f"{s.who} asked for an email to be tried again"
+
+
 @_says("draft.discard", on="ask")
 def _draft_discard(s: _Said) -> str:
     return f"{s.who} discarded the draft of the next version of {s.ask()}"

@@ -431,7 +431,7 @@ def retry_email(email_id: int):
     """Try one failed or retrying email again now."""
     email = load(OutgoingEmail, email_id)
     if email.state in (EmailState.QUEUED, EmailState.FAILED):
-        mail_queue.retry_now(email)
+        mail_queue.retry_now(email, actor=current_user)
         db.session.commit()
         flash(f"Trying the email to {email.recipient} again now", "success")
     else:

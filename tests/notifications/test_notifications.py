@@ -23,9 +23,9 @@ from consult.models import (
 )
 from consult.notifications import services as notifications
 from consult.notifications.services import unsubscribe_token
-from tests.helpers import comment, login_as
+from tests.helpers import audit_events, comment, login_as
 from tests.html import select as select_html
-from tests.html import text_of
+from tests.html import select_one, text_of
 from tests.smtp import body_of, closed_port, smtp_server  # noqa: F401
 
 pytestmark = pytest.mark.database
@@ -211,11 +211,16 @@ def test_a_failing_server_retries_with_backoff_and_shows_on_the_secretariat_page
     page = client.get("/admin/mail").get_data(as_text=True)
     assert people.member.email in text_of(page, f"#email-{email.id}")
     assert "Refused" in page or "Error" in page
+    button = select_one(page, f"#email-{email.id} button")
+    assert text_of(button) == f"Try again now (email to {email.recipient}: {email.subject})"
     response = client.post(f"/admin/mail/{email.id}/retry")
     assert response.status_code == 303
     wait_for_sent_mail()
     db.session.refresh(email)
     assert email.attempts == len(RETRY_DELAYS) + 2
+    [retried] = audit_events("email.retry")
+    assert retried.actor_id == people.secretariat.id
+    assert retried.after == {"recipient": email.recipient, "subject": email.subject}
 
 
 def test_one_connection_sends_a_batch(app, smtp_config, people, ask, monkeypatch):
