@@ -39,10 +39,13 @@ from consult.models import (
     DraftVersion,
     Organisation,
     OrganisationKind,
+    OrganisationNote,
     Role,
     User,
     utcnow,
 )
+from consult.notes.services import add_note
+from consult.notes.services import propose as propose_note
 from consult.positions.services import set_position
 from consult.publication.services import (
     Offer,
@@ -198,6 +201,31 @@ def _position(ask: Ask, spec: dict[str, Any], delegates: dict[str, User]) -> Ste
         position.set_at = when
 
     return step
+
+
+def _note(ask: Ask, spec: dict[str, Any], by_email: dict[str, User]) -> list[Step]:
+    """A note of one organisation on the ask (its members' private space), its replies, and
+    a member proposing it as the organisation's position, through the notes services."""
+    made: dict[str, OrganisationNote] = {}
+
+    def note(when: datetime) -> None:
+        made["note"] = add_note(author=by_email[spec["by"]], ask=ask, body=spec["body"])
+        made["note"].created_at = when
+
+    def reply(item: dict[str, Any]) -> Step:
+        def step(when: datetime) -> None:
+            add_note(
+                author=by_email[item["by"]], ask=ask, body=item["body"], parent=made["note"]
+            ).created_at = when
+
+        return step
+
+    def proposal(when: datetime) -> None:
+        propose_note(actor=by_email[spec["proposed_by"]], note=made["note"], stance=spec["propose"])
+        made["note"].proposed_at = when
+
+    steps: list[Step] = [note] + [reply(item) for item in spec.get("replies", [])]
+    return steps + ([proposal] if "propose" in spec else [])
 
 
 def _amendment(
@@ -550,5 +578,7 @@ def _load_ask(
         steps += [_position(ask, p, delegates) for p in version.get("positions", [])]
         for amendment in version.get("amendments", []):
             steps += _amendment(ask, amendment, by_email, delegates, secretariat, accepted)
+        for note in version.get("notes", []):
+            steps += _note(ask, note, by_email)
         later = now if last else published[number]
         clock.run(steps, max(published[number - 1], opens_at), later)
