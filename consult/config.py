@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -54,6 +55,12 @@ def from_environment(
         raise ConfigError("LIVE_BROKER must be redis, database or memory.")
     if live_broker == "redis" and not redis_url:
         raise ConfigError("LIVE_BROKER=redis needs REDIS_URL.")
+    public_url = (env.get("PUBLIC_URL") or "").strip()
+    if production and not public_url:
+        raise ConfigError(
+            "PUBLIC_URL must be set when CONSULT_ENV=production: links in emails are built on it."
+        )
+    public_url = public_url or "http://localhost:5000"
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -72,9 +79,11 @@ def from_environment(
         "COALITION_NAME": env.get("COALITION_NAME") or "Blueprint Coalition",
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
-        # Where people open Consult: links in emails sent from the command line (reminders)
-        # when SERVER_NAME is not set.
-        "PUBLIC_URL": env.get("PUBLIC_URL") or "http://localhost:5000",
+        # Where people open Consult: every link in an email is built on it (never on the
+        # Host a request names). Required in production.
+        "PUBLIC_URL": public_url,
+        # Requests naming any other host are refused (400): Flask checks request.host.
+        "TRUSTED_HOSTS": _trusted_hosts(env.get("TRUSTED_HOSTS"), public_url, production),
         # `flask consult send-reminders` reminds delegates this many days before the close.
         "REMINDER_DAYS_BEFORE_CLOSE": float(env.get("REMINDER_DAYS_BEFORE_CLOSE") or 3),
         # How many reverse proxies in front of the app to believe: each appends the address it
@@ -111,3 +120,13 @@ def from_environment(
         # ones); a page whose last event is older reloads instead of catching up.
         "LIVE_EVENT_RETENTION_HOURS": float(env.get("LIVE_EVENT_RETENTION_HOURS") or 48),
     }
+
+
+def _trusted_hosts(value: str | None, public_url: str, production: bool) -> list[str] | None:
+    """The host names requests may name: TRUSTED_HOSTS (comma-separated), or in production
+    PUBLIC_URL's host; None (any host) in development."""
+    hosts = [h.strip() for h in (value or "").split(",") if h.strip()]
+    if not hosts and production:
+        hostname = urlsplit(public_url).hostname
+        hosts = [hostname] if hostname else []
+    return hosts or None

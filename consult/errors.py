@@ -9,7 +9,7 @@ from typing import NoReturn, cast
 from flask import Flask, Response, abort, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, SecurityError
 
 from consult.extensions import db, login_manager
 from consult.htmx import is_htmx, render
@@ -166,6 +166,22 @@ def handle_server_error(error: InternalServerError) -> Response:
     return error_page(500)
 
 
+UNTRUSTED_HOST_PAGE = """<!DOCTYPE html>
+<html lang="en-GB">
+<head><meta charset="utf-8"><title>Bad request – Consult</title></head>
+<body><main><h1>Bad request</h1>
+<p>Consult does not answer on this address. Check the address you used.</p></main></body>
+</html>
+"""
+
+
+def handle_untrusted_host(error: SecurityError) -> Response:
+    """A request naming a host outside TRUSTED_HOSTS: a plain 400 page, made without the
+    request's URLs (Flask cannot build any for a host it does not trust)."""
+    return Response(UNTRUSTED_HOST_PAGE, status=400, mimetype="text/html")
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_server_error)

@@ -33,7 +33,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app, url_for
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
@@ -72,10 +72,9 @@ def unsent() -> Iterator[None]:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """An absolute link for an email: from the request, SERVER_NAME, or else PUBLIC_URL (the
-    command line)."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for an email, always on PUBLIC_URL: never on the host a request
+    names (its Host header is the sender's to choose: a reset link must not point at an
+    attacker's site), and the same from a request as from the command line."""
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for(endpoint, _external=True, **values)
 

@@ -93,6 +93,7 @@ def app_config(tmp_path, database_url, postgres_database) -> dict:
         "MAIL_SERVER": None,
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
         "SERVER_NAME": "consult.test",
+        "PUBLIC_URL": "http://consult.test",  # where emails' links point
         # argon2 at the library's strength costs ~0.6 s a hash on these machines.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,

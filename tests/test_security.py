@@ -49,8 +49,39 @@ def test_session_cookie_is_httponly_and_samesite(client):
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         from_environment(tmp_path, {"CONSULT_ENV": "production"})
-    config = from_environment(tmp_path, {"CONSULT_ENV": "production", "SECRET_KEY": "s" * 40})
+    config = from_environment(
+        tmp_path,
+        {
+            "CONSULT_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "PUBLIC_URL": "https://consult.example.org",
+        },
+    )
     assert config["SESSION_COOKIE_SECURE"] is True and config["PRODUCTION"] is True
+
+
+def test_production_refuses_to_start_without_a_public_url(tmp_path):
+    """Links in emails are built on PUBLIC_URL, never on a request's Host header."""
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        from_environment(tmp_path, {"CONSULT_ENV": "production", "SECRET_KEY": "s" * 40})
+
+
+def test_trusted_hosts_default_to_the_public_urls_host_in_production(tmp_path):
+    production = {"CONSULT_ENV": "production", "SECRET_KEY": "s" * 40}
+    config = from_environment(
+        tmp_path, {**production, "PUBLIC_URL": "https://consult.example.org:8443/"}
+    )
+    assert config["TRUSTED_HOSTS"] == ["consult.example.org"]
+    named = from_environment(
+        tmp_path,
+        {
+            **production,
+            "PUBLIC_URL": "https://consult.example.org",
+            "TRUSTED_HOSTS": "consult.example.org, www.consult.example.org",
+        },
+    )
+    assert named["TRUSTED_HOSTS"] == ["consult.example.org", "www.consult.example.org"]
+    assert from_environment(tmp_path, {})["TRUSTED_HOSTS"] is None  # development: any
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path):

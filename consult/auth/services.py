@@ -13,14 +13,14 @@ from typing import cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, has_app_context, url_for
+from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from consult import audit, permissions
 from consult.extensions import db
-from consult.mail import queue_message
+from consult.mail import absolute_url, queue_message
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
@@ -233,7 +233,7 @@ def _use_token(token: AccountToken) -> None:
 
 
 def _send_invitation(user: User, raw: str, inviter: User) -> None:
-    link = url_for("auth.accept_invitation", token=raw, _external=True)
+    link = absolute_url("auth.accept_invitation", token=raw)
     days = current_app.config["INVITATION_DAYS"]
     queue_message(
         to=user.email,
@@ -300,7 +300,7 @@ def request_password_reset(email: str) -> None:
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
     audit.record(None, "user.request_password_reset", user)
-    link = url_for("auth.reset_password", token=raw, _external=True)
+    link = absolute_url("auth.reset_password", token=raw)
     queue_message(
         to=user.email,
         template="password_reset",

@@ -71,10 +71,12 @@ def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]
     # kept in Redis, where earlier tests' people, with the same ids, would still count).
     limiter.reset()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = url  # emails' links lead back here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, url=url)
     finally:
         server.shutdown()
         thread.join(timeout=5)

@@ -15,8 +15,6 @@ from tests.smtp import link_from
 
 
 def test_the_reply_email_opens_the_ask_at_the_reply(live_server, smtp_server, page):
-    # Made here, outside a request: the email's links use PUBLIC_URL, as from the command line.
-    live_server.app.config["PUBLIC_URL"] = live_server.url
     with live_server.app.app_context():
         home = factories.organisation("Home Organisation")
         other = factories.organisation("Other Organisation")
