@@ -15,6 +15,8 @@ from consult.extensions import db, login_manager
 from consult.htmx import is_htmx, render
 from consult.models import Ask, AskState, Consultation, ConsultationState, utcnow
 
+NUL_REFUSED = "What you sent contains a character that cannot be stored (a NUL byte). Remove it and try again."
+
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, check what you entered and try again."),
     401: ("Sign in to continue", "You need to sign in to see this page."),
@@ -29,6 +31,10 @@ MESSAGES = {
         "It has changed since you opened the page. Go back and reload it.",
     ),
     413: ("That is too large", "What you sent is larger than Consult accepts."),
+    415: (
+        "Consult cannot read that",
+        "Consult accepts what its own forms send. Go back to the page and send the form from it.",
+    ),
     422: ("There is a problem", "Check what you entered and try again."),
     429: (
         "Too many attempts",
@@ -147,7 +153,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         if not current_user.is_authenticated and request.blueprint != "auth":
             # (Signing in, invitations and password resets are for people signed out.)
             return cast(Response, login_manager.unauthorized())
-    if isinstance(error, CSRFError):
+    if error.description == NUL_REFUSED:
+        description = NUL_REFUSED
+    elif isinstance(error, CSRFError):
         description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
     elif code == 429:
         description = MESSAGES[429][1]

@@ -6,7 +6,10 @@ import base64
 import hashlib
 import re
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request
+from flask_login import current_user
+
+from consult.errors import NUL_REFUSED
 
 CSP = "; ".join(
     [
@@ -51,5 +54,41 @@ def _headers(response: Response) -> Response:
     return response
 
 
+# What Consult's forms send (htmx sends the same); an empty body is fine.
+FORM_TYPES = frozenset({"", "application/x-www-form-urlencoded"})
+
+
+def _refuse_unusable_input() -> None:
+    """Input Consult cannot use is refused before any view sees it, with a 4xx, never a 500:
+    bodies other than a form's (JSON and multipart fed odd types to the forms), NUL bytes
+    (PostgreSQL cannot store them), and the stylesheet's build sources under static/src."""
+    if request.path.startswith("/static/src/"):
+        abort(404)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype not in FORM_TYPES:
+        abort(415)
+    values = (
+        request.args.values()
+        if request.method in ("GET", "HEAD")
+        else (
+            *request.args.values(),
+            *request.form.values(),
+        )
+    )
+    if any("\x00" in value for value in values):
+        abort(400, NUL_REFUSED)
+
+
+def _no_store_when_signed_in(response: Response) -> Response:
+    """Pages for someone signed in are theirs alone: no cache (a shared computer's browser,
+    a proxy) may keep them. Responses that say otherwise keep their own Cache-Control."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response  # (static files: no session to look at, no query)
+    if current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_unusable_input)
     app.after_request(_headers)
+    app.after_request(_no_store_when_signed_in)
