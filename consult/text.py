@@ -327,3 +327,12 @@ def slug(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return words[:60].rstrip("-") or "consultation"
+
+
+def says_nothing(value: str | None) -> bool:
+    """True when a text has nothing a reader could see: empty, or only spaces and invisible
+    characters (zero-width spaces and joiners, byte-order marks, other format characters)."""
+    return all(
+        character.isspace() or unicodedata.category(character) in ("Cf", "Zs", "Zl", "Zp")
+        for character in value or ""
+    )

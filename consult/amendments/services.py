@@ -121,7 +121,7 @@ def backings_of(amendments: Sequence[Amendment]) -> dict[int, list[AmendmentBack
 
 def _clean_text(value: str | None, *, field: str, empty: str, limit: int, name: str) -> str:
     cleaned = normalise_wording(value or "")
-    if not cleaned.strip():
+    if text.says_nothing(cleaned):
         raise AmendmentError(empty, field=field)
     if len(cleaned) > limit:
         raise AmendmentError(f"{name} must be {limit:,} characters or fewer", field=field)

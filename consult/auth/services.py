@@ -156,11 +156,26 @@ def record_sign_out(user: User) -> None:
 
 
 def change_password(*, user: User, new_password: str) -> None:
-    """Set a new password and sign the person out of every other session."""
+    """Set a new password, sign the person out of every other session, and end any password
+    reset link still unused (it was asked for before this password existed)."""
     user.password_hash = hash_password(new_password)
     user.rotate_session()
+    _revoke_tokens(user, TokenPurpose.PASSWORD_RESET)
     db.session.flush()
     audit.record(user, "user.change_password", user)
+
+
+def _revoke_tokens(user: User, purpose: TokenPurpose) -> None:
+    """Mark the user's unused links of this purpose as used."""
+    db.session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
 
 
 # Single-use links -----------------------------------------------------------------------
@@ -171,15 +186,7 @@ def _issue_token(
 ) -> str:
     """Revoke the user's earlier unused links of this purpose and issue a new one."""
     now = utcnow()
-    db.session.execute(
-        update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose,
-            AccountToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    _revoke_tokens(user, purpose)
     raw = secrets.token_urlsafe(32)
     db.session.add(
         AccountToken(

@@ -15,7 +15,7 @@ from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
 from consult.notifications import services as notifications
-from consult.text import Paragraph, paragraphs, quote_in
+from consult.text import Paragraph, paragraphs, quote_in, says_nothing
 
 BODY_MAX = 5000
 QUOTE_MAX = 300
@@ -47,7 +47,7 @@ def current_paragraph(ask: Ask, anchor: str | None) -> Paragraph | None:
 
 def _clean_body(body: str) -> str:
     body = (body or "").replace("\r\n", "\n").strip()
-    if not body:
+    if says_nothing(body):
         raise CommentError("Enter your comment", field="body")
     if len(body) > BODY_MAX:
         raise CommentError(f"Comment must be {BODY_MAX:,} characters or fewer", field="body")

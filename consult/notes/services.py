@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from consult.extensions import db
 from consult.models import Ask, OrganisationNote, Stance, User, utcnow
 from consult.positions.services import REASON_MAX
+from consult.text import says_nothing
 
 # A note may become the reason of a position: it is held to a position's reason's length.
 BODY_MAX = REASON_MAX
@@ -33,7 +34,7 @@ class NoteError(ValueError):
 
 def _clean_body(body: str | None) -> str:
     text = (body or "").replace("\r\n", "\n").strip()
-    if not text:
+    if says_nothing(text):
         raise NoteError("Enter your note")
     if len(text) > BODY_MAX:
         raise NoteError(f"Note must be {BODY_MAX:,} characters or fewer")

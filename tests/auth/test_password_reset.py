@@ -202,6 +202,21 @@ def test_the_link_stops_working_when_the_person_is_deactivated(app, client, outb
     assert client.get(path).status_code == 404
 
 
+def test_the_link_stops_working_when_the_password_is_changed_on_the_account_page(
+    app, client, outbox
+):
+    """Issue 11: a reset link asked for earlier still worked after the person changed their
+    password themselves."""
+    user = factories.user(email="ada@example.org")
+    db.session.commit()
+    request_reset(client, "ada@example.org")
+    path = reset_path(outbox)
+    assert client.get(path).status_code == 200
+    services.change_password(user=user, new_password="a different long password")
+    db.session.commit()
+    assert client.get(path).status_code == 404
+
+
 def test_unknown_link(client):
     response = client.get("/password-reset/not-a-real-token")
     assert response.status_code == 404

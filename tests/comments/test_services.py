@@ -236,3 +236,13 @@ def test_a_quote_with_curly_punctuation_matches_straight_wording(people, ask):
         quote="UK’s share,\u00a02030–2040, of “net zero”",
     )
     assert created and made.quote == "UK’s share,\u00a02030–2040, of “net zero”"
+
+
+@pytest.mark.parametrize("body", ["\u200b", "\u200b \u200c\u200d", "\ufeff\u2060", "\u00a0\u3000"])
+def test_a_comment_of_only_invisible_characters_is_refused(people, ask, body):
+    """Issue 11: a comment of only invisible characters was accepted (an empty-looking
+    comment in the thread)."""
+    with pytest.raises(CommentError, match="Enter your comment"):
+        services.add_comment(author=people.member, ask=ask, body=body)
+    made, _ = services.add_comment(author=people.member, ask=ask, body="\u200bVisible")
+    assert made.body == "\u200bVisible"
