@@ -413,12 +413,29 @@ def sql_during(action: Callable[[], Any]) -> list[str]:
     return statements
 
 
-def statements_during(action: Callable[[], Any]) -> int:
+class StatementCount(int):
+    """A number of SQL statements that remembers them: when two counts differ in an
+    assertion, pytest shows both lists (an intermittent extra statement has been seen on
+    the ask page; this says which one it is when it happens)."""
+
+    statements: list[str]
+
+    def __new__(cls, statements: list[str]) -> StatementCount:
+        count = super().__new__(cls, len(statements))
+        count.statements = statements
+        return count
+
+    def __repr__(self) -> str:
+        shown = "\n  ".join(" ".join(s.split())[:200] for s in self.statements)
+        return f"{len(self.statements)} statements:\n  {shown}\n"
+
+
+def statements_during(action: Callable[[], Any]) -> StatementCount:
     """How many SQL statements the database ran while `action` ran."""
-    return len(sql_during(action))
+    return StatementCount(sql_during(action))
 
 
-def statements_for_page(client: FlaskClient, url: str) -> int:
+def statements_for_page(client: FlaskClient, url: str) -> StatementCount:
     """How many SQL statements a GET of this page ran (it must answer 200)."""
     responses = []
     count = statements_during(lambda: responses.append(client.get(url)))
