@@ -5,7 +5,8 @@ a third of them replies) and renders the page as a member through the test clien
 
     .venv/bin/python bench/ask_page.py [--counts 10 1000 10000] [--runs 15] [--database-url URL]
 
-Prints one row per count. The number of statements must not grow with the comments.
+Prints one row per count, with a bare Flask page's median time from the same run and the
+ratio. The number of statements must not grow with the comments.
 """
 
 from __future__ import annotations
@@ -103,6 +104,21 @@ def measure(app, ask_id: int, token: str, runs: int) -> tuple[int, float, int]:
     return statements, statistics.median(times) * 1000, size
 
 
+def bare_page_ms(app, runs: int) -> float:
+    """The median time of a bare Flask page (a string, no template, no database) served by
+    the same app and test client: the baseline the ask page is compared with, as this
+    machine is shared and absolute times drift."""
+    client = app.test_client()
+    client.get("/__bench_bare")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get("/__bench_bare")
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    return statistics.median(times) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[10, 1000, 10000])
@@ -127,17 +143,24 @@ def main() -> None:
                 "ARGON2_MEMORY_COST": 1024,
             }
         )
+        app.add_url_rule("/__bench_bare", "bench_bare", lambda: "bare")
         print(
             f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, runs per count: {args.runs}"
         )
-        print(f"{'comments':>9} {'statements':>11} {'median ms':>10} {'page KiB':>9}")
+        print(
+            f"{'comments':>9} {'statements':>11} {'median ms':>10} {'bare ms':>8} "
+            f"{'ratio':>7} {'page KiB':>9}"
+        )
         with app.app_context():
             db.create_all()
             for count in args.counts:
                 ask_id, token = seed(count)
                 statements, median, size = measure(app, ask_id, token, args.runs)
+                bare = bare_page_ms(app, args.runs)
                 print(
-                    f"{count:>9} {statements:>11} {median:>10.1f} {size / 1024:>9.1f}", flush=True
+                    f"{count:>9} {statements:>11} {median:>10.1f} {bare:>8.2f} "
+                    f"{median / bare:>7.0f} {size / 1024:>9.1f}",
+                    flush=True,
                 )
             db.session.remove()
             if args.database_url:
