@@ -452,3 +452,14 @@ class Delegates:
     other: User
     third: User
     third_org: Organisation
+
+
+# The headers every response carries (consult/security.py).
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
+)

@@ -38,7 +38,7 @@ from consult.notes import services as note_services
 from consult.notifications.services import unsubscribe_token
 from consult.text import paragraphs
 from tests import factories
-from tests.helpers import database_rows, login_as
+from tests.helpers import SECURITY_HEADERS, database_rows, login_as
 from tests.html import select, text_of
 
 ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
@@ -457,6 +457,9 @@ def test_route_role_matrix(
     body = response.get_data().decode("utf-8", "replace")  # downloads are not all text
     response.close()
     assert response.status_code == expected[role_index], body[:2000]
+    # Every answer, refusals and redirects included, carries the security headers.
+    for header in SECURITY_HEADERS:
+        assert header in response.headers, (header, path)
     if response.mimetype == "text/html" and response.status_code in (200, 422):
         # Every page has its own title and exactly one main heading.
         title = text_of(body, "title")
