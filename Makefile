@@ -93,11 +93,14 @@ test: test-sqlite test-postgres
 screenshots: install-test chromium
 	$(BIN)/python -m tests.screenshots
 
-# ruff (lint and format) over the repo, mypy over consult/.
+# ruff (lint and format) over the repo, mypy over consult/, bandit (no high-severity finding
+# in consult/) and the local source rules (.ci/source_rules.py: Markup, |safe, redirects).
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -r consult --severity-level high
+	$(BIN)/python .ci/source_rules.py
 
 # Rebuild the vendored CSS and JavaScript from the pinned npm packages.
 assets:
