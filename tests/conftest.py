@@ -123,6 +123,23 @@ _apps: dict[tuple, tuple[Flask, dict]] = {}
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_secrets_in_logs() -> Iterator[None]:
+    """No log line of the run gives away a password, token or cookie (issue 11)."""
+    import logging
+
+    from tests.secrets_in_logs import SecretWatch
+
+    watch = SecretWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    try:
+        yield
+    finally:
+        root.removeHandler(watch)
+    assert watch.leaks == [], "secrets in log lines:\n" + "\n".join(watch.leaks[:20])
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _dispose_apps() -> Iterator[None]:
     """Close the shared apps' database connections at the end of the run."""
     yield

@@ -212,7 +212,7 @@ def test_action_filter_offers_the_actions_that_exist(client, cast, history):
         ("action=made.up", "Select an action from the list"),
         ("object_type=<script>alert(1)</script>", "Select an object type from the list"),
         ("actor=" + "a" * 255, "Email must be 254 characters or fewer"),
-        ("actor=a%00b", "Email must not include control characters"),
+        ("actor=a%01b", "Email must not include control characters"),
         ("date_from=2026-02-30", "Date from must be a real date"),
         ("date_from=yesterday", "Date from must be a real date"),
         ("date_to=31/12/2026", "Date to must be a real date"),

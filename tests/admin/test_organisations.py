@@ -184,7 +184,7 @@ BAD_ORGANISATIONS = [
         {"name": "<script>alert(1)</script>", "kind": "ngo"},
         "Name must not include the characters &lt; or &gt;",
     ),
-    ({"name": "Bad\x00Name", "kind": "ngo"}, "Name must not include control characters"),
+    ({"name": "Bad\x01Name", "kind": "ngo"}, "Name must not include control characters"),
     ({"name": "Fine Name"}, "Select the kind of organisation"),
     ({"name": "Fine Name", "kind": "bogus"}, "Select the kind of organisation"),
     ({"name": "Fine Name", "kind": "1"}, "Select the kind of organisation"),

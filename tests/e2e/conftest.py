@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from consult.extensions import db, limiter
 from tests.helpers import LiveServer, make_app
+from tests.secrets_in_logs import QuietRequestHandler
 from tests.smtp import smtp_server  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,7 +71,7 @@ def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]
     # Rate limits start afresh, as with the `app` fixture (with --backend=postgres they are
     # kept in Redis, where earlier tests' people, with the same ids, would still count).
     limiter.reset()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_URL"] = url  # emails' links lead back here
     thread = threading.Thread(target=server.serve_forever, daemon=True)
