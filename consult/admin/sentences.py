@@ -465,6 +465,11 @@ def _request_password_reset(s: _Said) -> str:
     return f"{who} asked for a password reset link for {s.person()}"
 
 
+@_says("user.warn_of_failed_sign_ins", on="user_account")
+def _warn_of_failed_sign_ins(s: _Said) -> str:
+    return f"Consult emailed {s.person()} about many wrong passwords for their account"
+
+
 @_says("user.reset_password", on="user_account")
 def _reset_password(s: _Said) -> str:
     return f"{s.who} chose a new password using an emailed reset link"

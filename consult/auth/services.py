@@ -149,6 +149,23 @@ def record_sign_in(user: User) -> None:
     audit.record(user, "user.sign_in", user)
 
 
+def warn_of_failed_sign_ins(email: str, *, failures: int, window: str) -> None:
+    """Tell the owner of this address's account (if there is an active one) that its password
+    was got wrong `failures` times in `window`, with a link to reset it."""
+    user = user_by_email(email)
+    if user is None or not user.is_active or user.password_hash is None:
+        return
+    audit.record(None, "user.warn_of_failed_sign_ins", user)
+    queue_message(
+        to=user.email,
+        template="failed_sign_ins",
+        subject="Wrong passwords for your account",
+        attempts=failures,
+        window=window,
+        link=absolute_url("auth.request_password_reset"),
+    )
+
+
 def record_sign_out(user: User) -> None:
     """Rotate the session token so that every cookie issued so far stops working."""
     user.rotate_session()
