@@ -11,11 +11,12 @@ from sqlalchemy import select
 from consult import mail
 from consult.auth import services
 from consult.extensions import db
-from consult.models import AccountToken, TokenPurpose, utcnow
+from consult.models import AccountToken, Role, TokenPurpose, utcnow
 from tests import factories
 from tests.helpers import (
     audit_events,
     is_signed_in,
+    login_as,
     session_cookie,
     sign_in,
     sql_during,
@@ -307,3 +308,14 @@ def test_a_reset_for_an_unknown_address_does_the_same_work(client, outbox, monke
     assert len(outbox()) == 1
     [event] = audit_events("user.request_password_reset")[1:]
     assert event.object_type == "user_account" and event.object_id is None
+
+
+def test_the_audit_log_shows_a_reset_asked_for_an_address_with_no_account(client):
+    secretariat = factories.user(Role.SECRETARIAT)
+    db.session.commit()
+    request_reset(client, "nobody@example.org")
+    html = login_as(client, secretariat).get("/admin/audit").get_data(as_text=True)
+    assert "Someone asked for a password reset link for an email address with no account" in (
+        text_of(html)
+    )
+    assert "nobody@example.org" not in html  # the address typed is not kept
