@@ -25,6 +25,15 @@ def snapshot(obj: Any, *fields: str) -> dict[str, Any]:
     return {name: _plain(getattr(obj, name)) for name in fields}
 
 
+class Unknown:
+    """The object of an event about something that does not exist (a password reset asked
+    for an email address with no account): its table, no id."""
+
+    def __init__(self, tablename: str) -> None:
+        self.__tablename__ = tablename
+        self.id = None
+
+
 def record(
     actor: User | None,
     action: str,
@@ -34,7 +43,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add an audit event for obj to the current transaction (the caller commits)."""
-    if getattr(obj, "id", None) is None:
+    if getattr(obj, "id", None) is None and not isinstance(obj, Unknown):
         db.session.flush()
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,

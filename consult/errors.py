@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from datetime import datetime
 from typing import NoReturn, cast
 
 from flask import Flask, Response, abort, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, SecurityError
 
-from consult.extensions import db, login_manager
+from consult.extensions import db, limiter, login_manager
 from consult.htmx import is_htmx, render
 from consult.models import Ask, AskState, Consultation, ConsultationState, utcnow
 
 NUL_REFUSED = "What you sent contains a character that cannot be stored (a NUL byte). Remove it and try again."
+
+# A 429's message; {wait} becomes how long until the limit's window ends ("5 minutes").
+TOO_MANY = "You have tried too many times. Wait {wait}, then try again."
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, check what you entered and try again."),
@@ -36,10 +42,7 @@ MESSAGES = {
         "Consult accepts what its own forms send. Go back to the page and send the form from it.",
     ),
     422: ("There is a problem", "Check what you entered and try again."),
-    429: (
-        "Too many attempts",
-        "You have tried too many times. Wait a few minutes, then try again.",
-    ),
+    429: ("Too many attempts", "You have tried too many times. Wait a while, then try again."),
     500: (
         "Sorry, there is a problem with Consult",
         "Try again later. What you entered may not have been saved.",
@@ -158,14 +161,35 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif isinstance(error, CSRFError):
         description = "Your form had expired or was sent from elsewhere. Go back, reload the page and try again."
     elif code == 429:
-        description = MESSAGES[429][1]
+        retry = retry_after(error)
+        message = getattr(error, "message", None) or TOO_MANY
+        description = message.format(wait=wait_phrase(retry))
     response = error_page(code, description)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if code == 429:
-        retry = getattr(error, "retry_after", None)
-        response.headers.setdefault("Retry-After", str(retry or 60))
+        response.headers["Retry-After"] = str(retry)
     return response
+
+
+def retry_after(error: HTTPException) -> int:
+    """Whole seconds until the refused request may work: what the limit that refused it
+    says (its window's real end), never a made-up figure."""
+    retry = getattr(error, "retry_after", None)
+    if isinstance(retry, int):
+        return max(1, retry)
+    current = limiter.current_limit if isinstance(error, RateLimitExceeded) else None
+    if current is not None:
+        return max(1, math.ceil(current.window[0] - time.time()))
+    return 60
+
+
+def wait_phrase(seconds: int) -> str:
+    """How long to wait, in words: "40 seconds", "a minute", "5 minutes"."""
+    if seconds < 55:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def handle_server_error(error: InternalServerError) -> Response:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -463,3 +465,17 @@ SECURITY_HEADERS = (
     "Cross-Origin-Opener-Policy",
     "Permissions-Policy",
 )
+
+
+def at_once(send: Callable[[int], Any], times: int) -> list[Any]:
+    """Call send(0) ... send(times - 1) from `times` threads released together (a burst of
+    requests arriving at the same moment); their results in order. Each test-client request
+    gets its own application context (FreshContextClient), as under a threaded server."""
+    barrier = threading.Barrier(times)
+
+    def one(n: int) -> Any:
+        barrier.wait(timeout=30)
+        return send(n)
+
+    with ThreadPoolExecutor(times) as pool:
+        return list(pool.map(one, range(times), timeout=120))

@@ -462,7 +462,14 @@ def _accept_invitation(s: _Said) -> str:
 def _request_password_reset(s: _Said) -> str:
     # Asked for by whoever typed the email address: no one is signed in.
     who = s.who if s.event.actor_id is not None else "Someone"
+    if s.event.object_id is None:
+        return f"{who} asked for a password reset link for an email address with no account"
     return f"{who} asked for a password reset link for {s.person()}"
+
+
+@_says("user.warn_of_failed_sign_ins", on="user_account")
+def _warn_of_failed_sign_ins(s: _Said) -> str:
+    return f"Consult emailed {s.person()} about many wrong passwords for their account"
 
 
 @_says("user.reset_password", on="user_account")

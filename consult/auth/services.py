@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consult import audit, permissions
 from consult.extensions import db
-from consult.mail import absolute_url, queue_message
+from consult.mail import absolute_url, queue_message, render_email
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
@@ -149,6 +149,23 @@ def record_sign_in(user: User) -> None:
     audit.record(user, "user.sign_in", user)
 
 
+def warn_of_failed_sign_ins(email: str, *, failures: int, window: str) -> None:
+    """Tell the owner of this address's account (if there is an active one) that its password
+    was got wrong `failures` times in `window`, with a link to reset it."""
+    user = user_by_email(email)
+    if user is None or not user.is_active or user.password_hash is None:
+        return
+    audit.record(None, "user.warn_of_failed_sign_ins", user)
+    queue_message(
+        to=user.email,
+        template="failed_sign_ins",
+        subject="Wrong passwords for your account",
+        attempts=failures,
+        window=window,
+        link=absolute_url("auth.request_password_reset"),
+    )
+
+
 def record_sign_out(user: User) -> None:
     """Rotate the session token so that every cookie issued so far stops working."""
     user.rotate_session()
@@ -165,12 +182,12 @@ def change_password(*, user: User, new_password: str) -> None:
     audit.record(user, "user.change_password", user)
 
 
-def _revoke_tokens(user: User, purpose: TokenPurpose) -> None:
-    """Mark the user's unused links of this purpose as used."""
+def _revoke_tokens(user: User | None, purpose: TokenPurpose) -> None:
+    """Mark the user's unused links of this purpose as used (None: no one's, the same work)."""
     db.session.execute(
         update(AccountToken)
         .where(
-            AccountToken.user_id == user.id,
+            AccountToken.user_id == (user.id if user is not None else -1),
             AccountToken.purpose == purpose,
             AccountToken.used_at.is_(None),
         )
@@ -300,11 +317,25 @@ def accept_invitation(*, token: AccountToken, name: str, password: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if an active account has this address; say nothing either way."""
+    """Email a reset link if an active account has this address; say nothing either way.
+
+    Without such an account the same work is done and thrown away (the same UPDATE, a token
+    made and hashed, the email written), so how long the request takes does not tell whether
+    the address has an account (issue 11: it took twice as long when it had). The request is
+    recorded either way (the unknown address itself is not kept)."""
     user = user_by_email(email)
-    if user is None or not user.is_active:
-        return
     hours = current_app.config["PASSWORD_RESET_HOURS"]
+    if user is None or not user.is_active:
+        _revoke_tokens(None, TokenPurpose.PASSWORD_RESET)  # matches no row
+        hash_token(secrets.token_urlsafe(32))
+        audit.record(None, "user.request_password_reset", audit.Unknown(User.__tablename__))
+        render_email(
+            "password_reset",
+            subject="Reset your Consult password",
+            link=absolute_url("auth.reset_password", token=secrets.token_urlsafe(32)),
+            hours=hours,
+        )
+        return
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
     audit.record(None, "user.request_password_reset", user)
     link = absolute_url("auth.reset_password", token=raw)

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from consult import permissions
-from consult.auth import services
+from consult import errors, permissions, throttle
+from consult.auth import attempts, services
 from consult.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -31,7 +31,6 @@ from consult.auth.forms import (
     ResetPasswordForm,
     SignInForm,
 )
-from consult.errors import session_ended
 from consult.extensions import db, limiter
 from consult.htmx import is_htmx, redirect_to, render
 from consult.models import TokenPurpose, User
@@ -51,9 +50,10 @@ RESET_EXPIRED = (
 
 # Throttling. Each limit string may be overridden in the app's configuration; it is read
 # at request time, so a test (or an operator) can change it without a restart.
+# Failed sign-ins: consult/auth/attempts.py. Wrong current passwords are counted before
+# they are checked (consult/throttle.py), so a burst cannot all be checked.
 LIMIT_DEFAULTS = {
-    "SIGN_IN_ACCOUNT_LIMIT": "10 per 5 minutes",  # failed sign-ins per email address
-    "SIGN_IN_ADDRESS_LIMIT": "30 per 5 minutes",  # failed sign-ins per remote address
+    **attempts.LIMIT_DEFAULTS,
     "PASSWORD_RESET_ADDRESS_LIMIT": "5 per 15 minutes",  # reset requests per remote address
     "PASSWORD_RESET_ACCOUNT_LIMIT": "3 per 15 minutes",  # reset emails per email address
     "CHANGE_PASSWORD_LIMIT": "10 per 5 minutes",  # wrong current passwords per person
@@ -115,7 +115,7 @@ def unauthorised() -> BaseResponse:
     location = sign_in_url()
     if is_htmx():
         if request.method != "GET":
-            return session_ended(location)
+            return errors.session_ended(location)
         response = Response("", 401)
         response.headers["HX-Redirect"] = location
         return response
@@ -148,36 +148,38 @@ def _failed(response: Response) -> bool:
     return response.status_code == 422
 
 
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
 # Routes -------------------------------------------------------------------------------------
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    _limit("SIGN_IN_ACCOUNT_LIMIT"),
-    key_func=_posted_email_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
-@limiter.limit(
-    _limit("SIGN_IN_ADDRESS_LIMIT"),
-    key_func=_remote_address_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def sign_in():
-    """Sign in with email address and password."""
+    """Sign in with email address and password. Failures are limited without locking the
+    owner out (consult/auth/attempts.py): each is counted before its password is checked."""
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect_to(next_url or url_for("consultations.index"))
     form = SignInForm()
     if form.validate_on_submit():
+        attempt = attempts.begin(form.email.data, _address())
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            attempt.succeeded()
             session.permanent = True
             login_user(user)
             services.record_sign_in(user)
             db.session.commit()
             return redirect_to(next_url or url_for("consultations.index"))
+        if attempt.failed():
+            services.warn_of_failed_sign_ins(
+                form.email.data,
+                failures=attempt.failures,
+                window=errors.wait_phrase(attempt.window_seconds),
+            )
+            db.session.commit()
         # One message, whatever the reason: unknown, wrong password, deactivated, invited.
         form.email.errors.append(SIGN_IN_ERROR)
     return render(
@@ -273,11 +275,12 @@ def reset_password(token: str):
     form = ResetPasswordForm(account_email=record.user.email)
     if form.validate_on_submit():
         try:
-            services.reset_password(token=record, password=form.password.data)
+            user = services.reset_password(token=record, password=form.password.data)
         except services.AccountError:
             db.session.rollback()
             return _link_expired(RESET_EXPIRED, reset=True)
         db.session.commit()
+        attempts.forget(user.email, _address())  # the emailed link lets the owner back in
         flash("Your password has been reset. Sign in with your new password.", "success")
         return redirect_to(url_for("auth.sign_in"))
     return render("auth/reset_password.html", form=form, status=422 if form.errors else 200)
@@ -318,9 +321,7 @@ def notification_preferences():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
-    _limit("CHANGE_PASSWORD_LIMIT"), key_func=_person_key, methods=["POST"], deduct_when=_failed
-)
+@throttle.counted(_limit("CHANGE_PASSWORD_LIMIT"), _person_key, counts=_failed)
 def change_password():
     """Change one's password; every other session ends, this one carries on."""
     user = current_user._get_current_object()

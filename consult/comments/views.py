@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from consult import errors, permissions, text
+from consult import errors, permissions, text, throttle
 from consult.asks import pages
 from consult.comments import live, queries, rules, services, threads
 from consult.comments.forms import (
@@ -35,7 +35,7 @@ from consult.comments.forms import (
 )
 from consult.comments.rules import Filters, Page, parse_id
 from consult.comments.services import CommentError
-from consult.extensions import db, limiter
+from consult.extensions import db
 from consult.htmx import is_htmx, redirect_to, render, trigger
 from consult.live.services import cursor_expired
 from consult.loading import load, require
@@ -55,7 +55,7 @@ bp = Blueprint("comments", __name__)
 REPORTS_PER_PAGE = 25
 CHANGED = "comments-changed"  # tells the page's live tail to fetch what changed now
 TOO_FAST = (
-    "You have posted a lot of comments in a short time. Wait a minute, then try again. "
+    "You have posted a lot of comments in a short time. Wait {wait}, then try again. "
     "What you wrote has not been posted."
 )
 
@@ -139,23 +139,15 @@ def _created_one(response: Response) -> bool:
     return bool(g.get("comment_created"))
 
 
-creation_limit = limiter.shared_limit(
+# Counted before the view runs (a burst cannot all get through), given back if no comment was
+# made; past the limit, a clear message (into #messages for htmx) and nothing is stored.
+creation_limit = throttle.counted(
     _creation_limit_value,
-    scope="comment-creation",
-    key_func=_person_key,
-    methods=["POST"],
-    deduct_when=_created_one,
-    exempt_when=lambda: not current_user.is_authenticated,
+    _person_key,
+    counts=_created_one,
+    exempt=lambda: not current_user.is_authenticated,
+    message=TOO_FAST,
 )
-
-
-@bp.errorhandler(429)
-def too_many_comments(error) -> Response:
-    """Posting too fast: a clear message (into #messages for htmx); nothing is stored."""
-    limit = getattr(error, "limit", None)
-    response = errors.error_page(429, TOO_FAST)
-    response.headers["Retry-After"] = str(limit.limit.get_expiry() if limit else 60)
-    return response
 
 
 # Reading ------------------------------------------------------------------------------------

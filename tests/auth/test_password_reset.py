@@ -8,11 +8,20 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from consult import mail
 from consult.auth import services
 from consult.extensions import db
-from consult.models import AccountToken, TokenPurpose, utcnow
+from consult.models import AccountToken, Role, TokenPurpose, utcnow
 from tests import factories
-from tests.helpers import audit_events, is_signed_in, session_cookie, sign_in, without_csrf
+from tests.helpers import (
+    audit_events,
+    is_signed_in,
+    login_as,
+    session_cookie,
+    sign_in,
+    sql_during,
+    without_csrf,
+)
 from tests.html import assert_no_active_html, text_of
 from tests.html import select as css_select
 from tests.smtp import body_of, link_from
@@ -256,3 +265,57 @@ def test_reset_bad_input(app, client, outbox, data, message):
     db.session.refresh(user)
     assert services.check_password(user, factories.PASSWORD)  # unchanged
     assert client.get(path).status_code == 200  # still usable
+
+
+def _kinds(statements: list[str]) -> list[str]:
+    """Each statement as its verb and table: "UPDATE account_token"."""
+    found = []
+    for statement in statements:
+        words = statement.split()
+        verb = words[0].upper()
+        table = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO"}.get(verb)
+        if table:
+            found.append(f"{verb} {words[words.index(table) + 1]}")
+    return found
+
+
+def test_a_reset_for_an_unknown_address_does_the_same_work(client, outbox, monkeypatch):
+    """Timing must not tell which addresses have accounts (issue 11: an existing account
+    took twice as long): an unknown address runs the same UPDATE, writes an audit event
+    (committing a write, as the other does) and renders the same email, sending none.
+    (bench/password_reset.py measures both.)"""
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    rendered: list[str] = []
+    render = mail.render_email
+    monkeypatch.setattr(
+        services,
+        "render_email",
+        lambda name, **kw: rendered.append(name) or render(name, **kw),
+        raising=False,
+    )
+
+    known = sql_during(lambda: request_reset(client, "ada@example.org"))
+    unknown = sql_during(lambda: request_reset(client, "nobody@example.org"))
+
+    assert _kinds(unknown) == [
+        "SELECT user_account",
+        "UPDATE account_token",
+        "INSERT audit_event",
+    ]
+    assert [kind for kind in _kinds(known) if kind in _kinds(unknown)] == _kinds(unknown)
+    assert rendered == ["password_reset"]  # (the known address's goes through queue_message)
+    assert len(outbox()) == 1
+    [event] = audit_events("user.request_password_reset")[1:]
+    assert event.object_type == "user_account" and event.object_id is None
+
+
+def test_the_audit_log_shows_a_reset_asked_for_an_address_with_no_account(client):
+    secretariat = factories.user(Role.SECRETARIAT)
+    db.session.commit()
+    request_reset(client, "nobody@example.org")
+    html = login_as(client, secretariat).get("/admin/audit").get_data(as_text=True)
+    assert "Someone asked for a password reset link for an email address with no account" in (
+        text_of(html)
+    )
+    assert "nobody@example.org" not in html  # the address typed is not kept

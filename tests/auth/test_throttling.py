@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 import time_machine
 
 from consult.auth import services
 from consult.extensions import db
 from tests import factories
-from tests.helpers import is_signed_in, login_as, sign_in
+from tests.helpers import audit_actions, is_signed_in, login_as, sign_in
 from tests.html import text_of
+from tests.smtp import body_of, link_from
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -17,30 +20,141 @@ pytestmark = pytest.mark.database
 OTHER_ADDRESS = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
 
 
-def assert_refused(response) -> None:
+def assert_refused(response, wait: str | None = None, seconds: int | None = None) -> None:
+    """A 429 saying how long to wait, and a Retry-After that matches it."""
     assert response.status_code == 429
     html = response.get_data(as_text=True)
     assert text_of(html, "h1") == "Too many attempts"
-    assert "Wait a few minutes, then try again." in html
-    assert int(response.headers["Retry-After"]) > 0
+    retry = int(response.headers["Retry-After"])
+    assert retry > 0
+    if seconds is not None:
+        assert retry == seconds
+    if wait is not None:
+        assert f"Wait {wait}, then try again." in text_of(html)
 
 
-def test_ten_failed_attempts_lock_the_account_for_everyone(app):
+def address(n: int) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": f"198.51.100.{n}"}}
+
+
+def test_ten_failed_attempts_from_one_address_do_not_lock_the_owner_out(app):
     factories.user(email="ada@example.org")
     factories.user(email="bob@example.org")
     db.session.commit()
     attacker = app.test_client()
 
-    for n in range(10):
-        email = "ada@example.org" if n % 2 else "ADA@Example.org "  # same account, any spelling
-        assert sign_in(attacker, email, f"guess number {n}").status_code == 422
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False):
+        for n in range(10):
+            email = "ada@example.org" if n % 2 else "ADA@Example.org "  # any spelling
+            assert sign_in(attacker, email, f"guess number {n}").status_code == 422
 
-    # Even the right password, even from another address, is refused for now...
-    owner = app.test_client()
-    assert_refused(sign_in(owner, "ada@example.org", **OTHER_ADDRESS))
-    assert not is_signed_in(owner)
-    # ...while other accounts are unaffected.
-    assert sign_in(app.test_client(), "bob@example.org").status_code == 303
+        # That address may not try this account again for 5 minutes, even with the password...
+        assert_refused(sign_in(attacker, "ada@example.org"), "5 minutes", 300)
+        assert not is_signed_in(attacker)
+        # ...but the owner, elsewhere, signs in at once; other accounts are unaffected.
+        owner = app.test_client()
+        assert sign_in(owner, "ada@example.org", **OTHER_ADDRESS).status_code == 303
+        assert is_signed_in(owner)
+        assert sign_in(app.test_client(), "bob@example.org").status_code == 303
+
+
+def test_guessing_from_many_addresses_slows_the_account_without_locking_it(app):
+    factories.user(email="ada@example.org")
+    db.session.commit()
+
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False) as clock:
+        for n in range(10):  # the account's limit, each from another address
+            assert (
+                sign_in(app.test_client(), "ada@example.org", "guess", **address(n)).status_code
+                == 422
+            )
+        # Past it, one attempt at a time is checked, the wait doubling: 1 s, 2 s, 4 s...
+        for n, wait in enumerate((1, 2, 4, 8), start=10):
+            assert (
+                sign_in(app.test_client(), "ada@example.org", "guess", **address(n)).status_code
+                == 422
+            )
+            refused = sign_in(app.test_client(), "ada@example.org", "guess", **address(50 + n))
+            assert_refused(refused, f"{wait} second{'s' if wait > 1 else ''}", wait)
+            assert "If you cannot remember your password, you can reset it." in text_of(
+                refused.get_data(as_text=True)
+            )
+            clock.shift(wait)
+
+        # The owner, asked to wait, gets in once the wait is over: never locked out.
+        owner = app.test_client()
+        sign_in(owner, "ada@example.org", "guess", **address(99))
+        assert_refused(sign_in(owner, "ada@example.org", **OTHER_ADDRESS), "16 seconds", 16)
+        clock.shift(16)
+        assert sign_in(owner, "ada@example.org", **OTHER_ADDRESS).status_code == 303
+
+
+def test_the_wait_of_a_slowed_account_is_at_most_a_minute(app):
+    app.config["SIGN_IN_ACCOUNT_LIMIT"] = "2 per hour"
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    waits = []
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False) as clock:
+        for n in range(12):
+            assert (
+                sign_in(app.test_client(), "ada@example.org", "guess", **address(n)).status_code
+                == 422
+            )
+            refused = sign_in(app.test_client(), "ada@example.org", "guess", **address(50 + n))
+            if refused.status_code == 429:
+                waits.append(int(refused.headers["Retry-After"]))
+                clock.shift(waits[-1])
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60]
+
+
+def test_the_owner_is_told_of_failed_attempts_once_a_window(app, outbox):
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False) as clock:
+        for n in range(9):
+            sign_in(app.test_client(), "ada@example.org", "guess", **address(n))
+        assert outbox() == []
+
+        sign_in(app.test_client(), "ada@example.org", "guess", **address(9))
+
+        [email] = outbox()
+        assert email["To"] == "ada@example.org"
+        body = body_of(email)
+        assert "wrong password 10 times in the last 5 minutes" in body
+        assert "Your account is not locked" in body
+        assert link_from(email) == "http://consult.test/password-reset"
+        assert audit_actions() == ["user.warn_of_failed_sign_ins"]
+        for n in range(10, 14):  # more failures in the same window: no more emails
+            clock.shift(60)
+            assert (
+                sign_in(app.test_client(), "ada@example.org", "guess", **address(n)).status_code
+                == 422
+            )
+        assert len(outbox()) == 1
+    # Guesses at an address with no account email no one.
+    for n in range(10):
+        sign_in(app.test_client(), "nobody@example.org", "guess", **address(n))
+    assert len(outbox()) == 1
+
+
+def test_a_password_reset_lets_the_owner_straight_in(app, outbox):
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False):
+        for n in range(11):
+            sign_in(app.test_client(), "ada@example.org", "guess", **address(n))
+        owner = app.test_client()
+        assert sign_in(owner, "ada@example.org", **OTHER_ADDRESS).status_code == 429
+
+        owner.post("/password-reset", data={"email": "ada@example.org"}, **OTHER_ADDRESS)
+        [reset] = [e for e in outbox() if "Reset your Consult password" in e["Subject"]]
+        path = urlsplit(link_from(reset)).path
+        new = {"password": "my new long password", "confirm_password": "my new long password"}
+        assert owner.post(path, data=new, **OTHER_ADDRESS).status_code == 303
+
+        response = sign_in(owner, "ada@example.org", "my new long password", **OTHER_ADDRESS)
+        assert response.status_code == 303
+        assert is_signed_in(owner)
 
 
 def test_successful_sign_ins_do_not_count(app):
@@ -61,11 +175,24 @@ def test_failed_attempts_from_one_address_are_limited(app):
     for n in range(30):  # a different account each time: the per-account limit never bites
         assert sign_in(client, f"guess{n}@example.org", "password guess").status_code == 422
 
-    assert_refused(sign_in(client, "ada@example.org"))
+    assert_refused(sign_in(client, "ada@example.org"), "5 minutes")
     assert not is_signed_in(client)
     # Another address may still sign in to the same account.
     other = app.test_client()
     assert sign_in(other, "ada@example.org", **OTHER_ADDRESS).status_code == 303
+
+
+def test_the_refusal_says_how_long_its_window_really_has_left(app):
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    client = app.test_client()
+    with time_machine.travel("2030-07-01 09:00 +0000", tick=False) as clock:
+        for n in range(10):
+            sign_in(client, "ada@example.org", f"guess {n}")
+        clock.shift(120)
+        assert_refused(sign_in(client, "ada@example.org"), "3 minutes", 180)
+        clock.shift(150)
+        assert_refused(sign_in(client, "ada@example.org"), "30 seconds", 30)
 
 
 def test_viewing_the_page_is_never_limited(app, client):
@@ -78,7 +205,7 @@ def test_viewing_the_page_is_never_limited(app, client):
 class TestLimitLifts:
     @pytest.fixture
     def app_config(self, app_config):
-        app_config["SIGN_IN_ACCOUNT_LIMIT"] = "2 per 5 minutes"
+        app_config["SIGN_IN_ACCOUNT_ADDRESS_LIMIT"] = "2 per 5 minutes"
         # The limiter's in-process storage reads time.time(), which the test's clock moves
         # (Redis, used with --backend=postgres, keeps its own time).
         app_config["RATELIMIT_STORAGE_URI"] = "memory://"
@@ -91,7 +218,7 @@ class TestLimitLifts:
             assert sign_in(client, "ada@example.org", "wrong one").status_code == 422
             assert sign_in(client, "ada@example.org", "wrong two").status_code == 422
             clock.shift(299)  # a second before the window ends: still refused
-            assert_refused(sign_in(client, "ada@example.org"))
+            assert_refused(sign_in(client, "ada@example.org"), "1 second", 1)
 
             clock.shift(2)
 
@@ -105,7 +232,7 @@ def test_password_reset_requests_are_limited_per_address(app, client, outbox):
     for n in range(5):
         response = client.post("/password-reset", data={"email": f"someone{n}@example.org"})
         assert response.status_code == 303
-    assert_refused(client.post("/password-reset", data={"email": "ada@example.org"}))
+    assert_refused(client.post("/password-reset", data={"email": "ada@example.org"}), "15 minutes")
     assert outbox() == []
     # Another address is not affected.
     response = client.post("/password-reset", data={"email": "ada@example.org"}, **OTHER_ADDRESS)
@@ -145,6 +272,6 @@ def test_wrong_current_passwords_are_limited(app, client):
     response = client.post(
         "/account/password", data={"current_password": factories.PASSWORD, **new}
     )
-    assert_refused(response)
+    assert_refused(response, "5 minutes", 300)
     db.session.refresh(user)
     assert services.check_password(user, factories.PASSWORD)  # unchanged
