@@ -63,9 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from consult import cli, errors, security
+    from consult.auth import sessions
 
     errors.register(app)
     security.register(app)
+    sessions.register(app)
     cli.register(app)
     return app
 

@@ -13,17 +13,16 @@ from flask import (
     jsonify,
     redirect,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from consult import permissions
-from consult.auth import services
+from consult.auth import services, sessions
 from consult.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -173,8 +172,7 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.permanent = True
-            login_user(user)
+            sessions.begin(user)
             services.record_sign_in(user)
             db.session.commit()
             return redirect_to(next_url or url_for("consultations.index"))
@@ -200,7 +198,7 @@ def csrf_token_for_page():
 def sign_out():
     """Sign out, ending every session this person had (their session token is rotated)."""
     services.record_sign_out(current_user._get_current_object())
-    logout_user()
+    sessions.end()
     db.session.commit()
     flash("You have signed out", "success")
     return redirect_to(url_for("auth.sign_in"))
@@ -229,8 +227,7 @@ def accept_invitation(token: str):
         except services.AccountError:
             db.session.rollback()
             return _link_expired(INVITATION_EXPIRED)
-        session.permanent = True
-        login_user(user)
+        sessions.begin(user)
         services.record_sign_in(user)
         db.session.commit()
         flash("Your account is ready. Welcome to Consult.", "success")
