@@ -110,6 +110,9 @@ def _configure_extensions(app: Flask) -> None:
     from consult.live.broker import for_app
 
     app.extensions["consult_broker"] = for_app(app)  # Redis, else the database (LIVE_BROKER)
+    from consult.live.limits import OpenStreams
+
+    app.extensions["consult_open_streams"] = OpenStreams()  # this process's, by person
 
 
 def _register_blueprints(app: Flask) -> None:

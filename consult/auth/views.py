@@ -17,8 +17,6 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from consult import permissions
@@ -65,12 +63,7 @@ def load_user(session_token: str) -> User | None:
     A deactivated person, or one whose organisation is deactivated, is not loaded: their
     cookie stops working at once.
     """
-    user = db.session.scalar(
-        select(User)
-        .options(joinedload(User.organisation))
-        .where(User.session_token == session_token)
-    )
-    return user if user is not None and user.is_active else None
+    return services.person_for_session(session_token)
 
 
 def safe_next(target: str | None) -> str | None:
