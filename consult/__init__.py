@@ -63,9 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from consult import cli, errors, security
+    from consult.auth import sessions
 
     errors.register(app)
     security.register(app)
+    sessions.register(app)
     cli.register(app)
     return app
 
@@ -108,6 +110,9 @@ def _configure_extensions(app: Flask) -> None:
     from consult.live.broker import for_app
 
     app.extensions["consult_broker"] = for_app(app)  # Redis, else the database (LIVE_BROKER)
+    from consult.live.limits import OpenStreams
+
+    app.extensions["consult_open_streams"] = OpenStreams()  # this process's, by person
 
 
 def _register_blueprints(app: Flask) -> None:

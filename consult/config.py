@@ -61,6 +61,7 @@ def from_environment(
             "PUBLIC_URL must be set when CONSULT_ENV=production: links in emails are built on it."
         )
     public_url = public_url or "http://localhost:5000"
+    idle_minutes = float(env.get("SESSION_IDLE_MINUTES") or 120)
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -97,8 +98,14 @@ def from_environment(
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        # A session ends this long after sign-in however busy (the absolute limit), and
+        # after SESSION_IDLE_MINUTES without a request (consult/auth/sessions.py).
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS") or 14 * 24 * 3600),
-        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_IDLE_MINUTES": idle_minutes,
+        # A page's form token works this long (then the page's script fetches a fresh one:
+        # nothing typed is lost); by default as long as an idle session. Rotated at sign-in
+        # and sign-out.
+        "WTF_CSRF_TIME_LIMIT": int(env.get("CSRF_TIME_LIMIT_SECONDS") or idle_minutes * 60),
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "PASSWORD_RESET_HOURS": int(env.get("PASSWORD_RESET_HOURS") or 2),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -108,6 +115,12 @@ def from_environment(
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT") or "10 per minute",
         "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS") or 300),
         "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
+        # Open streams allowed to one person (a few tabs) and to one worker process (the
+        # rest of its connections stay free for pages: gunicorn's worker_connections is
+        # 1000). Past them a stream is refused: 429 and 503, with Retry-After. Counted per
+        # process: with several workers one person may hold this many in each.
+        "LIVE_STREAMS_PER_PERSON": int(env.get("LIVE_STREAMS_PER_PERSON") or 6),
+        "LIVE_STREAMS_PER_PROCESS": int(env.get("LIVE_STREAMS_PER_PROCESS") or 500),
         # Redis channels are named <prefix>ask:<id>: separate deployments sharing a Redis.
         "LIVE_CHANNEL_PREFIX": env.get("LIVE_CHANNEL_PREFIX") or "consult:",
         # How live events reach the pages open on every worker process: "redis" (the default

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -130,13 +131,19 @@ def empty_database() -> None:
     db.session.commit()
 
 
+def signed_in_session(user: User) -> dict[str, Any]:
+    """What signing in puts in the session cookie: the person's session token, and when
+    they signed in and were last seen (now)."""
+    now = int(time.time())
+    return {"_user_id": user.session_token, "_fresh": True, "_signed_in_at": now, "_seen_at": now}
+
+
 def login_as(client: FlaskClient, user: User | None) -> FlaskClient:
     """Sign the client in as user (None: stay anonymous), without the sign-in form."""
     db.session.commit()
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = user.session_token
-            session["_fresh"] = True
+            session.update(signed_in_session(user))
     return client
 
 

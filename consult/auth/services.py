@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from consult import audit, permissions
 from consult.extensions import db
@@ -113,6 +114,17 @@ def _add_person(user: User) -> None:
 def user_by_email(email: str) -> User | None:
     """The account with this email address, ignoring case and surrounding spaces."""
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def person_for_session(session_token: str) -> User | None:
+    """The active person whose current session token this is, or None: a deactivated
+    person, or one whose organisation is deactivated, is nobody's session any more."""
+    user = db.session.scalar(
+        select(User)
+        .options(joinedload(User.organisation))
+        .where(User.session_token == session_token)
+    )
+    return user if user is not None and user.is_active else None
 
 
 def hash_password(password: str) -> str:

@@ -13,17 +13,14 @@ from flask import (
     jsonify,
     redirect,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from consult import errors, permissions, throttle
-from consult.auth import attempts, services
+from consult.auth import attempts, services, sessions
 from consult.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -66,12 +63,7 @@ def load_user(session_token: str) -> User | None:
     A deactivated person, or one whose organisation is deactivated, is not loaded: their
     cookie stops working at once.
     """
-    user = db.session.scalar(
-        select(User)
-        .options(joinedload(User.organisation))
-        .where(User.session_token == session_token)
-    )
-    return user if user is not None and user.is_active else None
+    return services.person_for_session(session_token)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -168,8 +160,7 @@ def sign_in():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             attempt.succeeded()
-            session.permanent = True
-            login_user(user)
+            sessions.begin(user)
             services.record_sign_in(user)
             db.session.commit()
             return redirect_to(next_url or url_for("consultations.index"))
@@ -202,7 +193,7 @@ def csrf_token_for_page():
 def sign_out():
     """Sign out, ending every session this person had (their session token is rotated)."""
     services.record_sign_out(current_user._get_current_object())
-    logout_user()
+    sessions.end()
     db.session.commit()
     flash("You have signed out", "success")
     return redirect_to(url_for("auth.sign_in"))
@@ -231,8 +222,7 @@ def accept_invitation(token: str):
         except services.AccountError:
             db.session.rollback()
             return _link_expired(INVITATION_EXPIRED)
-        session.permanent = True
-        login_user(user)
+        sessions.begin(user)
         services.record_sign_in(user)
         db.session.commit()
         flash("Your account is ready. Welcome to Consult.", "success")

@@ -226,6 +226,8 @@ def resolve_comment(*, actor: User, comment: Comment, response: str) -> None:
         raise CommentError("Enter the secretariat's response", field="response")
     if len(response) > BODY_MAX:
         raise CommentError(f"Response must be {BODY_MAX:,} characters or fewer", field="response")
+    if comment.state != CommentState.VISIBLE:
+        raise CommentError("Only a visible comment can be resolved", field="response")
     if comment.parent_id is not None:
         raise CommentError("Only a comment that starts a thread can be resolved", field="response")
     if comment.is_resolved:

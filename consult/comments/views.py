@@ -609,7 +609,12 @@ def reports():
         stmt = stmt.where(CommentReport.handled_at.is_(None))
     page = paginate(stmt, per_page=REPORTS_PER_PAGE)
     return render(
-        "comments/reports.html", page=page, pagination=pagination_params(page), show_all=show_all
+        "comments/reports.html",
+        page=page,
+        pagination=pagination_params(page),
+        show_all=show_all,
+        # A withdrawn comment's text is nobody's to read, the secretariat's included.
+        can_see_body=rules.can_see_body,
     )
 
 

@@ -11,6 +11,11 @@ fragment through the ordinary, permission-checked GET. The stream:
 - closes its database session before streaming: an open stream holds no connection;
 - sends `: ping` every LIVE_HEARTBEAT_SECONDS and ends after LIVE_STREAM_SECONDS; the
   browser reconnects after `retry:` milliseconds, with Last-Event-ID;
+- at each heartbeat checks that the person's session still stands (not signed out, password
+  not changed, not deactivated, not timed out: one query) and ends at once if not; it also
+  ends when the session would time out. The reconnection then gets a 401;
+- is one of at most LIVE_STREAMS_PER_PERSON of a person's and LIVE_STREAMS_PER_PROCESS of
+  this process's (consult/live/limits.py): past them, 429 or 503 with Retry-After;
 - sends only `event: reload` when the events after Last-Event-ID have been pruned (kept
   LIVE_EVENT_RETENTION_HOURS): the page reloads (static/js/consult.js) instead of catching up.
 """
@@ -19,15 +24,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from consult import permissions
+from consult.auth import sessions
 from consult.extensions import db
 from consult.live.broker import Subscription, channel_for
+from consult.live.limits import Slot, StreamRefused
 from consult.live.services import cursor_expired
 from consult.loading import load
 from consult.models import Ask, LiveEvent
@@ -72,10 +79,31 @@ def stream(ask_id: int) -> Response:
     if cursor_expired(after):  # what it missed is gone: the page reloads
         db.session.remove()
         return Response(RELOAD, mimetype="text/event-stream", headers=HEADERS)
+    config = current_app.config
+    try:
+        slot = current_app.extensions["consult_open_streams"].take(
+            current_user.id,
+            per_person=int(config["LIVE_STREAMS_PER_PERSON"]),
+            per_process=int(config["LIVE_STREAMS_PER_PROCESS"]),
+        )
+    except StreamRefused as refused:
+        db.session.remove()
+        return Response(
+            refused.message + "\n",
+            refused.status,
+            mimetype="text/plain",
+            headers={"Retry-After": str(refused.retry_after)},
+        )
+    still_standing = sessions.still_standing()
+    session_ends = sessions.ends_at() or time.time()
     broker = current_app.extensions["consult_broker"]
     # Subscribe before reading the database: an event committed in between is in both,
     # and is sent once.
-    subscription = broker.subscribe(channel_for(ask_id))
+    try:
+        subscription = broker.subscribe(channel_for(ask_id))
+    except BaseException:
+        slot.release()
+        raise
     try:
         replay = list(
             db.session.execute(
@@ -86,22 +114,31 @@ def stream(ask_id: int) -> Response:
             ).all()
         )
         replay.reverse()
-        stream_seconds = float(current_app.config.get("LIVE_STREAM_SECONDS", 300))
-        heartbeat_seconds = float(current_app.config.get("LIVE_HEARTBEAT_SECONDS", 15))
+        # It ends by LIVE_STREAM_SECONDS, and when the session would.
+        stream_seconds = min(
+            float(config.get("LIVE_STREAM_SECONDS", 300)), max(session_ends - time.time(), 0)
+        )
+        heartbeat_seconds = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
         # Let go of the database connection: the stream may stay open for minutes.
         db.session.remove()
-        events = _events(subscription, replay, after, stream_seconds, heartbeat_seconds)
+        events = _events(
+            subscription, slot, still_standing, replay, after, stream_seconds, heartbeat_seconds
+        )
         response = Response(events, mimetype="text/event-stream", headers=HEADERS)
     except BaseException:
         subscription.close()
+        slot.release()
         raise
     # Also when the stream is never iterated (a HEAD request, a client gone at once).
     response.call_on_close(subscription.close)
+    response.call_on_close(slot.release)
     return response
 
 
 def _events(
     subscription: Subscription,
+    slot: Slot,
+    still_standing: Callable[[], bool],
     replay: list,
     after: int,
     stream_seconds: float,
@@ -124,6 +161,8 @@ def _events(
             if now >= deadline:
                 return
             if now >= next_ping:
+                if not still_standing():
+                    return  # signed out, deactivated, timed out: send nothing more
                 yield ": ping\n\n"
                 next_ping = now + heartbeat_seconds
                 continue
@@ -148,3 +187,4 @@ def _events(
             )
     finally:
         subscription.close()
+        slot.release()

@@ -14,6 +14,7 @@ import pytest
 from consult.comments import services
 from consult.extensions import db
 from consult.text import paragraphs
+from tests.helpers import signed_in_session
 
 HTMX = {"HX-Request": "true"}
 
@@ -32,8 +33,7 @@ def autofocused(html: str) -> list[str]:
 def sign_in_as(client, user):
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
-        session["_fresh"] = True
+        session.update(signed_in_session(user))
     return client
 
 

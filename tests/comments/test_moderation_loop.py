@@ -146,3 +146,32 @@ def test_only_the_secretariat_has_the_queue(client, people, ask, role):
     login_as(client, getattr(people, role))
     assert _queue(client, ask.consultation.id).status_code == 403
     assert not css_select(client.get(f"/consultations/{ask.consultation.id}"), "#unresolved-link")
+
+
+def test_a_withdrawn_comment_on_the_reports_page_keeps_its_text_to_itself(client, people, ask):
+    made = comment(people.member, ask, "Words I took back.")
+    services.report_comment(actor=people.other_member, comment=made, reason="Rude")
+    services.withdraw_comment(actor=people.member, comment=made)
+    hidden = comment(people.member, ask, "Words the secretariat hid.")
+    services.report_comment(actor=people.other_member, comment=hidden, reason="Rude")
+    services.hide_comment(actor=people.secretariat, comment=hidden, reason="Abusive")
+    db.session.commit()
+    login_as(client, people.secretariat)
+
+    page = client.get("/comments/reports?show=all")
+
+    assert page.status_code == 200
+    [row] = [r for r in css_select(page, "tr[id^=report-]") if "Withdrawn" in r.get_text()]
+    assert "Words I took back." not in page.get_data(as_text=True)
+    assert "Withdrawn by its author" in row.get_text()
+    assert not row.select(f'a[href="/comments/{made.id}/resolve"]')
+    assert not row.select(f'a[href="/comments/{made.id}/hide"]')
+    # A hidden comment stays readable by the secretariat, who hid it.
+    assert "Words the secretariat hid." in page.get_data(as_text=True)
+    # Resolving it is refused, and changes nothing.
+    response = client.post(f"/comments/{made.id}/resolve", data={"response": "Noted."})
+    assert response.status_code == 403
+    db.session.refresh(made)
+    assert made.resolved_at is None
+    with pytest.raises(CommentError, match="Only a visible comment can be resolved"):
+        services.resolve_comment(actor=people.secretariat, comment=made, response="Noted.")

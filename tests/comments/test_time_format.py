@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from consult.comments import services
 from consult.extensions import db
 from consult.filters import machine_datetime
+from tests.helpers import signed_in_session
 
 WHOLE_SECONDS_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 MADE = datetime(2026, 11, 29, 9, 57, 20, 123456, tzinfo=UTC)
@@ -28,8 +29,7 @@ def time_datetimes(html: str) -> list[str]:
 def sign_in_as(client, user):
     db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
-        session["_fresh"] = True
+        session.update(signed_in_session(user))
     return client
 
 

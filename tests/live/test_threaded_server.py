@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
+from tests.helpers import signed_in_session
 from tests.live.helpers import HTTPStream, wait_until
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
@@ -42,9 +43,7 @@ def server(app: Flask, broker):
 
 
 def cookie_for(app: Flask, user) -> str:
-    value = app.session_interface.get_signing_serializer(app).dumps(
-        {"_user_id": user.session_token, "_fresh": True}
-    )
+    value = app.session_interface.get_signing_serializer(app).dumps(signed_in_session(user))
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 

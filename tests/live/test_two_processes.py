@@ -21,7 +21,7 @@ from sqlalchemy import select
 from consult.extensions import db
 from consult.models import Comment, LiveEvent, Role
 from tests import factories
-from tests.helpers import REDIS_URL
+from tests.helpers import REDIS_URL, signed_in_session
 from tests.live.helpers import HTTPStream, free_port, stop, subprocess_env, wait_for_port
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
@@ -35,8 +35,7 @@ def signed_in(app: Flask, user) -> tuple[str, str]:
     (both signed with the SECRET_KEY the server processes share)."""
     # A fresh application context: generate_csrf() caches the token in `g`.
     with app.app_context(), app.test_request_context():
-        session["_user_id"] = user.session_token
-        session["_fresh"] = True
+        session.update(signed_in_session(user))
         token = generate_csrf()
         value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     return f"{app.config['SESSION_COOKIE_NAME']}={value}", token

@@ -1,0 +1,108 @@
+"""Signed-in sessions: begun afresh at sign-in, emptied at sign-out, and ended by themselves
+after SESSION_IDLE_MINUTES without a request or SESSION_LIFETIME_SECONDS after sign-in.
+
+The session is Flask's signed cookie. Whose it is comes from the person's session token
+(`User.session_token`, rotated at sign-out, password change, role change and deactivation,
+which ends every copy of every cookie at once). Here:
+
+- sign-in starts from an empty session: nothing set before it survives (a form token someone
+  else may know, a cookie planted before sign-in), so the cookie and its form token are new;
+- sign-out empties the session, form token included;
+- the cookie carries when the person signed in and when they were last seen; a request past
+  either limit is treated as signed out. Open event streams do not count as being seen (a tab
+  left open is not someone at work), and end when the session would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, request, session
+from flask_login import login_user, logout_user
+
+from consult.auth import services
+from consult.models import User
+
+SIGNED_IN_AT = "_signed_in_at"
+SEEN_AT = "_seen_at"
+CSRF_FIELD = "csrf_token"  # where Flask-WTF keeps the raw form token: session and g
+# Requests that do not show the person is there: the live stream reconnects by itself.
+NOT_ACTIVITY = frozenset({"live.stream", "static"})
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _forget_form_token() -> None:
+    session.pop(CSRF_FIELD, None)
+    g.pop(CSRF_FIELD, None)  # generate_csrf() keeps this request's token here
+
+
+def begin(user: User) -> None:
+    """Sign user in on this browser, in a session begun afresh (new cookie, new form token)."""
+    session.clear()
+    _forget_form_token()
+    session.permanent = True
+    login_user(user)
+    now = _now()
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def end() -> None:
+    """Sign out on this browser: the session is emptied, its form token with it."""
+    logout_user()
+    session.clear()
+    _forget_form_token()
+
+
+def ends_at() -> float | None:
+    """When this request's signed-in session ends if nothing more happens (a Unix time), or
+    None if it carries no times (a cookie from before sessions had them: not valid)."""
+    signed_in, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(signed_in, int) or not isinstance(seen, int):
+        return None
+    return min(
+        signed_in + current_app.permanent_session_lifetime.total_seconds(),
+        seen + float(current_app.config["SESSION_IDLE_MINUTES"]) * 60,
+    )
+
+
+def still_standing() -> Callable[[], bool]:
+    """For a response that outlives its request (an event stream): a check, callable outside
+    any request, that this session still stands: not past its time, and its session token
+    still the person's (not rotated by sign-out, a password change or deactivation) and the
+    person and organisation active. Each call costs one query, in a database session of its
+    own that it closes."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    token = session.get("_user_id")
+    ends = ends_at()
+
+    def check() -> bool:
+        if not isinstance(token, str) or ends is None or time.time() >= ends:
+            return False
+        with app.app_context():
+            return services.person_for_session(token) is not None
+
+    return check
+
+
+def _end_expired_session() -> None:
+    """Before each request: a session past its time is emptied (the request is then
+    anonymous); otherwise, unless the request is a stream's, the person was seen now."""
+    if "_user_id" not in session:
+        return
+    ends = ends_at()
+    if ends is None or _now() >= ends:
+        session.clear()
+        g.pop("_login_user", None)  # in case something loaded the person already
+        return
+    if request.endpoint not in NOT_ACTIVITY:
+        session[SEEN_AT] = _now()
+
+
+def register(app: Flask) -> None:
+    # First of all: rate-limit keys and everything after see the session as it really is.
+    app.before_request_funcs.setdefault(None, []).insert(0, _end_expired_session)
