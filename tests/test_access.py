@@ -349,6 +349,10 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
     ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
     ("GET", "admin.mail", "/admin/mail", SECRETARIAT_PAGE),
     ("POST", "admin.retry_email", "/admin/mail/{failed_email}/retry", SECRETARIAT_ACTION),
+    # the footer's pages: public
+    ("GET", "pages.privacy", "/privacy", EVERYONE),
+    ("GET", "pages.accessibility", "/accessibility", EVERYONE),
+    ("GET", "pages.terms", "/terms", EVERYONE),
     # notifications: the signed link is the authority, signed in or not.
     ("GET", "notifications.unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),
     ("POST", "notifications.confirm_unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),
