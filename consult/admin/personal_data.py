@@ -122,6 +122,13 @@ def _audit_event(event: AuditEvent, person: User, sentence: str) -> dict[str, An
     the address it came from only if the person did it (no one else's address)."""
     by_them = event.actor_id == person.id
     about_someone_else = event.object_type == User.__tablename__ and event.object_id != person.id
+    hidden = redacted_keys(event, {person.id} if person.is_erased else set())
+
+    def shown(values: dict[str, Any] | None) -> dict[str, Any] | None:
+        if about_someone_else or not isinstance(values, dict):
+            return None
+        return {key: value for key, value in values.items() if key not in hidden}
+
     return {
         "id": event.id,
         "created_at": _when(event.created_at),
@@ -130,9 +137,10 @@ def _audit_event(event: AuditEvent, person: User, sentence: str) -> dict[str, An
         "done_by_them": by_them,
         "object_type": event.object_type,
         "object_id": event.object_id,
-        "before": None if about_someone_else else event.before,
-        "after": None if about_someone_else else event.after,
-        "ip_address": event.ip_address if by_them else None,
+        "before": shown(event.before),
+        "after": shown(event.after),
+        # Their own address, until they are erased; never anyone else's.
+        "ip_address": event.ip_address if by_them and not person.is_erased else None,
     }
 
 
