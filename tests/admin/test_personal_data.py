@@ -380,3 +380,25 @@ def test_a_person_is_erased_once(client, people, history):
     assert len(audit_events("user.erase")) == 1
     page = client.get(f"/admin/people/{history.dee.id}").get_data(as_text=True)
     assert "Erase person" not in page and "Erased" in page
+
+
+def test_the_audit_sentences_of_an_erased_person_keep_no_old_name(client, people):
+    """Accepting an invitation under another name reads "changing their name from ..."; once
+    the person is erased, neither name is said."""
+    invited = accounts.invite(
+        actor=people.secretariat,
+        email="ivy@home.example",
+        name="Ivy Invited",
+        organisation=people.member.organisation,
+        role=people.member.role,
+    )
+    token = db.session.scalar(select(AccountToken).where(AccountToken.user_id == invited.id))
+    accounts.accept_invitation(token=token, name="Ivy Renamed", password="a long password")
+    db.session.commit()
+    page = login_as(client, people.secretariat).get("/admin/audit").get_data(as_text=True)
+    assert "changing their name from “Ivy Invited”" in page
+    erase(client, people, invited)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    for gone in ("Ivy Invited", "Ivy Renamed", "ivy@home.example"):
+        assert gone not in page
+    assert f"{ERASED} accepted their invitation" in page
