@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from consult.live.views import bp as live_bp
     from consult.notes.views import bp as notes_bp
     from consult.notifications.views import bp as notifications_bp
+    from consult.pages.views import bp as pages_bp
     from consult.positions.views import bp as positions_bp
     from consult.publication.views import bp as publication_bp
     from consult.reports.views import bp as reports_bp
@@ -154,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
         search_bp,
         live_bp,
         admin_bp,
+        pages_bp,
     ):
         app.register_blueprint(blueprint)
 

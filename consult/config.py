@@ -78,6 +78,9 @@ def from_environment(
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or "Consult <consult@localhost>",
         # Named in every email's subject and first line.
         "COALITION_NAME": env.get("COALITION_NAME") or "Blueprint Coalition",
+        # Where people write about their data, accessibility or the terms (the footer's
+        # pages); without it, those pages say to contact the secretariat.
+        "CONTACT_EMAIL": (env.get("CONTACT_EMAIL") or "").strip() or None,
         "MAIL_OUTBOX": env.get("MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SERVER_NAME": env.get("SERVER_NAME") or None,
         # Where people open Consult: every link in an email is built on it (never on the

@@ -39,6 +39,12 @@ def can_administer(user: Any) -> bool:
     return is_secretariat(user)
 
 
+def can_erase_person(user: Any, person: Any) -> bool:
+    """Erase a person's name and email address (UK GDPR): the secretariat, for anyone but
+    themselves, once (the service refuses the rest with a message)."""
+    return is_secretariat(user) and person.id != user.id and person.erased_at is None
+
+
 def can_read_consultation(user: Any, consultation: Consultation) -> bool:
     """The secretariat reads everything; members and observers read consultations that
     have opened; the public reads what the secretariat has published."""

@@ -337,9 +337,22 @@ MATRIX: list[tuple[str, str, str, tuple[int, ...]]] = [
         "/admin/people/{inactive_person}/reactivate",
         SECRETARIAT_ACTION,
     ),
+    # people's data (UK GDPR): the download is a POST (it is recorded in the audit log)
+    (
+        "POST",
+        "admin.export_person",
+        "/admin/people/{spare_person}/data.json",
+        (ANON, 403, 403, 403, 200),
+    ),
+    ("GET", "admin.erase_person", "/admin/people/{spare_person}/erase", SECRETARIAT_PAGE),
+    ("POST", "admin.erase_person", "/admin/people/{spare_person}/erase", SECRETARIAT_ACTION),
     ("GET", "admin.audit_log", "/admin/audit", SECRETARIAT_PAGE),
     ("GET", "admin.mail", "/admin/mail", SECRETARIAT_PAGE),
     ("POST", "admin.retry_email", "/admin/mail/{failed_email}/retry", SECRETARIAT_ACTION),
+    # the footer's pages: public
+    ("GET", "pages.privacy", "/privacy", EVERYONE),
+    ("GET", "pages.accessibility", "/accessibility", EVERYONE),
+    ("GET", "pages.terms", "/terms", EVERYONE),
     # notifications: the signed link is the authority, signed in or not.
     ("GET", "notifications.unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),
     ("POST", "notifications.confirm_unsubscribe", "/unsubscribe/{unsubscribe}", EVERYONE),

@@ -53,6 +53,7 @@ SOMEONE_UNKNOWN = "Someone (no longer known)"
 class _Person(NamedTuple):
     name: str
     organisation: str
+    erased: bool = False
 
 
 class _OnVersion(NamedTuple):
@@ -92,7 +93,9 @@ def _organisations(ids: set[int]) -> dict[int, Any]:
 
 
 def _people(ids: set[int]) -> dict[int, Any]:
-    stmt = select(User.id, User.name, Organisation.name).join(User.organisation)
+    stmt = select(User.id, User.name, Organisation.name, User.erased_at.is_not(None)).join(
+        User.organisation
+    )
     return {row[0]: _Person(*row[1:]) for row in _rows(stmt, ids)}
 
 
@@ -454,7 +457,13 @@ def _resend_invitation(s: _Said) -> str:
 @_says("user.accept_invitation", on="user_account")
 def _accept_invitation(s: _Said) -> str:
     old, new = s.before("name"), s.after("name")
-    renamed = f", changing their name from {_shown(old)}" if old and new and old != new else ""
+    person = s.found(User.__tablename__, s.event.object_id)
+    erased = person is not None and person.erased  # an erased person's old names go unshown
+    renamed = (
+        f", changing their name from {_shown(old)}"
+        if old and new and old != new and not erased
+        else ""
+    )
     return f"{s.who} accepted their invitation{renamed}"
 
 
@@ -506,6 +515,16 @@ def _user_active(s: _Said) -> str:
     person = s.found(User.__tablename__, s.event.object_id)
     account = f"{_possessive(person.name)} account" if person else f"the account of {s.person()}"
     return f"{s.who} {done} {account}"
+
+
+@_says("user.export_data", on="user_account")
+def _export_data(s: _Said) -> str:
+    return f"{s.who} downloaded everything Consult holds about {s.person()}"
+
+
+@_says("user.erase", on="user_account")
+def _erase(s: _Said) -> str:
+    return f"{s.who} erased the name and email address of the person now shown as {s.person()}"
 
 
 # Consultations, sign-off and backers ------------------------------------------------------

@@ -53,6 +53,7 @@ class PersonStatus(StrEnum):
     ACTIVE = "active"
     INVITED = "invited"
     DEACTIVATED = "deactivated"
+    ERASED = "erased"
 
     @property
     def label(self) -> str:
@@ -276,7 +277,9 @@ def all_organisations() -> list[Organisation]:
 
 
 def person_status(user: User) -> PersonStatus:
-    """Deactivated, invited (has not yet set a password) or active."""
+    """Erased, deactivated, invited (has not yet set a password) or active."""
+    if user.erased_at is not None:
+        return PersonStatus.ERASED
     if not user.active:
         return PersonStatus.DEACTIVATED
     if not user.has_accepted_invitation:
@@ -296,8 +299,10 @@ def people_statement(
         stmt = stmt.where(User.organisation_id == organisation_id)
     if role:
         stmt = stmt.where(User.role == Role(role).value)
-    if status == PersonStatus.DEACTIVATED:
-        stmt = stmt.where(User.active == false())
+    if status == PersonStatus.ERASED:
+        stmt = stmt.where(User.erased_at.is_not(None))
+    elif status == PersonStatus.DEACTIVATED:
+        stmt = stmt.where(User.active == false(), User.erased_at.is_(None))
     elif status == PersonStatus.INVITED:
         stmt = stmt.where(User.active == true(), User.password_hash.is_(None))
     elif status == PersonStatus.ACTIVE:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 
 from consult import mail as mail_queue
 from consult import permissions
-from consult.admin import sentences, services
+from consult.admin import personal_data, sentences, services
 from consult.admin.forms import (
     ROLE_HINTS,
     AuditFilterForm,
@@ -53,9 +53,11 @@ def admin_helpers() -> dict[str, Any]:
         "role_items": [{"hint": {"text": ROLE_HINTS[role]}} for role in Role],
         "person_status": services.person_status,
         "can_be_delegate": permissions.can_be_delegate,
+        "can_erase_person": permissions.can_erase_person,
         "audit_object_url": audit_object_url,
         "audit_keys": audit_keys,
         "audit_value": audit_value,
+        "redacted_keys": personal_data.redacted_keys,
     }
 
 
@@ -79,10 +81,15 @@ def audit_keys(event: AuditEvent) -> list[str]:
     return list(keys)
 
 
-def audit_value(values: dict[str, Any] | None, key: str) -> str:
-    """One before or after value as plain text (Jinja escapes it)."""
+def audit_value(
+    values: dict[str, Any] | None, key: str, hidden: frozenset[str] = frozenset()
+) -> str:
+    """One before or after value as plain text (Jinja escapes it); a key in `hidden` (an
+    erased person's name or email address) reads "(erased)"."""
     if not isinstance(values, dict) or key not in values:
         return ""
+    if key in hidden:
+        return "(erased)"
     value = values[key]
     if value is None:
         return "(none)"
@@ -309,6 +316,47 @@ def person(user_id: int):
         accepted_at=services.invitation_accepted_at(person),
         events=events,
         sentences=sentences.describe(events),
+        erased=personal_data.erased_in(events),
+    )
+
+
+@bp.post("/people/<int:user_id>/data.json")
+def export_person(user_id: int):
+    """Everything Consult holds about a person, as a JSON download (recorded in the audit
+    log); organisation notes are counted, not included."""
+    person = load(User, user_id)
+    data = personal_data.export(actor=current_user, person=person)
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    response = Response(body.encode(), mimetype="application/json")
+    name = f"person-{person.id}-data.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+def erase_person(user_id: int):
+    """Confirm, then erase a person's name and email address everywhere, keeping what
+    their organisation contributed through them."""
+    person = load(User, user_id)
+    if request.method == "POST":
+        try:
+            personal_data.erase(actor=current_user, person=person)
+            db.session.commit()
+        except services.AdminError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(
+                f"The person’s name and email address were erased: they are now “{person.name}”",
+                "success",
+            )
+        return redirect_to(url_for("admin.person", user_id=person.id))
+    return render(
+        "admin/erase_person.html",
+        person=person,
+        own=person.id == current_user.id,
     )
 
 
@@ -467,5 +515,6 @@ def audit_log():
         filters=filters,
         page=page,
         sentences=sentences.describe(page.items),
+        erased=personal_data.erased_in(page.items),
         pagination=pagination_params(page),
     )

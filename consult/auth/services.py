@@ -479,6 +479,8 @@ def set_user_active(*, actor: User, user: User, active: bool) -> None:
         )
     if user.id == actor.id and not active:
         raise AccountError("You cannot deactivate your own account.")
+    if active and user.erased_at is not None:
+        raise AccountError("This person was erased: their account cannot be reactivated.")
     before = audit.snapshot(user, "active")
     user.active = active
     user.rotate_session()

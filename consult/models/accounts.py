@@ -85,6 +85,9 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the secretariat erased the person (UK GDPR): name and email replaced, no
+    # password, never active again. Their organisation's contributions stay.
+    erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 
@@ -92,6 +95,10 @@ class User(UserMixin, Base):
         CheckConstraint(role.in_([r.value for r in Role]), name="role"),
         CheckConstraint(email == func.lower(email), name="email_lower_case"),
         CheckConstraint("NOT is_delegate OR role = 'member'", name="delegate_is_member"),
+        CheckConstraint(
+            "erased_at IS NULL OR (NOT active AND NOT is_delegate AND password_hash IS NULL)",
+            name="erased_is_inactive",
+        ),
     )
 
     def __repr__(self) -> str:
@@ -103,6 +110,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active and self.organisation.active and self.password_hash is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def has_accepted_invitation(self) -> bool:

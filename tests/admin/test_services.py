@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from consult.admin import services
+from consult.admin import personal_data, services
 from consult.auth import services as accounts
 from consult.extensions import db
 from consult.models import AuditEvent, Organisation, OrganisationKind, Role
@@ -137,6 +137,9 @@ def test_person_status(cast):
 def test_people_statement_agrees_with_person_status(cast):
     factories.user(Role.MEMBER, cast.member_org, password=None)
     factories.user(Role.OBSERVER, cast.other_org, active=False)
+    erased = factories.user(Role.MEMBER, cast.other_org)
+    personal_data.erase(actor=cast.secretariat, person=erased)
+    assert services.person_status(erased) == services.PersonStatus.ERASED
     for status in services.PersonStatus:
         people = db.session.scalars(services.people_statement(status=status)).all()
         assert people, status
