@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 # The database that reset-demo may drop: the default one, when DATABASE_URL is unset.
 DEMO_DATABASE := instance/consult.sqlite3
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium assets migrate demo \
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium pg-client assets migrate demo \
 	reset-demo lock clean screenshots
 
 $(BIN)/python:
@@ -77,6 +77,17 @@ chromium:
 		echo "Install it with: sudo apt-get install -y chromium"; exit 1; \
 	fi
 
+# pg_dump and pg_restore for the backup and restore tests, of the server's major version
+# (PostgreSQL 15: Debian 12's postgresql-client is 15).
+pg-client:
+	@if command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client; \
+	else \
+		echo "The PostgreSQL backup tests need pg_dump and pg_restore (PostgreSQL 15)."; \
+		echo "Install them with: sudo apt-get install -y postgresql-client"; exit 1; \
+	fi
+
 # SQLite: every test, browser journeys included, spread over the cores by pytest-xdist
 # (each worker has its own database, outbox folders and ports).
 test-sqlite: install-test chromium
@@ -84,7 +95,7 @@ test-sqlite: install-test chromium
 
 # PostgreSQL and Redis: the tests that depend on the database engine or Redis (marked
 # `database`); skips when they do not answer (and fails under CI=true).
-test-postgres: install-test
+test-postgres: install-test pg-client
 	$(BIN)/python -m pytest -q --backend=postgres -m "database and not e2e"
 
 test: test-sqlite test-postgres

@@ -1,5 +1,5 @@
-"""flask consult ...: create organisations and people, load the demo, back up the database,
-export and import a consultation's JSON archive."""
+"""flask consult ...: create organisations and people, load the demo, back up and restore the
+database, export and import a consultation's JSON archive."""
 
 from __future__ import annotations
 
@@ -135,6 +135,69 @@ def backup(path: Path) -> None:
     else:
         raise click.ClickException(f"Backups of {url.get_backend_name()} are not supported.")
     click.echo(f"Backed up the database to {path}")
+
+
+def _has_tables() -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(db.engine).get_table_names())
+
+
+@consult_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def restore(path: Path) -> None:
+    """Restore a backup made by `flask consult backup` into the configured database, which
+    must be new and empty (no tables): a SQLite file, or a PostgreSQL database (pg_restore)."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if _has_tables():
+        raise click.ClickException(
+            "The database already has tables: restore only into a new, empty database "
+            "(set DATABASE_URL to it), then point Consult at it."
+        )
+    db.engine.dispose()  # nothing of ours holds the database while it is written
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise click.ClickException("Restore into a SQLite file, not an in-memory database.")
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            try:
+                checked = source.execute("PRAGMA integrity_check").fetchone()
+            except sqlite3.DatabaseError as error:
+                raise click.ClickException(f"{path} is not a SQLite backup: {error}") from None
+            if checked != ("ok",):
+                raise click.ClickException(f"{path} is damaged: {checked[0]}")
+            target = sqlite3.connect(url.database)
+            try:
+                with target:
+                    source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+    elif url.get_backend_name() == "postgresql":
+        if shutil.which("pg_restore") is None:
+            raise click.ClickException(
+                "pg_restore is not installed (apt-get install postgresql-client)."
+            )
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        completed = subprocess.run(
+            [
+                "pg_restore",
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-owner",
+                f"--dbname={plain}",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise click.ClickException(f"pg_restore failed: {completed.stderr.strip()}")
+    else:
+        raise click.ClickException(f"Restoring {url.get_backend_name()} is not supported.")
+    click.echo(f"Restored {path} into the database.")
 
 
 @consult_cli.command("prune-live-events")

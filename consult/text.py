@@ -173,12 +173,49 @@ def _marked(tag: str, text: str, labelled: bool) -> str:
     )
 
 
+# The most comparison work one diff may do, as the product of the two sequences' lengths
+# (words and the spaces between them). SequenceMatcher's time grows with that product: a
+# 20,000-character paragraph rewritten throughout took seconds. Past the bound, what differs
+# between the common start and end is shown removed and added whole (about 50 ms of work at
+# the bound, a fully rewritten paragraph of about 3,500 characters).
+MAX_DIFF_WORK = 1_000_000
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """SequenceMatcher's opcodes for a and b with its work bounded: the common start and end
+    are matched first (cheap, and most edits touch one place), then the middle is compared
+    only if its size is within MAX_DIFF_WORK, or else replaced whole."""
+    start = 0
+    limit = min(len(a), len(b))
+    while start < limit and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < limit - start and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    ops: list[Opcode] = []
+    if start:
+        ops.append(("equal", 0, start, 0, start))
+    if len(middle_a) * len(middle_b) <= MAX_DIFF_WORK:
+        matcher = difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=False)
+        ops.extend(
+            (op, a0 + start, a1 + start, b0 + start, b1 + start)
+            for op, a0, a1, b0, b1 in matcher.get_opcodes()
+        )
+    else:
+        ops.append(("replace", start, len(a) - end, start, len(b) - end))
+    if end:
+        ops.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return ops
+
+
 def _word_diff(old: str, new: str, labelled: bool) -> str:
     a = _WORDS.findall(old)
     b = _WORDS.findall(new)
     parts: list[str] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+    for op, a0, a1, b0, b1 in _opcodes(a, b):
         if op == "equal":
             parts.append(str(escape("".join(a[a0:a1]))))
             continue
@@ -199,7 +236,7 @@ def diff_counts(old: str, new: str) -> tuple[int, int]:
     a = [w for w in _WORDS.findall(old) if not w.isspace()]
     b = [w for w in _WORDS.findall(new) if not w.isspace()]
     removed = added = 0
-    for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, a0, a1, b0, b1 in _opcodes(a, b):
         # Punctuation is compared, but only words are counted.
         if op in ("delete", "replace"):
             removed += sum(1 for w in a[a0:a1] if _IS_WORD.match(w))
@@ -233,8 +270,7 @@ def paragraph_diff(old: str, new: str) -> list[DiffBlock]:
     a = [p.source for p in paragraphs(old)]
     b = [p.source for p in paragraphs(new)]
     blocks: list[DiffBlock] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+    for op, a0, a1, b0, b1 in _opcodes(a, b):
         if op == "equal":
             blocks.extend(
                 DiffBlock(_with_breaks(str(escape(text))), False, 0, 0) for text in a[a0:a1]

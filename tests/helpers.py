@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from consult import create_app
 from consult.comments import services as comment_services
@@ -37,6 +37,7 @@ from consult.models import (
     User,
     utcnow,
 )
+from consult.models.audit import APPEND_ONLY_DDL, LIFT_APPEND_ONLY_DDL
 from consult.text import paragraphs
 from tests import factories
 from tests.factories import PASSWORD
@@ -124,10 +125,16 @@ def make_app(config: dict) -> Flask:
 
 
 def empty_database() -> None:
-    """Delete every row of every table, and commit."""
+    """Delete every row of every table, and commit. The audit log's append-only triggers are
+    lifted for the delete and put back in the same transaction."""
+    dialect = db.engine.dialect.name
+    for statement in LIFT_APPEND_ONLY_DDL[dialect]:
+        db.session.execute(text(statement))
     # DELETE is much quicker than TRUNCATE on tables this small.
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    for statement in APPEND_ONLY_DDL[dialect]:
+        db.session.execute(text(statement))
     db.session.commit()
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from consult.admin import services as admin_services
 from consult.auth import services as accounts
@@ -21,7 +24,7 @@ from consult.models import (
     User,
 )
 from tests import factories
-from tests.helpers import login_as
+from tests.helpers import POSTGRES_ADMIN_URL, login_as, make_app, postgres_url
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -247,3 +250,116 @@ def test_the_cli_records_the_same_audit_entries_as_the_web(runner, client):
     ).all()
     assert created.actor_id is None
     assert created.after.keys() == invitation.after.keys() == set(accounts.USER_FIELDS)
+
+
+# Restore (issue 11): a backup taken while people write restores into a fresh database, whole
+# and consistent.
+
+
+@pytest.fixture
+def fresh_database_url(backend, tmp_path):
+    """The address of a new, empty database of the backend's kind (dropped afterwards)."""
+    if backend != "postgres":
+        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"consult_restore_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(name)
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _organisations_and_their_events() -> tuple[int, int]:
+    created = select(func.count()).where(AuditEvent.action == "organisation.create")
+    return (
+        db.session.scalar(select(func.count()).select_from(Organisation)) or 0,
+        db.session.scalar(created.select_from(AuditEvent)) or 0,
+    )
+
+
+def test_a_backup_taken_during_writes_restores_whole_into_a_fresh_database(
+    app, runner, tmp_path, fresh_database_url
+):
+    written = 0
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        """Organisations one transaction at a time, each with its audit event."""
+        nonlocal written
+        with app.app_context():
+            try:
+                while not stop.is_set():
+                    admin_services.create_organisation(
+                        actor=None, name=f"Writer {written}", kind="other"
+                    )
+                    db.session.commit()
+                    written += 1
+            except BaseException as error:  # reported by the test below
+                failures.append(error)
+
+    def wait_for(count: int) -> None:
+        for _ in range(6000):
+            if written >= count or failures:
+                return
+            threading.Event().wait(0.01)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        wait_for(20)
+        backup = tmp_path / "during-writes.backup"
+        before_backup = written
+        result = runner.invoke(args=["consult", "backup", str(backup)])
+        assert result.exit_code == 0, result.output
+        at_backup = written
+        wait_for(at_backup + 20)  # and the writes go on after it
+    finally:
+        stop.set()
+        writer.join()
+    assert failures == []
+
+    restored_app = make_app({**app.config, "SQLALCHEMY_DATABASE_URI": fresh_database_url})
+    try:
+        with restored_app.app_context():
+            result = restored_app.test_cli_runner().invoke(args=["consult", "restore", str(backup)])
+            assert result.exit_code == 0, result.output
+            organisations, events = _organisations_and_their_events()
+            # A snapshot of one moment: every organisation with its audit event, taken while
+            # the writes went on (at least those before the backup, not those after).
+            assert organisations == events
+            assert 20 <= before_backup <= organisations <= at_backup < written
+            # The audit log is append-only there too, and a second restore is refused.
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(text("DELETE FROM audit_event"))
+            db.session.rollback()
+            again = restored_app.test_cli_runner().invoke(args=["consult", "restore", str(backup)])
+            assert again.exit_code != 0 and "already has tables" in again.output
+            assert _organisations_and_their_events() == (organisations, events)
+    finally:
+        with restored_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_restore_refuses_what_is_not_a_backup(app, tmp_path, fresh_database_url, backend):
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("not a backup")
+    restored_app = make_app({**app.config, "SQLALCHEMY_DATABASE_URI": fresh_database_url})
+    try:
+        with restored_app.app_context():
+            result = restored_app.test_cli_runner().invoke(
+                args=["consult", "restore", str(not_a_backup)]
+            )
+            assert result.exit_code != 0
+            assert ("not a SQLite backup" if backend == "sqlite" else "pg_restore failed") in (
+                result.output
+            )
+    finally:
+        with restored_app.app_context():
+            db.engine.dispose()

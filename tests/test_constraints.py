@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from consult.extensions import db
-from consult.models import Organisation, Participant
+from consult.models import AuditEvent, Organisation, Participant
 from tests import factories
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
@@ -39,3 +39,42 @@ def test_a_savepoint_as_the_first_write_is_undone_with_its_transaction(app):
         factories.organisation(name="Kept only if committed")
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Organisation)) == 0
+
+
+# The audit log is append-only in the database (issue 11), not only through the ORM.
+
+
+def _one_audit_event() -> tuple[int, str]:
+    from consult.audit import record
+
+    organisation = factories.organisation()
+    event = record(None, "organisation.create", organisation, after={"name": organisation.name})
+    db.session.commit()
+    return event.id, event.action
+
+
+def _refused(statement: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+
+
+def test_the_database_refuses_to_update_or_delete_audit_events(app):
+    event_id, action = _one_audit_event()
+    _refused(f"UPDATE audit_event SET action = 'forged' WHERE id = {event_id}")
+    _refused("UPDATE audit_event SET ip_address = NULL")
+    _refused(f"DELETE FROM audit_event WHERE id = {event_id}")
+    _refused("DELETE FROM audit_event")
+    # Nothing changed, and the log still takes new events.
+    assert db.session.scalars(select(AuditEvent.action)).all() == [action]
+    _one_audit_event()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+
+
+def test_postgres_refuses_to_truncate_the_audit_log(app, backend):
+    if backend != "postgres":
+        pytest.skip("TRUNCATE is PostgreSQL's (SQLite's DELETE is refused above)")
+    _one_audit_event()
+    _refused("TRUNCATE audit_event CASCADE")
+    _refused("TRUNCATE user_account, audit_event CASCADE")
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1

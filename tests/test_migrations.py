@@ -1,4 +1,5 @@
-"""The migrations build the schema from empty on SQLite and PostgreSQL, with no drift."""
+"""The migrations build the schema from empty on SQLite and PostgreSQL, with no drift; and
+with the demo loaded, every migration downgrades and upgrades again losing no row."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from consult import create_app
+from consult.demo import load_demo
 from consult.extensions import db
 from consult.models.base import include_in_autogenerate
 from tests.helpers import POSTGRES_ADMIN_URL, postgres_available, postgres_url, unavailable
@@ -69,11 +73,105 @@ def _upgrade_and_check(url: str) -> None:
             db.engine.dispose()
 
 
+def _row_counts() -> dict[str, int]:
+    """How many rows each of the database's tables holds (but Alembic's own and SQLite's
+    full-text index, whose tables follow search_document's)."""
+    db.session.remove()
+    names = [
+        name
+        for name in inspect(db.engine).get_table_names()
+        if name != "alembic_version" and not name.startswith("search_fts")
+    ]
+    with db.engine.connect() as connection:
+        return {
+            name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in names
+        }
+
+
+def _indexed() -> dict[str, int]:
+    """How many rows of each kind the search index holds."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT kind, count(*) FROM search_document GROUP BY kind")
+        ).all()
+    return {kind: count for kind, count in rows}
+
+
+def _round_trip_with_the_demo(url: str, tmp_path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+        }
+    )
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            load_demo()
+            db.session.commit()
+            loaded = _row_counts()
+            assert set(loaded) == TABLES - {"alembic_version"}
+            assert loaded["audit_event"] > 0 and loaded["comment"] > 0
+            indexed = _indexed()
+            assert set(indexed) == {"ask", "paragraph", "comment", "amendment"}
+
+            # Down one migration at a time, to the first: every table still there keeps
+            # every row (the tables a migration made go with it).
+            config = app.extensions["migrate"].migrate.get_config()
+            revisions = list(ScriptDirectory.from_config(config).walk_revisions())
+            first = revisions[-1]
+            assert first.down_revision is None
+            for revision in revisions[:-1]:
+                flask_migrate.downgrade(revision=revision.down_revision)
+                now = _row_counts()
+                assert now == {name: loaded[name] for name in now}, revision.doc
+            first_tables = set(now)
+            assert {"organisation", "user_account", "audit_event", "ask"} <= first_tables
+
+            # Up again to the head: the rows are all there, the search index rebuilt, the
+            # schema the models' own and the audit log append-only again.
+            flask_migrate.upgrade()
+            again = _row_counts()
+            assert {name: again[name] for name in first_tables} == {
+                name: loaded[name] for name in first_tables
+            }
+            # (Comments and amendments went with their migrations, so did their search rows.)
+            assert _indexed() == {
+                kind: count for kind, count in indexed.items() if kind in ("ask", "paragraph")
+            }
+            result = app.test_cli_runner().invoke(args=["db", "check"])
+            assert result.exit_code == 0, result.output
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(text("DELETE FROM audit_event"))
+            db.session.rollback()
+
+            # And the first migration too: down to nothing, then up again.
+            db.session.remove()
+            flask_migrate.downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            flask_migrate.upgrade()
+            assert TABLES <= set(inspect(db.engine).get_table_names())
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_sqlite_upgrades_from_empty_to_head(tmp_path):
     _upgrade_and_check(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
 
 
-def test_postgres_upgrades_from_empty_to_head():
+def test_sqlite_migrations_go_down_and_up_again_with_the_demo_losing_no_row(tmp_path):
+    _round_trip_with_the_demo(f"sqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
+
+
+@pytest.fixture
+def postgres_scratch_url():
+    """A PostgreSQL database of the test's own, dropped afterwards."""
     if not postgres_available():
         unavailable("PostgreSQL does not answer")
     import psycopg
@@ -82,10 +180,20 @@ def test_postgres_upgrades_from_empty_to_head():
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        _upgrade_and_check(postgres_url(name))
+        yield postgres_url(name)
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_postgres_upgrades_from_empty_to_head(postgres_scratch_url):
+    _upgrade_and_check(postgres_scratch_url)
+
+
+def test_postgres_migrations_go_down_and_up_again_with_the_demo_losing_no_row(
+    postgres_scratch_url, tmp_path
+):
+    _round_trip_with_the_demo(postgres_scratch_url, tmp_path)
 
 
 @pytest.mark.parametrize("module", ["consult.models"])

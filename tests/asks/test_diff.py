@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
+from consult import text
 from consult.text import diff_counts, paragraph_diff, word_diff
-from tests.html import select, text_of, texts, top_level
+from tests.html import parse, select, text_of, texts, top_level
 
 
 def test_unchanged_paragraphs_are_not_marked():
@@ -55,3 +60,74 @@ def test_word_diff_unchanged_format():
     html = str(word_diff("a b", "a c"))
     assert texts(html, "del") == ["b"] and texts(html, "ins") == ["c"]
     assert text_of(html) == "a bc"
+
+
+# Bounded work (issue 11): a long paragraph rewritten throughout took seconds to compare.
+
+_VOCABULARY = (
+    "councils climate funding net zero housing transport local plan energy heat retrofit "
+    "budget people act, now; we support the ask's aim. “Quoted” words <b>and</b> & more"
+).split(" ")
+
+
+def _paragraph(seed: int, characters: int) -> str:
+    generator = random.Random(seed)
+    words: list[str] = []
+    while sum(len(word) + 1 for word in words) < characters:
+        words.append(generator.choice(_VOCABULARY))
+    return " ".join(words) + "."
+
+
+def _both_sides(html: str) -> tuple[str, str]:
+    """The old and the new text that an unlabelled word diff shows: everything but the
+    insertions, and everything but the deletions (entities decoded)."""
+    old, new = [], []
+    for node in parse(html).children:
+        name = getattr(node, "name", None)
+        if name != "ins":
+            old.append(node.get_text())
+        if name != "del":
+            new.append(node.get_text())
+    return "".join(old), "".join(new)
+
+
+def test_a_long_rewritten_paragraph_is_replaced_whole_within_the_bound():
+    old, new = _paragraph(1, 20_000), _paragraph(2, 20_000)
+    blocks = paragraph_diff(old, new)
+    assert len(blocks) == 1 and blocks[0].changed
+    html = str(blocks[0].html)
+    # Past the bound the whole paragraph is removed and added, not compared word by word.
+    assert [element.name for element in top_level(html)] == ["del", "ins"]
+    # Nearly every word is counted removed and added (but for any common start or end).
+    all_old, all_new = diff_counts(old, "")[0], diff_counts("", new)[1]
+    assert all_old - 5 <= blocks[0].removed <= all_old
+    assert all_new - 5 <= blocks[0].added <= all_new
+    assert _both_sides(str(word_diff(old, new))) == (old, new)
+
+
+def test_one_word_changed_in_a_long_paragraph_is_still_shown_word_by_word():
+    old = _paragraph(3, 20_000)
+    words = old.split(" ")
+    middle = len(words) // 2
+    new = " ".join([*words[:middle], "REWORDED", *words[middle + 1 :]])
+    html = str(word_diff(old, new))
+    assert texts(html, "del") == [words[middle]] and texts(html, "ins") == ["REWORDED"]
+    assert _both_sides(html) == (old, new)
+    assert diff_counts(old, new) == (1, 1)
+
+
+@pytest.mark.parametrize("bound", [0, 10, 1_000_000])
+@pytest.mark.parametrize("seed", range(20))
+def test_a_word_diff_reconstructs_both_texts_whatever_the_bound(monkeypatch, bound, seed):
+    monkeypatch.setattr(text, "MAX_DIFF_WORK", bound)
+    generator = random.Random(seed)
+    old = _paragraph(seed, generator.randint(0, 400))
+    # Edit a few stretches of the old text, so that parts are common and parts differ.
+    pieces = old.split(" ")
+    for _ in range(generator.randint(0, 4)):
+        at = generator.randint(0, len(pieces))
+        pieces[at : at + generator.randint(0, 3)] = _paragraph(seed + 100, 20).split(" ")
+    new = " ".join(pieces)
+    assert _both_sides(str(word_diff(old, new))) == (old, new)
+    blocks = paragraph_diff(f"Intro.\n\n{old}\n\nEnd.", f"Intro.\n\n{new}\n\nEnd.")
+    assert [block.changed for block in blocks] == [False, old != new, False]
