@@ -122,6 +122,23 @@ _BUILD_KEYS = (
 _apps: dict[tuple, tuple[Flask, dict]] = {}
 
 
+def pytest_assertrepr_compare(op, left, right):
+    """Two counts of SQL statements that differ: show which statements differ (an
+    intermittent extra statement has been seen on some pages under load)."""
+    from tests.helpers import StatementCount
+
+    if op == "==" and isinstance(left, StatementCount) and isinstance(right, StatementCount):
+        import difflib
+
+        def short(statements: list[str]) -> list[str]:
+            return [" ".join(s.split())[:160] for s in statements]
+
+        return [f"{int(left)} statements == {int(right)} statements; the difference:"] + list(
+            difflib.unified_diff(short(left.statements), short(right.statements), lineterm="", n=0)
+        )
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_secrets_in_logs() -> Iterator[None]:
     """No log line of the run gives away a password, token or cookie (issue 11)."""

@@ -30,5 +30,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_user_account_erased_is_inactive', type_='check')
+        batch_op.drop_constraint(op.f('ck_user_account_erased_is_inactive'), type_='check')
         batch_op.drop_column('erased_at')

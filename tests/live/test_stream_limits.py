@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import uuid
 
 import pytest
 import time_machine
@@ -26,8 +27,12 @@ pytestmark = pytest.mark.database
 
 @pytest.fixture
 def app_config(app_config: dict) -> dict:
+    """An app of each test's own (the secret key is one of the settings an app is built
+    with): the count of open streams belongs to the app, and another test's stream, still
+    ending on a shared app, must not count against this one's caps."""
     return {
         **app_config,
+        "SECRET_KEY": f"stream-limits-{uuid.uuid4().hex}",
         "SERVER_NAME": None,
         "LIVE_HEARTBEAT_SECONDS": 0.1,
         "LIVE_STREAM_SECONDS": 30,  # far longer than any test waits: ending is the check's
