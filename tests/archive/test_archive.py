@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from consult import text
 from consult.agreements import services as agreements
@@ -38,7 +38,14 @@ from consult.models import (
 )
 from consult.positions import services as positions
 from tests import factories
-from tests.helpers import count, database_rows, empty_database, login_as, make_app
+from tests.helpers import (
+    count,
+    database_rows,
+    empty_database,
+    login_as,
+    make_app,
+    statements_during,
+)
 from tests.html import select as css_select
 
 # Written with the ORM and plain selects on both engines: also runs with --backend=postgres.
@@ -404,17 +411,7 @@ def test_the_consultation_page_links_the_archive_for_the_secretariat_only(client
 
 
 def _statements(action) -> int:
-    statements: list[str] = []
-
-    def count_(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_)
-    return len(statements)
+    return statements_during(action)
 
 
 def test_the_query_count_does_not_grow_with_the_consultation(client, people, delegates, ask):

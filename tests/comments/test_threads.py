@@ -4,14 +4,13 @@ from earlier versions, filters, "Show more comments", and a bounded number of qu
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from consult.asks.services import publish_version
 from consult.comments import queries, services
 from consult.extensions import db
 from consult.text import paragraphs
 from tests import factories
-from tests.helpers import HTMX, V1, V2, anchors, comment, login_as
+from tests.helpers import HTMX, V1, V2, anchors, comment, login_as, statements_during
 from tests.html import comment_ids, select_one, text_of, texts
 from tests.html import select as css_select
 
@@ -374,18 +373,10 @@ def _seed(ask, people, count: int) -> None:
 
 
 def _statements(client, url: str, headers=None) -> tuple[int, str]:
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url, headers=headers or {})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    responses = []
+    count = statements_during(lambda: responses.append(client.get(url, headers=headers or {})))
+    assert responses[0].status_code == 200
+    return count, responses[0].get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["member", "secretariat"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -16,11 +17,13 @@ from tests.html import assert_no_active_html, dom_ids, row, select, texts
 
 @contextmanager
 def counted_statements():
-    """Count the SQL statements sent to the database inside the block."""
+    """The SQL statements this thread sends to the database inside the block."""
     statements: list[str] = []
+    mine = threading.get_ident()
 
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if threading.get_ident() == mine:
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
     try:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from consult.amendments import services as amendment_services
 from consult.comments import services as comment_services
@@ -26,7 +25,7 @@ from consult.models import (
     utcnow,
 )
 from tests import factories
-from tests.helpers import V1, V2, comment, login_as
+from tests.helpers import V1, V2, comment, login_as, statements_during
 from tests.html import select, select_one, text_of
 
 
@@ -203,18 +202,10 @@ def _seed(people, size: int) -> Consultation:
 
 
 def _statements(client, url: str) -> tuple[int, str]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    responses = []
+    count = statements_during(lambda: responses.append(client.get(url)))
+    assert responses[0].status_code == 200
+    return count, responses[0].get_data(as_text=True)
 
 
 def test_the_number_of_queries_does_not_grow_with_the_grid(client, people):

@@ -10,7 +10,6 @@ from datetime import datetime
 
 import openpyxl
 import pytest
-from sqlalchemy import event
 
 from consult import text
 from consult.amendments import services as amendments
@@ -25,7 +24,7 @@ from consult.reports.gather import HEADERS, KINDS, gather
 from consult.reports.safe import neutralise
 from consult.uktime import LONDON, utc_to_london
 from tests import factories
-from tests.helpers import login_as
+from tests.helpers import login_as, statements_for_page
 from tests.html import select, text_of, texts
 
 # The queries are written with joins on both engines: also runs with --backend=postgres.
@@ -299,18 +298,7 @@ def test_control_characters_xml_cannot_carry_are_dropped_from_the_workbook(peopl
 
 
 def _statements(client, url: str) -> int:
-    statements: list[str] = []
-
-    def count_(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count_)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count_)
-    assert response.status_code == 200
-    return len(statements)
+    return statements_for_page(client, url)
 
 
 def _comments(people, delegates, ask, n: int) -> None:

@@ -5,7 +5,6 @@ each answer, who may answer and when, closing, and the signatory list."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from consult import permissions
 from consult.agreements import services as agreements
@@ -14,7 +13,7 @@ from consult.filters import format_date
 from consult.models import Consultation, Decision, Endorsement, Role
 from consult.signoff import services
 from tests import factories
-from tests.helpers import audit_events, count
+from tests.helpers import audit_events, count, statements_during
 from tests.smtp import body_of
 
 pytestmark = pytest.mark.database
@@ -222,16 +221,11 @@ def test_reopening_an_agreed_ask_is_refused_once_sign_off_has_opened(people, ope
 
 def test_the_signatory_list_in_fixed_queries(people, delegates, opened):
     def queries() -> int:
-        seen: list[str] = []
-        engine = db.engine
-        listen = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listen)
-        try:
+        def run() -> None:
             db.session.expire_all()
             services.signatories(db.session.get(Consultation, opened.id))
-        finally:
-            event.remove(engine, "before_cursor_execute", listen)
-        return len(seen)
+
+        return statements_during(run)
 
     empty = services.signatories(opened)
     assert [o.name for o in empty.not_responded] == [
