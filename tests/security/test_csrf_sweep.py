@@ -1,14 +1,17 @@
 """CSRF (issue 11's suite): every state-changing route of the route × role matrix refuses a
-request without a token and one carrying another session's token, for a role that may use
-the route, and changes nothing. (The one-click unsubscribe is exempt by design: RFC 8058
+request without a token, one carrying another session's token and one carrying its own
+session's token once expired, for a role that may use the route, and changes nothing. (The one-click unsubscribe is exempt by design: RFC 8058
 mail clients send no form token; its signed link is its authority — tests/notifications.)"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 
+from consult.models import utcnow
 from tests.helpers import database_rows, login_as
 from tests.test_access import ANON, MATRIX, ROLES, world  # noqa: F401 (the world fixture)
 
@@ -28,7 +31,8 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "WTF_CSRF_ENABLED": True}
+    # A form token lasts a minute here; the session itself lasts far longer.
+    return {**app_config, "WTF_CSRF_ENABLED": True, "WTF_CSRF_TIME_LIMIT": 60}
 
 
 def _token_of_another_session(app, people, role: str) -> str:
@@ -51,13 +55,30 @@ def test_a_missing_or_foreign_token_is_refused(app, client, world, method, endpo
     people, ids = world
     path = url.format(**ids)
     foreign = _token_of_another_session(app, people, role)
-    login_as(client, people[role] if role != "anonymous" else None)
-    client.get("/account" if role != "anonymous" else "/sign-in")  # this session's own token
+    # Signed in two minutes ago (the session stands), its form token from then (expired).
+    with time_machine.travel(utcnow() - timedelta(minutes=2), tick=True):
+        login_as(client, people[role] if role != "anonymous" else None)
+        page = client.get("/account" if role != "anonymous" else "/sign-in")
+        assert page.status_code == 200
+        match = TOKEN.search(page.get_data(as_text=True))
+        own_but_expired = match.group(1) or match.group(2)
     before = database_rows()
-    for data in ({}, {"csrf_token": foreign}):
+    for data in ({}, {"csrf_token": foreign}, {"csrf_token": own_but_expired}):
         response = client.open(path, method=method, data=data)
         response.close()
         assert response.status_code in (302, 400, 401), (data, response.status_code)
         if response.status_code == 302:  # signed out, a plain form: sign in, then back
             assert response.headers["Location"].startswith("/sign-in")
     assert database_rows() == before
+
+
+def test_an_own_token_works_until_it_expires(client, people):
+    """The control for the sweep's third case: the same kind of token, fresh, is accepted."""
+    with time_machine.travel(utcnow() - timedelta(minutes=2), tick=True):
+        login_as(client, people.member)
+        old = TOKEN.search(client.get("/account").get_data(as_text=True))
+    expired = old.group(1) or old.group(2)
+    assert client.post("/sign-out", data={"csrf_token": expired}).status_code == 400
+    fresh = TOKEN.search(client.get("/account").get_data(as_text=True))
+    token = fresh.group(1) or fresh.group(2)
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code in (302, 303)
