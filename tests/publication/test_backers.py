@@ -298,3 +298,22 @@ def test_the_confirm_page_shows_the_details(client, published, outbox):
     offer(client, published)
     html = client.get(confirmation_link(outbox()[0])).get_data(as_text=True)
     assert select_one(html, "form button").get_text(strip=True) == "Confirm support"
+
+
+def test_extra_fields_cannot_approve_or_move_an_offer(client, people, published, outbox):
+    """Mass assignment (issue 11): a stranger's offer with `state`, `approved_at`,
+    `confirmed_at` or another consultation's id is an unconfirmed offer like any other."""
+    response = offer(
+        client,
+        published,
+        state="approved",
+        decided_at="2026-01-01T00:00:00",
+        confirmed_at="2026-01-01T00:00:00",
+        consultation_id="999",
+        public="y",
+    )
+    assert response.status_code == 303
+    backer = only_backer()
+    assert backer.consultation_id == published.id
+    assert backer.state == BackerState.UNCONFIRMED
+    assert backer.confirmed_at is None and backer.decided_at is None
