@@ -17,6 +17,15 @@ from tests.smtp import body_of, link_from
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
 
+
+@pytest.fixture
+def app_config(app_config):
+    """The limiter's in-process storage: these tests move the clock (time_machine), which
+    that storage reads and Redis, used with --backend=postgres, does not. (The limits over
+    Redis are exercised by tests/auth/test_concurrent_limits.py on that backend.)"""
+    return {**app_config, "RATELIMIT_STORAGE_URI": "memory://"}
+
+
 OTHER_ADDRESS = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
 
 
