@@ -140,24 +140,24 @@ def _reports(ids: set[int]) -> dict[int, Any]:
     return {row[0]: _Report(*row[1:]) for row in _rows(stmt, ids)}
 
 
-def _amendments(ids: set[int]) -> dict[int, Any]:
-    stmt = (
-        select(Amendment.id, Organisation.name, DraftVersion.number, Ask.title)
-        .join(Amendment.organisation)
-        .join(Amendment.version)
-        .join(Amendment.ask)
-    )
-    return {row[0]: _OnVersion(*row[1:]) for row in _rows(stmt, ids)}
+def _on_version(model: Any) -> Callable[[set[int]], dict[int, Any]]:
+    """The loader of an organisation's object on a version of an ask (amendment, position):
+    the organisation's name, the version's number and the ask's title."""
+
+    def load(ids: set[int]) -> dict[int, Any]:
+        stmt = (
+            select(model.id, Organisation.name, DraftVersion.number, Ask.title)
+            .join(model.organisation)
+            .join(model.version)
+            .join(model.ask)
+        )
+        return {row[0]: _OnVersion(*row[1:]) for row in _rows(stmt, ids)}
+
+    return load
 
 
-def _positions(ids: set[int]) -> dict[int, Any]:
-    stmt = (
-        select(Position.id, Organisation.name, DraftVersion.number, Ask.title)
-        .join(Position.organisation)
-        .join(Position.version)
-        .join(Position.ask)
-    )
-    return {row[0]: _OnVersion(*row[1:]) for row in _rows(stmt, ids)}
+_amendments = _on_version(Amendment)
+_positions = _on_version(Position)
 
 
 def _endorsements(ids: set[int]) -> dict[int, Any]:

@@ -8,6 +8,7 @@ recorded in the audit log. Every page works without JavaScript (post, then redir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, url_for
@@ -84,6 +85,19 @@ def index(ask_id: int):
     return _index_page(ask, NoteForm(formdata=None) if writable else None)
 
 
+def _saved(field: Any, change: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run a notes service for a valid form and commit: (True, its result); or, refused,
+    roll back, put the reason beside the form's field and return (False, None)."""
+    try:
+        result = change()
+    except services.NoteError as error:
+        db.session.rollback()
+        field.errors = [*field.errors, str(error)]
+        return False, None
+    db.session.commit()
+    return True, result
+
+
 @bp.post("/asks/<int:ask_id>/notes")
 def create(ask_id: int):
     """Add a note to the organisation's notes on an ask."""
@@ -95,13 +109,10 @@ def create(ask_id: int):
         load(Ask, ask_id, permissions.can_write_note)  # the standard refusal
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            note = services.add_note(author=current_user, ask=ask, body=form.body.data)
-        except services.NoteError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, str(error)]
-        else:
-            db.session.commit()
+        ok, note = _saved(
+            form.body, lambda: services.add_note(author=current_user, ask=ask, body=form.body.data)
+        )
+        if ok:
             flash("Note added", "success")
             return redirect_to(_notes_url(note))
     return _index_page(ask, form, status=422)
@@ -128,15 +139,13 @@ def reply(note_id: int):
         return note
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            made = services.add_note(
+        ok, made = _saved(
+            form.body,
+            lambda: services.add_note(
                 author=current_user, ask=note.ask, body=form.body.data, parent=note
-            )
-        except services.NoteError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, str(error)]
-        else:
-            db.session.commit()
+            ),
+        )
+        if ok:
             flash("Reply added", "success")
             return redirect_to(_notes_url(made))
     return _form_page(
@@ -158,13 +167,11 @@ def edit(note_id: int):
     if not form.is_submitted():
         form.body.data = note.body
     elif form.validate():
-        try:
-            changed = services.edit_note(actor=current_user, note=note, body=form.body.data)
-        except services.NoteError as error:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, str(error)]
-        else:
-            db.session.commit()
+        ok, changed = _saved(
+            form.body,
+            lambda: services.edit_note(actor=current_user, note=note, body=form.body.data),
+        )
+        if ok:
             flash("Note changed" if changed else "Nothing was changed", "success")
             return redirect_to(_notes_url(note))
     return _form_page(
@@ -200,13 +207,11 @@ def propose(note_id: int):
     if form.is_submitted():
         status = 422
         if form.validate():
-            try:
-                chosen = services.propose(actor=current_user, note=note, stance=form.stance.data)
-            except services.NoteError as error:
-                db.session.rollback()
-                form.stance.errors = [*form.stance.errors, str(error)]
-            else:
-                db.session.commit()
+            ok, chosen = _saved(
+                form.stance,
+                lambda: services.propose(actor=current_user, note=note, stance=form.stance.data),
+            )
+            if ok:
                 flash(
                     f"Proposed as your organisation’s position: {chosen.label}. "
                     "Your delegate sees it on the position form.",

@@ -145,29 +145,39 @@ def _confirm(consultation: Consultation, action: str, problem: str | None = None
     )
 
 
+def _open_or_close(consultation_id: int, action: str) -> Response:
+    """Confirm (GET), then open or close sign-off (POST) through its service; a refusal
+    comes back on the confirmation page with its reason."""
+    allowed, change, done = {
+        "open": (
+            permissions.can_open_signoff,
+            services.open_signoff,
+            "Sign-off opened. The delegates of every organisation taking part have been emailed.",
+        ),
+        "close": (permissions.can_close_signoff, services.close_signoff, "Sign-off closed"),
+    }[action]
+    consultation = load(Consultation, consultation_id, allowed)
+    if request.method == "GET":
+        return _confirm(consultation, action)
+    if not ConfirmForm().validate():
+        return _confirm(consultation, action, status=422)
+    try:
+        change(actor=current_user, consultation=consultation)
+    except services.SignoffError as error:
+        db.session.rollback()
+        return _confirm(consultation, action, problem=str(error), status=422)
+    db.session.commit()
+    flash(done, "success")
+    return redirect_to(url_for("signoff.show", consultation_id=consultation.id))
+
+
 @bp.route(
     "/consultations/<int:consultation_id>/sign-off/open", methods=["GET", "POST"], endpoint="open"
 )
 def open_signoff(consultation_id: int):
     """Confirm, then open sign-off once every ask is agreed, emailing the delegates
     (secretariat)."""
-    consultation = load(Consultation, consultation_id, permissions.can_open_signoff)
-    if request.method == "GET":
-        return _confirm(consultation, "open")
-    form = ConfirmForm()
-    if not form.validate():
-        return _confirm(consultation, "open", status=422)
-    try:
-        services.open_signoff(actor=current_user, consultation=consultation)
-    except services.SignoffError as error:
-        db.session.rollback()
-        return _confirm(consultation, "open", problem=str(error), status=422)
-    db.session.commit()
-    flash(
-        "Sign-off opened. The delegates of every organisation taking part have been emailed.",
-        "success",
-    )
-    return redirect_to(url_for("signoff.show", consultation_id=consultation.id))
+    return _open_or_close(consultation_id, "open")
 
 
 @bp.route(
@@ -176,17 +186,4 @@ def open_signoff(consultation_id: int):
 def close_signoff(consultation_id: int):
     """Confirm, then close sign-off: endorsements can no longer be given or changed
     (secretariat)."""
-    consultation = load(Consultation, consultation_id, permissions.can_close_signoff)
-    if request.method == "GET":
-        return _confirm(consultation, "close")
-    form = ConfirmForm()
-    if not form.validate():
-        return _confirm(consultation, "close", status=422)
-    try:
-        services.close_signoff(actor=current_user, consultation=consultation)
-    except services.SignoffError as error:
-        db.session.rollback()
-        return _confirm(consultation, "close", problem=str(error), status=422)
-    db.session.commit()
-    flash("Sign-off closed", "success")
-    return redirect_to(url_for("signoff.show", consultation_id=consultation.id))
+    return _open_or_close(consultation_id, "close")
