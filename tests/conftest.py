@@ -85,6 +85,10 @@ def database_url(postgres_database, tmp_path_factory) -> str:
 @pytest.fixture
 def app_config(tmp_path, database_url, postgres_database) -> dict:
     """The test configuration; a test may change it before asking for `app`."""
+    return _standard_config(tmp_path, database_url, postgres_database)
+
+
+def _standard_config(tmp_path, database_url, postgres_database) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -167,10 +171,13 @@ def _dispose_apps() -> Iterator[None]:
 
 
 @pytest.fixture
-def app(app_config: dict) -> Iterator[Flask]:
+def app(app_config: dict, tmp_path, database_url, postgres_database) -> Iterator[Flask]:
     key = tuple(repr(app_config.get(k)) for k in _BUILD_KEYS)
     if key not in _apps:
-        built = make_app(app_config)
+        # Built from the standard configuration (with this test's build settings): what a
+        # test changes for itself (TRUSTED_HOSTS, say) must not become every later test's.
+        standard = _standard_config(tmp_path, database_url, postgres_database)
+        built = make_app({**standard, **{k: app_config[k] for k in _BUILD_KEYS if k in app_config}})
         with built.app_context():
             db.create_all()
         _apps[key] = (built, dict(built.config))
