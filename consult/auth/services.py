@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import secrets
+import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -43,6 +45,30 @@ def _hasher() -> tuple[PasswordHasher, str]:
         config.get("ARGON2_TIME_COST", _DEFAULT.time_cost),
         config.get("ARGON2_MEMORY_COST", _DEFAULT.memory_cost),
     )
+
+
+# Threads that compute argon2 hashes under gevent, per worker process: each hash takes tens
+# of milliseconds of CPU and 64 MiB, so two at a time, the rest waiting their turn.
+HASHING_THREADS = 2
+_hashing_pool: Any = None
+T = TypeVar("T")
+
+
+def _off_the_loop(function: Callable[..., T], *args: object) -> T:
+    """function(*args), run where it cannot stop the event loop. Under gevent (gunicorn's
+    gevent workers) argon2 would hold the loop for every hash, freezing every other request
+    and stream of the worker: it runs in a small pool of real threads instead (argon2 lets go
+    of the GIL while it works) and only the greenlet that asked waits. Elsewhere (threads of
+    the development server, the command line) it runs here."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return function(*args)
+    global _hashing_pool
+    if _hashing_pool is None:
+        from gevent.threadpool import ThreadPool  # type: ignore[import-untyped]
+
+        _hashing_pool = ThreadPool(maxsize=HASHING_THREADS)
+    return _hashing_pool.apply(function, args)
 
 
 USER_FIELDS = ("email", "name", "organisation_id", "role", "active")
@@ -129,7 +155,7 @@ def person_for_session(session_token: str) -> User | None:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of password."""
-    return _hasher()[0].hash(password)
+    return _off_the_loop(_hasher()[0].hash, password)
 
 
 def check_password(user: User | None, password: str) -> bool:
@@ -137,7 +163,7 @@ def check_password(user: User | None, password: str) -> bool:
     hasher, dummy = _hasher()
     stored = user.password_hash if user is not None and user.password_hash else dummy
     try:
-        ok = hasher.verify(stored, password)
+        ok = _off_the_loop(hasher.verify, stored, password)
     except (VerificationError, InvalidHashError):
         return False
     return ok and user is not None and user.password_hash is not None
