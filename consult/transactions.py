@@ -1,6 +1,7 @@
 """after_commit(): do something once the current transaction commits, never if it rolls back.
+after_the_answer(): do something in a transaction of its own once the response has gone.
 
-Emails and live events use it, so nobody is told about a change that was not saved.
+Emails and live events use after_commit, so nobody is told about a change that was not saved.
 
 A callback belongs to the transaction that was innermost when it was registered: the
 session's transaction, or the savepoint (`begin_nested()`) open at the time.
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import copy_current_request_context, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
+from werkzeug.wrappers import Response as BaseResponse
 
 from consult.extensions import db
 
@@ -73,3 +76,24 @@ def _drop_all(session: Session, transaction: SessionTransaction) -> None:
     # After a commit they have run already; after a rollback or close they never will.
     if transaction.parent is None:
         session.info.pop(_KEY, None)
+
+
+def after_the_answer(response: BaseResponse, work: Callable[[], None]) -> BaseResponse:
+    """Do `work` in a transaction of its own once `response` has been sent, and commit it.
+
+    For work whose duration would tell the person something they must not learn (whether an
+    address has an account): the answer leaves before the work starts, so it takes the same
+    time either way. The work still has the request (for the audit log's address); a
+    failure is logged and rolled back, never shown (the answer has gone)."""
+
+    @copy_current_request_context
+    def run() -> None:
+        try:
+            work()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("Work done after the answer failed")
+
+    response.call_on_close(run)
+    return response

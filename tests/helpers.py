@@ -91,9 +91,14 @@ class FreshContextClient(FlaskClient):
     Tests hold an application context open (to use the database directly); without this,
     requests would reuse it and share `g` (where Flask-Login caches the signed-in person)
     and the test's database session.
+
+    Responses are read whole and closed before they are returned, as a server does once it
+    has sent them (work left for after the answer, `after_the_answer`, is done by then);
+    streams ask for `buffered=False`.
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from consult import audit, permissions
 from consult.extensions import db
-from consult.mail import absolute_url, queue_message, render_email
+from consult.mail import absolute_url, queue_message
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
@@ -357,22 +357,13 @@ def accept_invitation(*, token: AccountToken, name: str, password: str) -> User:
 def request_password_reset(email: str) -> None:
     """Email a reset link if an active account has this address; say nothing either way.
 
-    Without such an account the same work is done and thrown away (the same UPDATE, a token
-    made and hashed, the email written), so how long the request takes does not tell whether
-    the address has an account (issue 11: it took twice as long when it had). The request is
-    recorded either way (the unknown address itself is not kept)."""
+    How long this takes tells whether the address has an account (issue 11: twice as long
+    when it had), so the view does it after its answer has gone (`after_the_answer`). The
+    request is recorded either way (the unknown address itself is not kept)."""
     user = user_by_email(email)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     if user is None or not user.is_active:
-        _revoke_tokens(None, TokenPurpose.PASSWORD_RESET)  # matches no row
-        hash_token(secrets.token_urlsafe(32))
         audit.record(None, "user.request_password_reset", audit.Unknown(User.__tablename__))
-        render_email(
-            "password_reset",
-            subject="Reset your Consult password",
-            link=absolute_url("auth.reset_password", token=secrets.token_urlsafe(32)),
-            hours=hours,
-        )
         return
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(hours=hours), None)
     audit.record(None, "user.request_password_reset", user)

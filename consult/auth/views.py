@@ -33,6 +33,7 @@ from consult.htmx import is_htmx, redirect_to, render
 from consult.models import TokenPurpose, User
 from consult.notifications import services as notifications
 from consult.notifications.forms import PreferencesForm
+from consult.transactions import after_the_answer
 
 bp = Blueprint("auth", __name__)
 
@@ -244,9 +245,11 @@ def request_password_reset():
     """Ask for a password reset link; the answer is the same whether or not the account exists."""
     form = RequestPasswordResetForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
-        return redirect_to(url_for("auth.password_reset_sent"))
+        email = form.email.data
+        return after_the_answer(
+            redirect_to(url_for("auth.password_reset_sent")),
+            lambda: services.request_password_reset(email),
+        )
     return render("auth/request_password_reset.html", form=form, status=422 if form.errors else 200)
 
 
