@@ -50,6 +50,7 @@ def start_server(
     *,
     redis: bool = True,
     workers: int = 1,
+    **extra_env: str,
 ) -> subprocess.Popen:
     """Consult under the production gunicorn configuration (gevent workers), with Redis or
     (redis=False) with none."""
@@ -66,6 +67,7 @@ def start_server(
         LIVE_STREAM_SECONDS="30",
         # Rate limits live in the shared Redis, where other test runs' people have our ids.
         RATELIMIT_ENABLED="false",
+        **extra_env,
     )
     with log.open("wb") as out:
         return subprocess.Popen(
