@@ -129,9 +129,12 @@ def make_app(config: dict) -> Flask:
     return app
 
 
-def empty_database() -> None:
+def empty_database(*, restart_ids: bool = False) -> None:
     """Delete every row of every table, and commit. The audit log's append-only triggers are
-    lifted for the delete and put back in the same transaction."""
+    lifted for the delete and put back in the same transaction.
+
+    restart_ids: the next row of each table gets id 1 again, as in a new database (SQLite
+    does so by itself once a table is empty; PostgreSQL's sequences are set back)."""
     dialect = db.engine.dialect.name
     for statement in LIFT_APPEND_ONLY_DDL[dialect]:
         db.session.execute(text(statement))
@@ -140,6 +143,13 @@ def empty_database() -> None:
         db.session.execute(table.delete())
     for statement in APPEND_ONLY_DDL[dialect]:
         db.session.execute(text(statement))
+    if restart_ids and dialect == "postgresql":
+        for table in db.metadata.sorted_tables:
+            if "id" in table.columns:
+                db.session.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:table, 'id'), 1, false)"),
+                    {"table": table.name},
+                )
     db.session.commit()
 
 
@@ -257,6 +267,42 @@ def database_rows() -> dict[str, list[tuple[Any, ...]]]:
         )
         for table in db.metadata.sorted_tables
     }
+
+
+Row = dict[str, str]
+
+
+def database_by_key() -> dict[str, dict[tuple[Any, ...], Row]]:
+    """Every row of every table, as committed: by table, then by primary key, each row as
+    {column: repr(value)} (for saying what changed: `database_changes`)."""
+    db.session.rollback()
+    db.session.expire_all()
+    found: dict[str, dict[tuple[Any, ...], Row]] = {}
+    for table in db.metadata.sorted_tables:
+        key = [column.name for column in table.primary_key.columns]
+        found[table.name] = {
+            tuple(row[name] for name in key): {name: repr(value) for name, value in row.items()}
+            for row in db.session.execute(table.select()).mappings()
+        }
+    return found
+
+
+def database_changes(
+    before: dict[str, dict[tuple[Any, ...], Row]], after: dict[str, dict[tuple[Any, ...], Row]]
+) -> dict[str, dict[tuple[Any, ...], tuple[Row | None, Row | None]]]:
+    """The rows added, changed or deleted between two `database_by_key()` snapshots: by table
+    and primary key, (the row before or None, the row after or None)."""
+    changes: dict[str, dict[tuple[Any, ...], tuple[Row | None, Row | None]]] = {}
+    for name in before.keys() | after.keys():
+        old, new = before.get(name, {}), after.get(name, {})
+        changed = {
+            key: (old.get(key), new.get(key))
+            for key in old.keys() | new.keys()
+            if old.get(key) != new.get(key)
+        }
+        if changed:
+            changes[name] = changed
+    return changes
 
 
 def asks_snapshot() -> dict:
