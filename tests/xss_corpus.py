@@ -241,7 +241,7 @@ def store_everywhere() -> Stored:
     comments = [db.session.get(Comment, i) for i in comment_ids]
     reported, hidden, resolved, answered = comments[1], comments[3], comments[4], comments[6]
     comment_services.report_comment(actor=member, comment=reported, reason=text())
-    comment_services.report_comment(actor=member, comment=hidden, reason=text())
+    comment_services.report_comment(actor=other_member, comment=hidden, reason=text())
     comment_services.hide_comment(actor=secretariat, comment=hidden, reason=text())
     comment_services.resolve_comment(actor=secretariat, comment=resolved, response=text())
     amendment_services.record_disposition(
