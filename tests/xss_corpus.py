@@ -15,7 +15,9 @@ of people, organisations, consultations and asks.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from bs4 import BeautifulSoup
 
@@ -126,8 +128,8 @@ def assert_inert(html: str, where: str) -> None:
 class _Texts:
     """The payloads, one after another, round and round."""
 
-    def __init__(self) -> None:
-        self._cycle = itertools.cycle(PAYLOADS)
+    def __init__(self, corpus: Sequence[str]) -> None:
+        self._cycle = itertools.cycle(corpus)
         self.used: set[str] = set()
 
     def __call__(self, limit: int | None = None) -> str:
@@ -178,10 +180,12 @@ class Stored:
     texts: set[str] = field(default_factory=set, repr=False)  # every text stored
 
 
-def store_everywhere() -> Stored:
+def store_everywhere(corpus: Sequence[str] = PAYLOADS) -> Stored:
     """Store the corpus in every kind of text, through the services (committing as a
-    request would, so that notifications are queued as they are in use)."""
-    text = _Texts()
+    request would, so that notifications are queued as they are in use): each of its texts
+    as a comment, and the others in turn (names must differ: the corpus must be longer than
+    the 40-odd texts taken in turn)."""
+    text = _Texts(corpus)
     coalition = factories.organisation(text(200))
     secretariat = factories.user(
         Role.SECRETARIAT, coalition, email=SECRETARIAT_EMAIL, name=text(200)
@@ -219,7 +223,7 @@ def store_everywhere() -> Stored:
     # reply to every tenth.
     authors = (member, colleague, other_member)
     comment_ids, reply_ids = [], []
-    for n, body in enumerate(PAYLOADS):
+    for n, body in enumerate(corpus):
         anchor = anchors[n % len(anchors)] if n % 3 else None
         made, _ = comment_services.add_comment(
             author=authors[n % 3],
@@ -364,7 +368,7 @@ def store_everywhere() -> Stored:
         organisation_ids=[coalition.id, home.id, other.id],
         person_ids=[p.id for p in (secretariat, member, colleague, observer, other_member)],
     )
-    stored.texts = text.used | set(PAYLOADS) | set(HOSTILE_WEBSITES) | {BREAKOUT}
+    stored.texts = text.used | set(corpus) | set(HOSTILE_WEBSITES) | {BREAKOUT}
     return stored
 
 
@@ -396,6 +400,7 @@ def pages(stored: Stored) -> dict[str, list[str]]:
             f"/asks/{ask}/compare?from=1&to=2",
             "/search?q=alert",
             "/search?q=script",
+            f"/search?q={quote(VECTORS[1])}",  # reflected, too
             "/account",
             f"/consultations/{agreed}",
             f"/consultations/{agreed}/manifesto",

@@ -233,6 +233,7 @@ def test_no_payload_runs_in_chromium_on_any_page(
     visits = pages(stored)
     ask_page = f"/asks/{stored.ask_id}"
     watches = []
+    opened: dict[str, tuple[Page, Watch]] = {}
     fragments = 0
     for role, email in (
         ("member", MEMBER_EMAIL),
@@ -242,11 +243,21 @@ def test_no_payload_runs_in_chromium_on_any_page(
     ):
         page, watch = _open(browser, contexts, live_server, role, email)
         watches.append(watch)
+        opened[role] = (page, watch)
         for path in visits[role]:
             if path == ask_page and role != "secretariat":
                 fragments += _ask_page_in_full(page, watch, stored, author=role == "member")
             else:
                 _visit(page, watch, path)
+
+    # A flash message naming a person and an organisation (kept in the session, shown once).
+    secretariat, watch = opened["secretariat"]
+    colleague = f"/admin/people/{stored.person_ids[2]}"
+    _visit(secretariat, watch, colleague)
+    secretariat.get_by_role("button", name="Name as delegate").click()
+    expect(secretariat.locator(".govuk-notification-banner")).to_contain_text("is now a delegate")
+    watch.visited.add(f"{colleague}/delegate")
+    _check(secretariat, watch, f"{colleague} (after naming them a delegate)")
 
     # The control: the same watch sees a payload that does get into a page.
     control, watch = _open(browser, contexts, live_server, "control", None)

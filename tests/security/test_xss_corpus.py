@@ -17,6 +17,7 @@ import pytest
 from consult.extensions import db
 from consult.models import User
 from tests.helpers import HTMX, login_as
+from tests.html import select_one, text_of
 from tests.xss_corpus import PAYLOADS, assert_inert, fragments, pages, store_everywhere
 
 pytestmark = pytest.mark.database
@@ -42,9 +43,23 @@ def test_no_payload_becomes_markup_on_any_page(app):
             _assert_inert_response(response, f"{role} {url} {headers}")
             checked += 1
     everything = {**pages(stored), **{f"{r} (htmx)": urls for r, urls in fragments(stored).items()}}
-    assert checked == sum(len(urls) for urls in everything.values()) == 92
+    assert checked == sum(len(urls) for urls in everything.values()) == 93
 
 
 def _assert_inert_response(response, where: str) -> None:
     assert response.mimetype == "text/html", where
     assert_inert(response.get_data(as_text=True), where)
+
+
+def test_a_flash_message_naming_payloads_stays_text(app):
+    """A message kept in the session and shown once, naming a person and an organisation."""
+    stored = store_everywhere()
+    colleague = db.session.get(User, stored.person_ids[2])
+    client = login_as(app.test_client(), db.session.get(User, stored.person_ids[0]))
+    response = client.post(
+        f"/admin/people/{colleague.id}/delegate", data={"delegate": "1"}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    _assert_inert_response(response, "the person page with its flash message")
+    banner = text_of(select_one(response, ".govuk-notification-banner"))
+    assert f"{colleague.name} is now a delegate for {colleague.organisation.name}" in banner
