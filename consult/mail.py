@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from consult import audit
 from consult.extensions import db
 from consult.models import EmailState, OutgoingEmail, utcnow
+from consult.text import one_line
 from consult.transactions import after_commit
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,9 @@ def _message(email: OutgoingEmail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = email.recipient
-    message["Subject"] = email.subject
+    # The subject is made of names and titles people typed: on one line, a line break in
+    # one cannot try to start a header (the email library would refuse the message).
+    message["Subject"] = one_line(email.subject)
     for name, value in (email.headers or {}).items():
         message[name] = value
     if message["Message-ID"] is None:
@@ -170,6 +173,24 @@ def _message(email: OutgoingEmail) -> EmailMessage:
     if email.html_body:
         message.add_alternative(email.html_body, subtype="html")
     return message
+
+
+def _built(email: OutgoingEmail, run: SendRun) -> EmailMessage | None:
+    """The email as a message, or None when no message can be made of it (an address with a
+    line break in it, say): then it is marked failed at once, as trying again would not help,
+    and the emails after it are sent all the same."""
+    try:
+        return _message(email)
+    except (ValueError, TypeError) as error:
+        email.state = EmailState.FAILED
+        email.last_error = f"Could not be made into an email: {type(error).__name__}: {error}"[
+            :ERROR_MAX
+        ]
+        run.failed += 1
+        log.error(
+            "Email %s to %r could not be made into an email; given up", email.id, email.recipient
+        )
+        return None
 
 
 def _write_to_outbox(message: EmailMessage) -> Path:
@@ -244,7 +265,10 @@ def _send_batch(emails: list[OutgoingEmail], now: datetime, run: SendRun) -> Non
     server = config["MAIL_SERVER"]
     if not server:
         for email in emails:
-            path = _write_to_outbox(_message(email))
+            message = _built(email, run)
+            if message is None:
+                continue
+            path = _write_to_outbox(message)
             log.warning(
                 "No MAIL_SERVER: email %r to %s written to %s", email.subject, email.recipient, path
             )
@@ -258,8 +282,11 @@ def _send_batch(emails: list[OutgoingEmail], now: datetime, run: SendRun) -> Non
             if config["MAIL_USERNAME"]:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
             for email in emails:
+                message = _built(email, run)
+                if message is None:
+                    continue
                 try:
-                    smtp.send_message(_message(email))
+                    smtp.send_message(message)
                 except (OSError, smtplib.SMTPException) as error:
                     _failed(email, f"{type(error).__name__}: {error}", now, run)
                 else:

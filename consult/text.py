@@ -372,3 +372,20 @@ def says_nothing(value: str | None) -> bool:
         character.isspace() or unicodedata.category(character) in ("Cf", "Zs", "Zl", "Zp")
         for character in value or ""
     )
+
+
+# Control characters (C0 and DEL). A one-line text (a person's or an organisation's name) holds
+# none: names go into emails' subjects, where a line break would try to start a header.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def control_character_problem(what: str, value: str) -> str | None:
+    """What is wrong with a one-line text that holds control characters (None if it is fine)."""
+    if CONTROL_CHARACTERS.search(value):
+        return f"{what} must not include control characters"
+    return None
+
+
+def one_line(value: str) -> str:
+    """The text on one line: each run of white space, line breaks included, one space."""
+    return " ".join(value.split())

@@ -29,13 +29,13 @@ from consult.models import (
     TokenPurpose,
     User,
 )
+from consult.text import CONTROL_CHARACTERS, control_character_problem
 from consult.uktime import london_midnight
 
 ORGANISATION_FIELDS = ("name", "kind", "website", "active")
 DUPLICATE_NAME = "An organisation with this name already exists"
 NAME_MAX_LENGTH = 200  # Organisation.name
 WEBSITE_MAX_LENGTH = 500  # Organisation.website
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AdminError(ValueError):
@@ -74,8 +74,9 @@ class OrganisationStatus(StrEnum):
 
 def plain_text_problem(what: str, value: str) -> str | None:
     """What is wrong with a one-line text (control characters, HTML's angle brackets)."""
-    if _CONTROL.search(value):
-        return f"{what} must not include control characters"
+    problem = control_character_problem(what, value)
+    if problem:
+        return problem
     if "<" in value or ">" in value:
         return f"{what} must not include the characters < or >"
     return None
@@ -91,7 +92,7 @@ def website_problem(value: str) -> str | None:
         parts.scheme.lower() not in ("http", "https")
         or not parts.hostname
         or re.search(r"[\s<>\"'`\\]", value)
-        or _CONTROL.search(value)
+        or CONTROL_CHARACTERS.search(value)
     ):
         return (
             "Enter a website address starting with https:// or http://, "

@@ -17,6 +17,7 @@ from consult.auth.services import (
     is_email_address,
     password_problem,
 )
+from consult.text import control_character_problem
 
 
 def _strip(value: Any) -> Any:
@@ -33,6 +34,19 @@ class EmailAddress:
     def __call__(self, form: FlaskForm, field: StringField) -> None:
         if not is_email_address(field.data or ""):
             raise ValidationError(self.message)
+
+
+class NoControlCharacters:
+    """consult.text.control_character_problem, as a form validator: a one-line text (a name,
+    which goes into emails' subjects) holds no line break or other control character."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        problem = control_character_problem(self.what, field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
 
 class PasswordRules:
@@ -84,6 +98,7 @@ _NAME = StringField(
         Length(
             max=NAME_MAX_LENGTH, message=f"Full name must be {NAME_MAX_LENGTH} characters or fewer"
         ),
+        NoControlCharacters("Full name"),
     ],
     widget=GovTextInput(),
 )

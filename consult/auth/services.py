@@ -25,6 +25,7 @@ from consult import audit, permissions
 from consult.extensions import db
 from consult.mail import absolute_url, queue_message
 from consult.models import AccountToken, Organisation, Role, TokenPurpose, User, hash_token, utcnow
+from consult.text import control_character_problem
 
 _DEFAULT = PasswordHasher()  # argon2id with the library's recommended (RFC 9106) parameters
 
@@ -119,6 +120,9 @@ def _new_person(email: str, name: str, organisation: Organisation) -> tuple[str,
         raise AccountError(EMAIL_FORMAT)
     if not name or len(name) > NAME_MAX_LENGTH:
         raise AccountError(f"Full name must be 1 to {NAME_MAX_LENGTH} characters")
+    problem = control_character_problem("Full name", name)
+    if problem:
+        raise AccountError(problem)
     if user_by_email(email) is not None:
         raise AccountError(EMAIL_TAKEN)
     if not organisation.active:
@@ -338,6 +342,9 @@ def resend_invitation(*, actor: User, user: User) -> None:
 
 def accept_invitation(*, token: AccountToken, name: str, password: str) -> User:
     """Use the invitation: set the person's name and password."""
+    problem = control_character_problem("Full name", name)
+    if problem:
+        raise AccountError(problem)
     _use_token(token)
     user = token.user
     before = audit.snapshot(user, "name")

@@ -174,6 +174,11 @@ def test_link_for_a_deactivated_organisation_does_not_work(app, client, invitati
         (form(name=""), "Enter your full name"),
         (form(name="   "), "Enter your full name"),
         (form(name="x" * 201), "Full name must be 200 characters or fewer"),
+        (
+            form(name="Grace\r\nBcc: victim@example.org"),
+            "Full name must not include control characters",
+        ),
+        (form(name="Grace\tHopper"), "Full name must not include control characters"),
         (form(password="too short"), "Password must be 10 characters or more"),
         (form(password="x" * 201), "Password must be 200 characters or fewer"),
         (form(password="grace@example.org"), "Password must not be the same as your email address"),
@@ -230,6 +235,31 @@ def test_accept_invitation_service_refuses_a_second_use(app, invitation):
         services.accept_invitation(token=token, name="Mallory", password="another password")
     assert user.name == "Grace"
     assert services.find_token(raw, TokenPurpose.INVITATION) is None
+
+
+def test_a_name_with_a_line_break_is_refused_by_every_service(app, invitation):
+    """Names go into emails' subjects: a line break would try to add a header."""
+    user, path = invitation
+    token = services.find_token(path.rsplit("/", 1)[1], TokenPurpose.INVITATION)
+    with pytest.raises(services.AccountError, match="Full name must not include control"):
+        services.accept_invitation(token=token, name="Grace\nBcc: x@example.org", password=PASSWORD)
+    org = factories.organisation()
+    for name in ("Ada\r\nBcc: x@example.org", "Ada\x00"):
+        with pytest.raises(services.AccountError, match="Full name must not include control"):
+            services.create_user(
+                actor=None,
+                email="ada@example.org",
+                name=name,
+                organisation=org,
+                role=Role.MEMBER,
+                password=PASSWORD,
+            )
+        with pytest.raises(services.AccountError, match="Full name must not include control"):
+            services.invite(
+                actor=None, email="ada@example.org", name=name, organisation=org, role=Role.MEMBER
+            )
+    db.session.refresh(user)
+    assert user.name == "Grace Hopper" and not user.has_accepted_invitation
 
 
 def test_find_token(app, invitation):
