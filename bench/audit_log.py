@@ -11,7 +11,8 @@ people and `--events` audit events over three years, spread over the actions Con
 gets each page below as the secretariat through the test client, beside a bare Flask page on
 the same app: the first page, filtered pages (a common action, a rare action, an object type,
 one person's events, sign-ins hidden, a date range), the 20th page (reached by following the
-next link) and a page from the middle of the log. With --explain, prints the plan of every
+next link), a page from the middle of the log, and the pages of two people (their recent events):
+a member, and one of the secretariat, who did a fifth of everything. With --explain, prints the plan of every
 statement each page ran against audit_event (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's
 EXPLAIN).
 """
@@ -148,6 +149,8 @@ def fill(events: int, seed: int = 12) -> dict[str, Any]:
     return {
         "secretariat": secretariat,
         "busy_actor": f"person7@org{7 % ORGANISATIONS}.example",
+        "person_id": user_ids[7],
+        "busy_person_id": user_ids[1],
         "date_from": middle.date().isoformat(),
         "date_to": (middle + timedelta(days=30)).date().isoformat(),
         "events": events,
@@ -285,6 +288,8 @@ def main() -> None:
                     ),
                     ("20th page", later),
                     ("middle of the log", page_at(client, args.events // 2)),
+                    ("person page", f"/admin/people/{facts['person_id']}"),
+                    ("busy person page", f"/admin/people/{facts['busy_person_id']}"),
                 ]
                 bare_runs = max(args.runs, 51)
                 bare_client = app.test_client()
