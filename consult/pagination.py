@@ -84,7 +84,8 @@ def pagination_params(page: Pagination) -> dict[str, Any] | None:
 # to COUNT_CAP ("more than 10,000").
 
 COUNT_CAP = 10_000
-_ROW_ID = re.compile(r"[0-9]{1,18}")
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+_MAX_ROW_ID = 2**31 - 1  # an INTEGER column (PostgreSQL's is 32-bit), as in the URL rules
 
 
 class Keyed(Protocol):
@@ -148,7 +149,7 @@ def _row_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not _ROW_ID.fullmatch(value):
+    if not _ROW_ID.fullmatch(value) or int(value) > _MAX_ROW_ID:
         abort(404)
     return int(value)
 
