@@ -208,15 +208,24 @@ def restore(path: Path) -> None:
     help="Keep the events of the last this many hours (default: LIVE_EVENT_RETENTION_HOURS).",
 )
 def prune_live_events(hours: float | None) -> None:
-    """Delete old live events (run it from cron); pages older than them reload."""
+    """Delete live events older than the retention; run it from cron every hour.
+
+    Deletes in batches of 5,000, oldest first, each batch its own transaction, so streams and
+    posts are never held up for long however many there are. A page that had not yet seen
+    the deleted events reloads.
+    """
     from datetime import timedelta
 
-    from consult.live.services import prune
+    from consult.live.services import PRUNE_BATCH, prune
     from consult.models import utcnow
 
     if hours is None:
         hours = float(current_app.config["LIVE_EVENT_RETENTION_HOURS"])
-    deleted = prune(older_than=utcnow() - timedelta(hours=hours))
+    cutoff = utcnow() - timedelta(hours=hours)
+    deleted = 0
+    while batch := prune(older_than=cutoff, limit=PRUNE_BATCH):
+        db.session.commit()
+        deleted += batch
     db.session.commit()
     click.echo(f"Deleted {deleted} live events older than {hours:g} hours.")
 

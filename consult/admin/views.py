@@ -31,7 +31,7 @@ from consult.extensions import db
 from consult.htmx import redirect_to, render
 from consult.loading import load, require
 from consult.models import AuditEvent, EmailState, Organisation, OutgoingEmail, Role, User
-from consult.pagination import paginate, pagination_params
+from consult.pagination import newest_first, newest_first_params, paginate, pagination_params
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -492,14 +492,15 @@ def retry_email(email_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    """The audit log, newest first, filtered by action, object, actor and dates."""
+    """The audit log, newest first, filtered by action, object, actor and dates; a page goes
+    on from an event (older or newer than it) rather than by number, however long the log."""
     filters = AuditFilterForm(formdata=request.args)
     filters.set_choices(services.distinct_actions(), services.distinct_object_types())
     if not filters.validate():
         return render(
             "admin/audit_log.html", filters=filters, page=None, pagination=None, status=400
         )
-    page = paginate(
+    page = newest_first(
         services.audit_statement(
             action=filters.action.data or None,
             object_type=filters.object_type.data or None,
@@ -508,6 +509,7 @@ def audit_log():
             date_to=filters.date_to.data,
             hide_sign_ins=filters.hide_sign_ins.data,
         ),
+        AuditEvent,
         per_page=EVENTS_PER_PAGE,
     )
     return render(
@@ -516,5 +518,5 @@ def audit_log():
         page=page,
         sentences=sentences.describe(page.items),
         erased=personal_data.erased_in(page.items),
-        pagination=pagination_params(page),
+        pagination=newest_first_params(page),
     )

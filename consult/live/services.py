@@ -67,20 +67,33 @@ def _publish(channel: str, message: dict) -> None:
         log.exception("Could not publish live event %s", message)
 
 
-def prune(*, older_than: datetime) -> int:
-    """Delete the live events made before `older_than`; returns how many.
+# How many live events the scheduled command deletes in one transaction.
+PRUNE_BATCH = 5_000
+
+
+def prune(*, older_than: datetime, limit: int | None = None) -> int:
+    """Delete the live events made before `older_than`, oldest first, at most `limit` of them
+    (None: all); returns how many.
 
     Always a run of the lowest ids (kept events are every id from the oldest kept one up),
     so `cursor_expired()` can tell from the oldest id alone whether a page may have missed
     something. The newest event is always kept: SQLite numbers a new row after the highest
-    id left, and ids must never go back to where a page's cursor already is."""
+    id left, and ids must never go back to where a page's cursor already is.
+
+    Reads along the primary key from the oldest event to the first one kept, within the ids
+    it may delete (a batch reads at most `limit` rows): the events kept are never scanned."""
+    oldest = db.session.scalar(select(func.min(LiveEvent.id)))
     newest = db.session.scalar(select(func.max(LiveEvent.id)))
-    if newest is None:
+    if oldest is None or newest is None:
         return 0
+    end = newest if limit is None else min(newest, oldest + limit)
     first_kept = db.session.scalar(
-        select(func.min(LiveEvent.id)).where(LiveEvent.created_at >= older_than)
+        select(LiveEvent.id)
+        .where(LiveEvent.id < end, LiveEvent.created_at >= older_than)
+        .order_by(LiveEvent.id)
+        .limit(1)
     )
-    boundary = newest if first_kept is None else min(first_kept, newest)
+    boundary = end if first_kept is None else first_kept
     result = db.session.execute(delete(LiveEvent).where(LiveEvent.id < boundary))
     return int(getattr(result, "rowcount", 0) or 0)
 

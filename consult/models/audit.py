@@ -23,9 +23,9 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    action: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(80))
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[int | None]
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -34,7 +34,17 @@ class AuditEvent(Base):
 
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+    # The log is read newest first, (created_at, id) descending, whole or filtered by one
+    # column: each filter's index ends in that order, so a page of a million events reads
+    # its 50 rows (and the next page goes on from a key, bench/audit_log.py) without a sort.
+    # The distinct actions and object types are read from the first two by skipping.
+    __table_args__ = (
+        Index("ix_audit_event_newest", "created_at", "id"),
+        Index("ix_audit_event_action_newest", "action", "created_at", "id"),
+        Index("ix_audit_event_object_type_newest", "object_type", "created_at", "id"),
+        Index("ix_audit_event_actor_newest", "actor_id", "created_at", "id"),
+        Index("ix_audit_event_object", "object_type", "object_id", "created_at", "id"),
+    )
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.id} {self.action}>"

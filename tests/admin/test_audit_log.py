@@ -261,27 +261,92 @@ def test_an_unreadable_date_leaves_the_boxes_empty(client, cast, history):
     assert not select_one(page, "input#date_from-day").has_attr("value")
 
 
-def test_pagination_keeps_the_filters(client, cast):
+def older_href(page: str) -> str | None:
+    """The link to the next page of older events, if there is one."""
+    links = select(page, "nav.govuk-pagination .govuk-pagination__next a[href]")
+    return links[0]["href"] if links else None
+
+
+def newer_href(page: str) -> str | None:
+    """The link to the page of newer events, if there is one."""
+    links = select(page, "nav.govuk-pagination .govuk-pagination__prev a[href]")
+    return links[0]["href"] if links else None
+
+
+def count_shown(page: str) -> str:
+    return text_of(select_one(page, ".app-events-count"))
+
+
+def test_pages_go_on_from_an_event_keeping_the_filters(client, cast):
     start = utcnow() - timedelta(days=1)
-    for n in range(120):
+    bulk = [
         add_event("bulk.event", object_id=n, created_at=start + timedelta(seconds=n))
+        for n in range(120)
+    ]
     add_event("other.event")
     login_as(client, cast.secretariat)
     first = client.get("/admin/audit?action=bulk.event").get_data(as_text=True)
     assert len(rows(first)) == 50
-    assert "Showing 1 to 50 of 120 events" in first
+    assert count_shown(first) == "120 events"
     assert texts(rows(first)[0], 'a[href^="/admin/organisations/"]') == ["organisation 119"]
-    assert select(first, 'a[href="/admin/audit?action=bulk.event&page=2"]')
-    assert select(first, 'a[href="/admin/audit?action=bulk.event&page=3"]')
-    third = client.get("/admin/audit?action=bulk.event&page=3").get_data(as_text=True)
+    assert newer_href(first) is None
+    assert text_of(select_one(first, "nav.govuk-pagination")) == "Older events"
+    # Older: from the last event shown, keeping the filter.
+    assert older_href(first) == f"/admin/audit?action=bulk.event&before={bulk[70].id}"
+    second = client.get(older_href(first)).get_data(as_text=True)
+    assert len(rows(second)) == 50 and count_shown(second) == "120 events"
+    assert texts(rows(second)[0], 'a[href^="/admin/organisations/"]') == ["organisation 69"]
+    assert newer_href(second) == f"/admin/audit?action=bulk.event&after={bulk[69].id}"
+    third = client.get(older_href(second)).get_data(as_text=True)
     assert len(rows(third)) == 20
     assert texts(rows(third)[-1], 'a[href^="/admin/organisations/"]') == ["organisation 0"]
     assert "other.event" not in actions(third)
-    assert select(third, 'a[href="/admin/audit?action=bulk.event&page=2"]')
-    assert client.get("/admin/audit?action=bulk.event&page=4").status_code == 404
+    assert older_href(third) is None
+    # Newer again, from the first event shown: the same events as the second page.
+    assert newer_href(third) == f"/admin/audit?action=bulk.event&after={bulk[19].id}"
+    back = client.get(newer_href(third)).get_data(as_text=True)
+    assert actions(back) == actions(second)
+    assert [text_of(row, "details a") for row in rows(back)] == [
+        text_of(row, "details a") for row in rows(second)
+    ]
+    assert newer_href(back) == f"/admin/audit?action=bulk.event&after={bulk[69].id}"
+    assert older_href(back) == older_href(second)
+    # From the newest or oldest event there is nothing further: no such page.
+    assert client.get(f"/admin/audit?action=bulk.event&before={bulk[0].id}").status_code == 404
+    assert client.get(f"/admin/audit?after={bulk[-1].id + 1}").status_code == 404
 
 
-def test_pagination_keeps_a_three_part_date(client, cast):
+def test_events_at_the_same_moment_are_each_shown_once(client, cast):
+    moment = utcnow() - timedelta(hours=1)
+    made = [add_event("bulk.event", object_id=n, created_at=moment) for n in range(75)]
+    login_as(client, cast.secretariat)
+    first = client.get("/admin/audit").get_data(as_text=True)
+    second = client.get(older_href(first)).get_data(as_text=True)
+    shown = [row["id"] for row in rows(first) + rows(second)]
+    assert shown == [f"audit-event-{event.id}" for event in reversed(made)]
+    assert older_href(second) is None
+
+
+def test_a_long_log_is_counted_up_to_a_cap(client, cast, monkeypatch):
+    from consult import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 60)
+    start = utcnow() - timedelta(days=1)
+    for n in range(61):
+        add_event("bulk.event", created_at=start + timedelta(seconds=n))
+    login_as(client, cast.secretariat)
+    assert count_shown(client.get("/admin/audit").get_data(as_text=True)) == "More than 60 events"
+    assert count_shown(client.get("/admin/audit?hide_sign_ins=y").get_data(as_text=True)) == (
+        "More than 60 events"
+    )
+    add_event("other.event")
+    db.session.commit()
+    assert count_shown(client.get("/admin/audit?action=other.event").get_data(as_text=True)) == (
+        "1 event"
+    )
+
+
+def test_pages_keep_a_three_part_date(client, cast):
     for n in range(60):
         add_event("bulk.event", created_at=datetime(2026, 3, 2, 12, 0, n % 60, tzinfo=UTC))
     page = (
@@ -290,7 +355,9 @@ def test_pagination_keeps_a_three_part_date(client, cast):
         .get_data(as_text=True)
     )
     assert len(rows(page)) == 50
-    assert select(page, 'a[href="/admin/audit?date_from=2&date_from=3&date_from=2026&page=2"]')
+    assert older_href(page).startswith(
+        "/admin/audit?date_from=2&date_from=3&date_from=2026&before="
+    )
 
 
 def test_audit_values_are_escaped(client, cast):
@@ -375,7 +442,7 @@ def test_sign_ins_and_sign_outs_can_be_hidden(client, cast, history):
     assert rows(none) == [] and "No events match these filters." in none
 
 
-def test_pagination_keeps_sign_ins_hidden(client, cast):
+def test_pages_keep_sign_ins_hidden(client, cast):
     start = utcnow() - timedelta(days=1)
     for n in range(60):
         add_event("bulk.event", object_id=n, created_at=start + timedelta(seconds=2 * n))
@@ -388,16 +455,16 @@ def test_pagination_keeps_sign_ins_hidden(client, cast):
         )
     login_as(client, cast.secretariat)
     first = client.get("/admin/audit?hide_sign_ins=y").get_data(as_text=True)
-    assert "Showing 1 to 50 of 60 events" in first
+    assert count_shown(first) == "60 events"
     assert set(actions(first)) == {"bulk.event"}
-    assert select(first, 'a[href="/admin/audit?hide_sign_ins=y&page=2"]')
-    second = client.get("/admin/audit?hide_sign_ins=y&page=2").get_data(as_text=True)
+    assert older_href(first).startswith("/admin/audit?hide_sign_ins=y&before=")
+    second = client.get(older_href(first)).get_data(as_text=True)
     assert len(rows(second)) == 10 and set(actions(second)) == {"bulk.event"}
     assert select_one(second, "input#hide_sign_ins").has_attr("checked")
-    assert select(second, 'a[href="/admin/audit?hide_sign_ins=y&page=1"]')
+    assert newer_href(second).startswith("/admin/audit?hide_sign_ins=y&after=")
     # Without it, the sign-ins are there.
     everything = client.get("/admin/audit").get_data(as_text=True)
-    assert "Showing 1 to 50 of 120 events" in everything
+    assert count_shown(everything) == "120 events"
 
 
 def test_names_in_sentences_are_escaped(client, cast):

@@ -77,6 +77,72 @@ def test_prune_of_an_empty_table(app):
     assert prune(older_than=utcnow()) == 0
 
 
+def test_a_batch_deletes_at_most_its_limit_the_oldest_first(ask):
+    old = events(ask, 5, hours_ago=50)
+    recent = events(ask, 2, hours_ago=1)
+    cutoff = utcnow() - timedelta(hours=48)
+    assert prune(older_than=cutoff, limit=2) == 2
+    assert kept() == old[2:] + recent
+    assert prune(older_than=cutoff, limit=2) == 2
+    assert prune(older_than=cutoff, limit=2) == 1  # the last old one; the recent ones stay
+    assert prune(older_than=cutoff, limit=2) == 0
+    assert kept() == recent
+
+
+def test_only_events_older_than_the_cutoff_are_deleted_even_out_of_order(ask):
+    """An event numbered after a kept one but dated before the cutoff (two writers' clocks)
+    waits until the one before it goes: a kept event is never deleted, and the ids kept
+    stay one run."""
+    first = events(ask, 2, hours_ago=50)
+    newer = events(ask, 1, hours_ago=1)
+    late = events(ask, 1, hours_ago=50)
+    last = events(ask, 1, hours_ago=0)
+    cutoff = utcnow() - timedelta(hours=48)
+    for limit in (1, None):
+        prune(older_than=cutoff, limit=limit)
+        db.session.commit()
+    assert kept() == newer + late + last
+    assert first[-1] < newer[0] < late[0]
+
+
+def test_the_command_deletes_in_batches_each_its_own_transaction(app, ask, runner, monkeypatch):
+    from consult.live import services
+
+    app.config["LIVE_EVENT_RETENTION_HOURS"] = 10
+    events(ask, 5, hours_ago=11)
+    recent = events(ask, 2, hours_ago=9)
+    batches: list[int] = []
+    committed_after: list[int] = []
+
+    def counted(**kwargs) -> int:
+        assert kwargs["limit"] == 2
+        batches.append(prune(**kwargs))
+        return batches[-1]
+
+    commit = db.session.commit
+
+    def counted_commit() -> None:
+        committed_after.append(len(batches))
+        commit()
+
+    monkeypatch.setattr(services, "PRUNE_BATCH", 2)
+    monkeypatch.setattr(services, "prune", counted)
+    monkeypatch.setattr(db.session, "commit", counted_commit)
+    result = runner.invoke(args=["consult", "prune-live-events"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Deleted 5 live events older than 10 hours.\n"
+    assert batches == [2, 2, 1, 0]
+    assert committed_after[:3] == [1, 2, 3]  # each batch committed before the next
+    db.session.rollback()
+    assert kept() == recent
+
+
+def test_the_command_says_how_often_to_run_it(runner):
+    result = runner.invoke(args=["consult", "prune-live-events", "--help"])
+    assert result.exit_code == 0
+    assert "run it from cron every hour" in result.output
+
+
 def test_the_command_prunes_with_the_configured_retention(app, ask, runner):
     app.config["LIVE_EVENT_RETENTION_HOURS"] = 10
     events(ask, 2, hours_ago=11)
