@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config)
     logging.basicConfig(level=logging.INFO)
     # Behind a reverse proxy, the client's address, scheme and host come from X-Forwarded-*
     # (request.remote_addr is then the client's), believing only the trusted proxies' hops.

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
 
 
 class ConfigError(RuntimeError):
@@ -66,6 +70,13 @@ def from_environment(
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
+        # PostgreSQL: how long a request waits, in seconds, before it is answered "Sorry, the
+        # service is unavailable" (503) rather than hang: to connect (and for the server to
+        # acknowledge what was sent), for one statement, and for a free connection of the
+        # pool (engine_options below; migrations take as long as they need).
+        "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT") or 5),
+        "DATABASE_STATEMENT_TIMEOUT": float(env.get("DATABASE_STATEMENT_TIMEOUT") or 30),
+        "DATABASE_POOL_TIMEOUT": float(env.get("DATABASE_POOL_TIMEOUT") or 10),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
@@ -136,6 +147,40 @@ def from_environment(
         # ones); a page whose last event is older reloads instead of catching up.
         "LIVE_EVENT_RETENTION_HOURS": float(env.get("LIVE_EVENT_RETENTION_HOURS") or 48),
     }
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database (SQLALCHEMY_ENGINE_OPTIONS
+    given in the configuration win).
+
+    For PostgreSQL, a request fails fast when the server does not answer, and the app
+    recovers by itself when it is back: each connection is checked before use (a stopped
+    and restarted server leaves the pool's connections dead), connecting gives up after
+    DATABASE_CONNECT_TIMEOUT seconds (also how long the server may take to acknowledge
+    what was sent, so that an unreachable host is noticed), a statement is cancelled after
+    DATABASE_STATEMENT_TIMEOUT and waiting for a free connection gives up after
+    DATABASE_POOL_TIMEOUT. consult.errors answers all of these with a 503. (SQLite has its
+    busy timeout: consult._sqlite_pragmas.)
+    """
+    given = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        return given
+    connect_timeout = int(config["DATABASE_CONNECT_TIMEOUT"])
+    statement_ms = round(float(config["DATABASE_STATEMENT_TIMEOUT"]) * 1000)
+    given_in_url = url.query.get("options") or ""  # kept: the URL's own come first
+    server_options = " ".join(given_in_url) if isinstance(given_in_url, tuple) else given_in_url
+    connect_args = {
+        "connect_timeout": connect_timeout,
+        "tcp_user_timeout": connect_timeout * 1000,  # milliseconds
+        "options": f"{server_options} -c statement_timeout={statement_ms}".strip(),
+    }
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_timeout": float(config["DATABASE_POOL_TIMEOUT"]),
+        "connect_args": {**connect_args, **given.pop("connect_args", {})},
+    }
+    return {**options, **given}
 
 
 def _trusted_hosts(value: str | None, public_url: str, production: bool) -> list[str] | None:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
 from datetime import datetime
 from typing import NoReturn, cast
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, SecurityError
 
+from consult import database
+from consult.database import DATABASE_UNAVAILABLE
 from consult.extensions import db, limiter, login_manager
 from consult.htmx import is_htmx, render
 from consult.models import Ask, AskState, Consultation, ConsultationState, utcnow
+
+log = logging.getLogger(__name__)
 
 NUL_REFUSED = "What you sent contains a character that cannot be stored (a NUL byte). Remove it and try again."
 
@@ -47,7 +53,13 @@ MESSAGES = {
         "Sorry, there is a problem with Consult",
         "Try again later. What you entered may not have been saved.",
     ),
+    503: (
+        "Sorry, the service is unavailable",
+        "Try again in a minute. What you entered may not have been saved.",
+    ),
 }
+
+DATABASE_RETRY_AFTER = 30  # seconds, in the 503's Retry-After when the database is away
 
 
 def error_page(code: int, description: str | None = None) -> Response:
@@ -193,9 +205,37 @@ def wait_phrase(seconds: int) -> str:
 
 
 def handle_server_error(error: InternalServerError) -> Response:
-    """Roll back whatever the failed request had done, then show the 500 page."""
+    """Roll back whatever the failed request had done, then show the 500 page (or, when the
+    database stopped answering after the view, as while finishing the response, the 503)."""
+    if database.unavailable(error.original_exception):
+        return unavailable_page(cast(Exception, error.original_exception))
     db.session.rollback()
     return error_page(500)
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """The database did not answer: the 503 page. Any other error of the same classes (SQLite
+    reports a mistake in SQL as OperationalError) goes on to the 500 page, with its
+    traceback."""
+    if not database.unavailable(error):
+        raise error
+    return unavailable_page(error)
+
+
+def unavailable_page(error: Exception) -> Response:
+    """ "Sorry, the service is unavailable" (503) with Retry-After, made without the database
+    (as for someone signed out: who is signed in cannot be looked up). Logged by
+    consult.database.outage, without a traceback."""
+    database.outage.refused(error)
+    try:
+        db.session.rollback()  # whatever the request had done (a dead connection is dropped)
+    except SQLAlchemyError as again:  # the session is closed at teardown all the same
+        log.debug("Rolling back after the database stopped answering: %s", again)
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request cache
+    response = error_page(503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 UNTRUSTED_HOST_PAGE = """<!DOCTYPE html>
@@ -217,3 +257,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_server_error)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.register_error_handler(unavailable, handle_database_unavailable)
+    # Registered after Flask-SQLAlchemy's teardown, so it runs first.
+    app.teardown_appcontext(database.close_session)

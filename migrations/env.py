@@ -125,6 +125,10 @@ def run_migrations_online():
             context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # The app's statement timeout (DATABASE_STATEMENT_TIMEOUT) is for requests:
+                    # a migration's statements take as long as they need.
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -13,7 +13,8 @@ fragment through the ordinary, permission-checked GET. The stream:
   browser reconnects after `retry:` milliseconds, with Last-Event-ID;
 - at each heartbeat checks that the person's session still stands (not signed out, password
   not changed, not deactivated, not timed out: one query) and ends at once if not; it also
-  ends when the session would time out. The reconnection then gets a 401;
+  ends when the session would time out. The reconnection then gets a 401. It also ends when
+  the database does not answer that query (the reconnection gets a 503 until it does);
 - is one of at most LIVE_STREAMS_PER_PERSON of a person's and LIVE_STREAMS_PER_PROCESS of
   this process's (consult/live/limits.py): past them, 429 or 503 with Retry-After;
 - sends only `event: reload` when the events after Last-Event-ID have been pruned (kept
@@ -30,8 +31,9 @@ from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult import permissions
+from consult import database, permissions
 from consult.auth import sessions
+from consult.database import DATABASE_UNAVAILABLE
 from consult.extensions import db
 from consult.live.broker import Subscription, channel_for
 from consult.live.limits import Slot, StreamRefused
@@ -161,7 +163,15 @@ def _events(
             if now >= deadline:
                 return
             if now >= next_ping:
-                if not still_standing():
+                try:
+                    standing = still_standing()
+                except DATABASE_UNAVAILABLE as error:
+                    if not database.unavailable(error):
+                        raise
+                    # The browser reconnects, and is answered 503 until the database is back.
+                    database.outage.refused(error)
+                    return
+                if not standing:
                     return  # signed out, deactivated, timed out: send nothing more
                 yield ": ping\n\n"
                 next_ping = now + heartbeat_seconds

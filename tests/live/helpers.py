@@ -1,18 +1,34 @@
-"""Helpers for the live-update tests: a tiny SSE reader, free ports, a private redis-server."""
+"""Helpers for the tests that run real servers (live updates, several processes, outages): a
+tiny SSE reader, free ports, Consult under gunicorn, signing in and posting over HTTP, and a
+redis-server and a PostgreSQL server of a test's own, which the test may stop."""
 
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import os
+import pwd
+import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
 
-from tests.helpers import unavailable
+from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
+
+from tests.helpers import REDIS_URL, signed_in_session, unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
@@ -194,6 +210,145 @@ class RedisServer:
             self.proc.wait(timeout=10)
 
 
+class PostgresServer:
+    """A PostgreSQL server of the test's own (never the shared one): Debian's binaries
+    (/usr/lib/postgresql/<version>/bin), a cluster made by initdb in a temporary folder, on a
+    free port of 127.0.0.1 (no Unix socket), trust authentication for `postgres`. The test
+    may stop it (a fast shutdown, as `pg_ctl stop -m fast`) and start it again on the same
+    port. initdb and postgres refuse to run as root: as root they run as the `postgres`
+    user. remove() stops it and deletes the folder.
+
+    When the binaries are not installed the test skips, or under CI fails (`unavailable`),
+    as when the shared PostgreSQL does not answer.
+    """
+
+    def __init__(self) -> None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=_version_key)
+        postgres = found[-1] if found else shutil.which("postgres")
+        if postgres is None:
+            unavailable(
+                "PostgreSQL's server programs (initdb, postgres) are not installed "
+                "(apt-get install postgresql)"
+            )
+        self.bin = Path(str(postgres)).parent
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            try:
+                pwd.getpwnam("postgres")
+            except KeyError:
+                unavailable("running as root, and there is no postgres user to run PostgreSQL")
+            self.user = "postgres"
+        self.directory = Path(tempfile.mkdtemp(prefix="consult-pg-"))
+        self.data = self.directory / "data"
+        self.log = self.directory / "postgres.log"
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        try:
+            if self.user is not None:
+                shutil.chown(self.directory, self.user)
+            subprocess.run(
+                [
+                    str(self.bin / "initdb"),
+                    "--pgdata",
+                    str(self.data),
+                    "--username=postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                    "--no-instructions",
+                ],
+                user=self.user,
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            self.start()
+        except BaseException:
+            self.remove()
+            raise
+
+    def url(self, database: str = "postgres") -> str:
+        """SQLAlchemy's URL (psycopg 3) for a database of this server."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """Create a database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the server and wait until it accepts connections."""
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    str(self.bin / "postgres"),
+                    "-D",
+                    str(self.data),
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "fsync=off",  # a throwaway cluster
+                    "-c",
+                    "max_connections=50",
+                ],
+                user=self.user,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if not wait_until(self.answers, timeout, interval=0.1):
+            self.remove()
+            raise TimeoutError(f"PostgreSQL did not start:\n{self.log.read_text()[-2000:]}")
+
+    def answers(self) -> bool:
+        """Whether the server accepts a connection now."""
+        import psycopg
+
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"postgres exited:\n{self.log.read_text()[-2000:]}")
+        dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        try:
+            with psycopg.connect(dsn, connect_timeout=2):
+                return True
+        except psycopg.Error:
+            return False
+
+    def stop(self, timeout: float = 30) -> None:
+        """Fast shutdown (SIGINT to the postmaster, as `pg_ctl stop -m fast`): open
+        transactions are rolled back and clients disconnected; returns once it has exited."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        self.proc = None
+
+    def remove(self) -> None:
+        """Stop the server (if it runs) and delete its folder."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    """/usr/lib/postgresql/15/bin/postgres -> (15,): the newest version sorts last."""
+    version = Path(path).parent.parent.name
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
+
+
 def stop(*procs: subprocess.Popen, timeout: float = 10) -> None:
     """Terminate processes we started, all at once (then kill any that lingers)."""
     for proc in procs:
@@ -211,3 +366,106 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
     env.update(extra)
     return env
+
+
+def signed_in(app: Flask, user) -> tuple[str, str]:
+    """The session cookie of `user` as signing in would have set it, and a CSRF token for it
+    (both signed with the SECRET_KEY the server processes share)."""
+    # A fresh application context: generate_csrf() caches the token in `g`.
+    with app.app_context(), app.test_request_context():
+        session.update(signed_in_session(user))
+        token = generate_csrf()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
+
+
+def start_server(
+    port: int,
+    database_url: str,
+    prefix: str,
+    secret_key: str,
+    log: Path,
+    *,
+    redis: bool = True,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Consult under the production gunicorn configuration (gevent workers), with Redis or
+    (redis=False) with none; `env` adds or overrides environment variables."""
+    broker = {"REDIS_URL": REDIS_URL} if redis else {"LIVE_POLL_SECONDS": "0.2"}
+    settings = {
+        **broker,
+        "DATABASE_URL": database_url,
+        "LIVE_CHANNEL_PREFIX": prefix,
+        "SECRET_KEY": secret_key,
+        "CONSULT_ENV": "development",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "LIVE_HEARTBEAT_SECONDS": "0.5",
+        "LIVE_STREAM_SECONDS": "30",
+        # Rate limits live in the shared Redis, where other test runs' people have our ids.
+        "RATELIMIT_ENABLED": "false",
+    }
+    environment = subprocess_env(**{**settings, **(env or {})})
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def worker_pids(master: subprocess.Popen) -> set[int]:
+    """The process ids of a gunicorn master's workers (its child processes), from /proc."""
+    children: set[int] = set()
+    for task in glob.glob(f"/proc/{master.pid}/task/*/children"):
+        try:
+            children.update(int(pid) for pid in Path(task).read_text().split())
+        except OSError:  # the thread ended meanwhile
+            continue
+    return children
+
+
+def send_comment(
+    port: int, ask_id: int, cookie: str, token: str, body: str, timeout: float = 30
+) -> tuple[int, dict[str, str], str]:
+    """POST the ask's comment form to a server; returns the status, the headers and the
+    page."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        form = urlencode(
+            {
+                "csrf_token": token,
+                "body": body,
+                "paragraph": "",
+                "placement": "page",
+                "submission_key": uuid.uuid4().hex,
+            }
+        )
+        connection.request(
+            "POST",
+            f"/asks/{ask_id}/comments",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        response = connection.getresponse()
+        page = response.read().decode(errors="replace")
+        return response.status, dict(response.getheaders()), page
+    finally:
+        connection.close()
+
+
+def comment_id(location: str | None) -> int:
+    """The new comment's id, from the Location a posted comment redirects to."""
+    found = re.search(r"#comment-(\d+)$", location or "")
+    assert found, location
+    return int(found.group(1))
+
+
+def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
+    """POST the ask's comment form to one server; returns the new comment's id."""
+    status, headers, page = send_comment(port, ask_id, cookie, token, body)
+    assert status == 303, page[:2000]
+    return comment_id(headers.get("Location"))

@@ -20,8 +20,7 @@ from sqlalchemy import text
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
-from tests.live.helpers import free_port, stop, wait_for_port
-from tests.live.test_two_processes import signed_in, start_server
+from tests.live.helpers import free_port, signed_in, start_server, stop, wait_for_port
 
 pytestmark = pytest.mark.database
 

@@ -17,8 +17,7 @@ from argon2 import PasswordHasher
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
-from tests.live.helpers import free_port, stop, wait_for_port
-from tests.live.test_two_processes import start_server
+from tests.live.helpers import free_port, start_server, stop, wait_for_port
 
 pytestmark = pytest.mark.database
 

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from consult.extensions import db
 from consult.models import Position, Stance
 from tests.helpers import audit_events
-from tests.live.helpers import free_port, stop, wait_for_port
-from tests.live.test_two_processes import signed_in, start_server
+from tests.live.helpers import free_port, signed_in, start_server, stop, wait_for_port
 
 # Depends on the database engine: also runs with --backend=postgres.
 pytestmark = pytest.mark.database
