@@ -59,7 +59,7 @@ MESSAGES = {
     ),
 }
 
-DATABASE_RETRY_AFTER = 30  # seconds, in the 503's Retry-After when the database is away
+DATABASE_RETRY_AFTER = 60  # seconds, in the 503's Retry-After ("Try again in a minute")
 
 
 def error_page(code: int, description: str | None = None) -> Response:

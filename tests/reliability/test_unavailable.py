@@ -46,7 +46,7 @@ def test_a_page_whose_database_does_not_answer_is_the_friendly_503(
 
     page = client.get("/")
     assert page.status_code == 503
-    assert page.headers["Retry-After"] == "30"
+    assert page.headers["Retry-After"] == "60"
     assert page.headers["Cache-Control"] == "no-store"
     assert text_of(page, "title") == f"{UNAVAILABLE} – Consult"
     assert text_of(page, "h1") == UNAVAILABLE
@@ -55,7 +55,7 @@ def test_a_page_whose_database_does_not_answer_is_the_friendly_503(
     assert text_of(page, "#account") == "Sign in"
 
     fragment = client.get("/", headers=HTMX)
-    assert fragment.status_code == 503 and fragment.headers["Retry-After"] == "30"
+    assert fragment.status_code == 503 and fragment.headers["Retry-After"] == "60"
     assert fragment.headers["HX-Retarget"] == "#messages"
     assert text_of(fragment, ".govuk-error-summary__title") == UNAVAILABLE
     assert "<html" not in fragment.get_data(as_text=True)
@@ -116,7 +116,7 @@ def test_a_comment_refused_midway_is_rolled_back(client, people, ask, monkeypatc
         f"/asks/{ask.id}/comments",
         data={"body": "We agree.", "submission_key": "0123456789abcdef" * 2, "placement": "page"},
     )
-    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
     assert text_of(response, "h1") == UNAVAILABLE
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
