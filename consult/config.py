@@ -76,7 +76,14 @@ def from_environment(
         # pool (engine_options below; migrations take as long as they need).
         "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT") or 5),
         "DATABASE_STATEMENT_TIMEOUT": float(env.get("DATABASE_STATEMENT_TIMEOUT") or 30),
-        "DATABASE_POOL_TIMEOUT": float(env.get("DATABASE_POOL_TIMEOUT") or 10),
+        # (Whole seconds: SQLAlchemy's pool would take 0.5 as 0, giving up at once.)
+        "DATABASE_POOL_TIMEOUT": int(env.get("DATABASE_POOL_TIMEOUT") or 10),
+        # PostgreSQL: connections each worker process keeps open, and how many more it may
+        # open at busy moments (closed again when returned). The budget: hosts × workers ×
+        # (size + overflow), plus the scheduled commands, must stay under the server's
+        # max_connections (README, "Connection budget").
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE") or 5),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW") or 10),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
@@ -159,7 +166,8 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     DATABASE_CONNECT_TIMEOUT seconds (also how long the server may take to acknowledge
     what was sent, so that an unreachable host is noticed), a statement is cancelled after
     DATABASE_STATEMENT_TIMEOUT and waiting for a free connection gives up after
-    DATABASE_POOL_TIMEOUT. consult.errors answers all of these with a 503. (SQLite has its
+    DATABASE_POOL_TIMEOUT (the pool holding DATABASE_POOL_SIZE connections, and up to
+    DATABASE_MAX_OVERFLOW more at busy moments). consult.errors answers all of these with a 503. (SQLite has its
     busy timeout: consult._sqlite_pragmas.)
     """
     given = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -177,7 +185,9 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     options: dict[str, Any] = {
         "pool_pre_ping": True,
-        "pool_timeout": float(config["DATABASE_POOL_TIMEOUT"]),
+        "pool_size": int(config["DATABASE_POOL_SIZE"]),
+        "max_overflow": int(config["DATABASE_MAX_OVERFLOW"]),
+        "pool_timeout": int(config["DATABASE_POOL_TIMEOUT"]),
         "connect_args": {**connect_args, **given.pop("connect_args", {})},
     }
     return {**options, **given}

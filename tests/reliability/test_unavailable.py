@@ -165,7 +165,9 @@ def test_postgresql_connections_fail_fast_and_are_checked_before_use(tmp_path):
     options = engine_options(config)
     assert options == {
         "pool_pre_ping": True,
-        "pool_timeout": 10.0,
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": 10,
         "connect_args": {
             "connect_timeout": 5,
             "tcp_user_timeout": 5000,
@@ -180,10 +182,13 @@ def test_postgresql_connections_fail_fast_and_are_checked_before_use(tmp_path):
             "DATABASE_CONNECT_TIMEOUT": "3",
             "DATABASE_STATEMENT_TIMEOUT": "2.5",
             "DATABASE_POOL_TIMEOUT": "4",
+            "DATABASE_POOL_SIZE": "3",
+            "DATABASE_MAX_OVERFLOW": "0",
         },
     )
     options = engine_options(config)
-    assert options["pool_timeout"] == 4.0
+    assert options["pool_timeout"] == 4
+    assert (options["pool_size"], options["max_overflow"]) == (3, 0)
     assert options["connect_args"] == {
         "connect_timeout": 3,
         "tcp_user_timeout": 3000,
@@ -210,5 +215,41 @@ def test_a_statement_past_the_timeout_is_cancelled(app_config, backend):
             assert db.session.scalar(text("SELECT 1")) == 1
     finally:
         with quick.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.database
+def test_a_request_that_finds_the_pool_used_up_is_a_503_after_the_pool_timeout(
+    app, app_config, backend, outage
+):
+    """Every connection of the worker's pool busy: a request waits DATABASE_POOL_TIMEOUT for
+    one, then is answered "Sorry, the service is unavailable", never left hanging."""
+    if backend != "postgres":
+        pytest.skip("the PostgreSQL pool's settings: run with --backend=postgres")
+    small = make_app(
+        {
+            **app_config,
+            "DATABASE_POOL_SIZE": 1,
+            "DATABASE_MAX_OVERFLOW": 0,
+            "DATABASE_POOL_TIMEOUT": 1,
+        }
+    )
+    try:
+        with small.app_context():
+            holder = db.engine.connect()  # the pool's only connection, busy elsewhere
+            try:
+                started = time.monotonic()
+                page = small.test_client().get("/manifestos/1")
+                waited = time.monotonic() - started
+            finally:
+                holder.close()
+            assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+            assert text_of(page, "h1") == UNAVAILABLE
+            assert 0.8 <= waited < 5
+            # Once the connection is free again, the same pool serves (no such manifesto).
+            assert small.test_client().get("/manifestos/1").status_code == 404
+    finally:
+        with small.app_context():
             db.session.remove()
             db.engine.dispose()
