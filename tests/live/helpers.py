@@ -1,18 +1,26 @@
-"""Helpers for the live-update tests: a tiny SSE reader, free ports, a private redis-server."""
+"""Helpers for the live-update tests: a tiny SSE reader, free ports, a private redis-server,
+and what a test needs to act as a signed-in person against server processes of its own
+(a session cookie and CSRF token, posting the comment form)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from tests.helpers import unavailable
+from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
+
+from tests.helpers import signed_in_session, unavailable
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
@@ -192,6 +200,67 @@ class RedisServer:
             self.proc.kill()
         if self.proc is not None:
             self.proc.wait(timeout=10)
+
+
+def signed_in(app: Flask, user) -> tuple[str, str]:
+    """The session cookie of `user` as signing in would have set it, and a CSRF token for it
+    (both signed with the SECRET_KEY the server processes share)."""
+    # A fresh application context: generate_csrf() caches the token in `g`.
+    with app.app_context(), app.test_request_context():
+        session.update(signed_in_session(user))
+        token = generate_csrf()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+
+def post_form(port: int, path: str, cookie: str, fields: dict[str, str]) -> Answer:
+    """POST a form to 127.0.0.1:port, as a browser without htmx would."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=urlencode(fields),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read().decode(errors="replace"))
+    finally:
+        connection.close()
+
+
+def post_comment_form(port: int, ask_id: int, cookie: str, token: str, body: str) -> Answer:
+    """POST the ask's comment form; the answer is a redirect to the new comment."""
+    return post_form(
+        port,
+        f"/asks/{ask_id}/comments",
+        cookie,
+        {
+            "csrf_token": token,
+            "body": body,
+            "paragraph": "",
+            "placement": "page",
+            "submission_key": uuid.uuid4().hex,
+        },
+    )
+
+
+def posted_comment_id(answer: Answer) -> int:
+    """The id of the comment a successful post of the comment form made."""
+    assert answer.status == 303, answer.text[:2000]
+    return int(re.search(r"#comment-(\d+)$", answer.headers["Location"]).group(1))
+
+
+def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
+    """POST the ask's comment form to one server; returns the new comment's id."""
+    return posted_comment_id(post_comment_form(port, ask_id, cookie, token, body))
 
 
 def stop(*procs: subprocess.Popen, timeout: float = 10) -> None:

@@ -4,41 +4,32 @@ through each process watching the live-event table (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import http.client
-import re
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from flask import Flask, session
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from consult.extensions import db
 from consult.models import Comment, LiveEvent, Role
 from tests import factories
-from tests.helpers import REDIS_URL, signed_in_session
-from tests.live.helpers import HTTPStream, free_port, stop, subprocess_env, wait_for_port
+from tests.helpers import REDIS_URL
+from tests.live.helpers import (
+    HTTPStream,
+    free_port,
+    post_comment,
+    signed_in,
+    stop,
+    subprocess_env,
+    wait_for_port,
+)
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def signed_in(app: Flask, user) -> tuple[str, str]:
-    """The session cookie of `user` as signing in would have set it, and a CSRF token for it
-    (both signed with the SECRET_KEY the server processes share)."""
-    # A fresh application context: generate_csrf() caches the token in `g`.
-    with app.app_context(), app.test_request_context():
-        session.update(signed_in_session(user))
-        token = generate_csrf()
-        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
 
 
 def start_server(
@@ -75,33 +66,6 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-
-
-def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> int:
-    """POST the ask's comment form to one server; returns the new comment's id."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        form = urlencode(
-            {
-                "csrf_token": token,
-                "body": body,
-                "paragraph": "",
-                "placement": "page",
-                "submission_key": uuid.uuid4().hex,
-            }
-        )
-        connection.request(
-            "POST",
-            f"/asks/{ask_id}/comments",
-            body=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-        )
-        response = connection.getresponse()
-        page = response.read().decode(errors="replace")
-        assert response.status == 303, page[:2000]
-        return int(re.search(r"#comment-(\d+)$", response.getheader("Location")).group(1))
-    finally:
-        connection.close()
 
 
 def test_a_comment_posted_through_one_process_appears_on_a_stream_of_another(
