@@ -220,7 +220,13 @@ class Answer:
     text: str
 
 
-def post_form(port: int, path: str, cookie: str, fields: dict[str, str]) -> Answer:
+def post_form(
+    port: int,
+    path: str,
+    cookie: str,
+    fields: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> Answer:
     """POST a form to 127.0.0.1:port, as a browser without htmx would."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -228,7 +234,11 @@ def post_form(port: int, path: str, cookie: str, fields: dict[str, str]) -> Answ
             "POST",
             path,
             body=urlencode(fields),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": cookie,
+                **(headers or {}),
+            },
         )
         response = connection.getresponse()
         return Answer(response.status, response.headers, response.read().decode(errors="replace"))
