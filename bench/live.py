@@ -16,8 +16,8 @@ What it does, all on 127.0.0.1 and bounded in time:
    deploy/nginx/consult.conf (deploy/local_nginx.py: a process of this run's own, not the
    system's service), and every request below goes through nginx (2,000 streams by default);
 3. signs in one demo member through the sign-in form (CSRF token, session cookie);
-4. opens --streams event streams on the demo's first ask (raw asyncio HTTP, no extra
-   dependencies), and times a few ordinary page requests while they are open;
+4. opens --streams event streams on the demo's first ask, --wave at a time (raw asyncio HTTP,
+   no extra dependencies), and times a few ordinary page requests while they are open;
 5. posts --comments comments, one every --interval seconds, through the comment form
    (POST /asks/<id>/comments, signed in as a few other demo members, since comments are
    rate-limited per person), or with --post-via service from a separate process running the
@@ -74,6 +74,7 @@ DEMO_AUTHORS = (
 
 def publisher() -> None:
     """Post a comment per `post` line on stdin; print `posted <comment id> <t0>`."""
+    sys.path.insert(0, str(ROOT))  # this checkout's consult, as the servers run it
     from sqlalchemy import select
 
     from consult import create_app
@@ -386,25 +387,34 @@ async def run(
         all_connected = asyncio.Event()
         started = time.monotonic()
         tasks = []
-        for n in range(args.streams):
-            tasks.append(
-                asyncio.create_task(
-                    subscriber(port, path, cookie, results, all_connected, args.streams)
+        # Pages open in waves of --wave, each wave answered before the next, as pages open
+        # over time (all at once, every stream's first database queries queue for the
+        # workers' few connections, and the last wait longer than a browser would).
+        opened = 0
+        while opened < args.streams and remaining() > 15:
+            wave = min(args.wave, args.streams - opened)
+            for _ in range(wave):
+                tasks.append(
+                    asyncio.create_task(
+                        subscriber(port, path, cookie, results, all_connected, args.streams)
+                    )
                 )
-            )
-            if n % 50 == 49:
-                await asyncio.sleep(0.01)  # let the server accept in waves
-        try:
-            await asyncio.wait_for(all_connected.wait(), min(30, remaining() * 0.5))
-        except TimeoutError:
-            pass
+            opened += wave
+            wave_ends = time.monotonic() + 20
+            while results.connected + results.refused < opened and time.monotonic() < wave_ends:
+                await asyncio.sleep(0.02)
         out["connect_seconds"] = time.monotonic() - started
         out["rss_idle"] = servers_rss_kib(servers)
+        print(
+            f"{results.connected} of {args.streams} streams connected in "
+            f"{out['connect_seconds']:.1f} s",
+            file=sys.stderr,
+        )
 
         # Ordinary requests while the streams are open (after a few to compile templates).
         for _ in range(4):
             await asyncio.wait_for(
-                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 30
             )
         page_times = []
         for _ in range(20):
@@ -439,6 +449,7 @@ async def run(
 
         posted: dict[int, float] = {}
         cpu_before = servers_cpu_seconds(servers)
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
         nginx_cpu_before = server_cpu_seconds(nginx.pid) if nginx else 0.0
         for n in range(args.comments):
             if remaining() < 5:
@@ -470,6 +481,10 @@ async def run(
             await asyncio.sleep(0.05)
         out["rss_busy"] = servers_rss_kib(servers)
         out["cpu_posting"] = servers_cpu_seconds(servers) - cpu_before
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        out["client_cpu_posting"] = (client_after.ru_utime - client_before.ru_utime) + (
+            client_after.ru_stime - client_before.ru_stime
+        )
         if nginx:
             out["nginx_cpu_posting"] = server_cpu_seconds(nginx.pid) - nginx_cpu_before
             out["nginx_rss"] = server_rss_kib(nginx.pid)
@@ -522,7 +537,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--comments", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between comments")
-    parser.add_argument("--seconds", type=float, default=60, help="cap on the measured part")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="cap on the measured part (default 60, or 120 with --nginx)",
+    )
+    parser.add_argument(
+        "--wave", type=int, default=100, help="streams opened at once (then wait for them)"
+    )
     parser.add_argument("--streams", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn gevent workers (of each host)"
@@ -562,6 +585,8 @@ def main() -> int:
         return 0
     if args.streams is None:
         args.streams = 2000 if args.nginx else 1000
+    if args.seconds is None:
+        args.seconds = 120 if args.nginx else 60
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = min(hard, max(soft, args.streams * 2 + 256))
@@ -785,6 +810,7 @@ def report(args, out: dict) -> None:
             f"({out['cpu_posting'] / delivered * 1e6:.0f} µs per event delivered, posts "
             f"included; {os.cpu_count()} CPUs shared with this client)"
         )
+    print(f"this client's CPU while posting: {out['client_cpu_posting']:.2f} s")
     if "nginx_cpu_posting" in out:
         kib, count = out["nginx_rss"]
         print(
