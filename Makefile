@@ -12,7 +12,8 @@ UV_VERSION := 0.13.9
 # The database that reset-demo may drop: the default one, when DATABASE_URL is unset.
 DEMO_DATABASE := instance/consult.sqlite3
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium pg-client assets migrate demo \
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium nginx pg-client assets \
+	migrate demo \
 	reset-demo lock clean screenshots
 
 $(BIN)/python:
@@ -77,6 +78,18 @@ chromium:
 		echo "Install it with: sudo apt-get install -y chromium"; exit 1; \
 	fi
 
+# Debian's nginx for the deployment tests (tests/deploy), which run deploy/nginx/consult.conf in
+# an nginx process of their own: the system's nginx service is not used (where installing the
+# package starts it, it serves Debian's default page on port 80 until you stop it).
+nginx:
+	@if [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; \
+	else \
+		echo "The deployment tests need Debian's nginx."; \
+		echo "Install it with: sudo apt-get install -y nginx"; exit 1; \
+	fi
+
 # pg_dump and pg_restore for the backup and restore tests, of the server's major version
 # (PostgreSQL 15: Debian 12's postgresql-client is 15).
 pg-client:
@@ -90,12 +103,13 @@ pg-client:
 
 # SQLite: every test, browser journeys included, spread over the cores by pytest-xdist
 # (each worker has its own database, outbox folders and ports).
-test-sqlite: install-test chromium
+test-sqlite: install-test chromium nginx
 	$(BIN)/python -m pytest -q -n auto
 
 # PostgreSQL and Redis: the tests that depend on the database engine or Redis (marked
-# `database`); skips when they do not answer (and fails under CI=true).
-test-postgres: install-test pg-client
+# `database`), the two app hosts behind nginx with browser pages among them; skips when they
+# do not answer (and fails under CI=true).
+test-postgres: install-test pg-client chromium nginx
 	$(BIN)/python -m pytest -q --backend=postgres -m "database and not e2e"
 
 test: test-sqlite test-postgres

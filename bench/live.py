@@ -2,18 +2,22 @@
 
     python bench/live.py [--streams 1000] [--comments 20] [--seconds 60] [--workers 2]
                          [--redis-url URL] [--database-url URL]
-                         [--post-via http|service]
+                         [--post-via http|service] [--nginx [--hosts 2]]
 
 What it does, all on 127.0.0.1 and bounded in time:
 
-1. makes a temporary SQLite database (or uses --database-url, which must be empty), runs
+1. makes a temporary SQLite database (or uses --database-url, which must be empty; with
+   --nginx, a temporary PostgreSQL database on --postgres-admin-url, dropped at the end), runs
    `flask db upgrade` and `flask consult seed-demo`;
 2. starts a redis-server of its own on a free port (or uses --redis-url, with a channel prefix
    of this run's own), then gunicorn with consult/gunicorn_conf.py (gevent workers) on a free
-   port, REDIS_URL pointing at it;
+   port, REDIS_URL pointing at it; with --nginx, --hosts such gunicorn masters ("hosts"
+   sharing the database and Redis, --workers each) behind Debian's nginx running
+   deploy/nginx/consult.conf (deploy/local_nginx.py: a process of this run's own, not the
+   system's service), and every request below goes through nginx (2,000 streams by default);
 3. signs in one demo member through the sign-in form (CSRF token, session cookie);
-4. opens --streams event streams on the demo's first ask (raw asyncio HTTP, no extra
-   dependencies), and times a few ordinary page requests while they are open;
+4. opens --streams event streams on the demo's first ask, --wave at a time (raw asyncio HTTP,
+   no extra dependencies), and times a few ordinary page requests while they are open;
 5. posts --comments comments, one every --interval seconds, through the comment form
    (POST /asks/<id>/comments, signed in as a few other demo members, since comments are
    rate-limited per person), or with --post-via service from a separate process running the
@@ -22,6 +26,9 @@ What it does, all on 127.0.0.1 and bounded in time:
 6. prints streams connected, events delivered/expected, delivery latency p50/p99, the
    server's memory (RSS of the gunicorn master and workers) and requests refused;
 7. stops the server (and its redis-server) by PID.
+
+Every stream is opened by one demo member, so the caps on open streams per person and per
+worker process (LIVE_STREAMS_PER_PERSON, LIVE_STREAMS_PER_PROCESS) are raised to --streams.
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SETUP_SECONDS = 120  # at most, to start the servers and the publisher and sign in
 DEMO_READER = "amira.khan@eastmere.example"
 DEMO_AUTHOR = "gareth.lewis@northdale.example"
 # Comments are rate-limited per person (10 a minute): the posts rotate between these members.
@@ -65,6 +74,7 @@ DEMO_AUTHORS = (
 
 def publisher() -> None:
     """Post a comment per `post` line on stdin; print `posted <comment id> <t0>`."""
+    sys.path.insert(0, str(ROOT))  # this checkout's consult, as the servers run it
     from sqlalchemy import select
 
     from consult import create_app
@@ -327,14 +337,30 @@ def server_cpu_seconds(master_pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def servers_rss_kib(servers: list[subprocess.Popen]) -> tuple[int, int]:
+    """Resident memory (KiB) of every server's processes, and their count."""
+    found = [server_rss_kib(server.pid) for server in servers]
+    return sum(kib for kib, _ in found), sum(count for _, count in found)
+
+
+def servers_cpu_seconds(servers: list[subprocess.Popen]) -> float:
+    return sum(server_cpu_seconds(server.pid) for server in servers)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
 
 
-async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) -> dict:
-    deadline = time.monotonic() + args.seconds
+async def run(
+    args,
+    port: int,
+    servers: list[subprocess.Popen],
+    env: dict[str, str],
+    nginx: subprocess.Popen | None = None,
+) -> dict:
+    deadline = time.monotonic() + args.seconds + SETUP_SECONDS
     out: dict = {}
 
     def remaining() -> float:
@@ -350,34 +376,45 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
         stdout=asyncio.subprocess.PIPE,
     )
     try:
-        line = (await asyncio.wait_for(pub.stdout.readline(), 30)).decode().split()
+        # Workers and the publisher load the app first: slow on a busy machine.
+        line = (await asyncio.wait_for(pub.stdout.readline(), SETUP_SECONDS)).decode().split()
         ask_id = int(line[1])
-        cookie = await asyncio.wait_for(sign_in(port, DEMO_READER, args.password), 30)
+        cookie = await asyncio.wait_for(sign_in(port, DEMO_READER, args.password), SETUP_SECONDS)
+        deadline = time.monotonic() + args.seconds  # the measured part starts here
         path = f"/asks/{ask_id}/events"
 
         results = Results()
         all_connected = asyncio.Event()
         started = time.monotonic()
         tasks = []
-        for n in range(args.streams):
-            tasks.append(
-                asyncio.create_task(
-                    subscriber(port, path, cookie, results, all_connected, args.streams)
+        # Pages open in waves of --wave, each wave answered before the next, as pages open
+        # over time (all at once, every stream's first database queries queue for the
+        # workers' few connections, and the last wait longer than a browser would).
+        opened = 0
+        while opened < args.streams and remaining() > 15:
+            wave = min(args.wave, args.streams - opened)
+            for _ in range(wave):
+                tasks.append(
+                    asyncio.create_task(
+                        subscriber(port, path, cookie, results, all_connected, args.streams)
+                    )
                 )
-            )
-            if n % 50 == 49:
-                await asyncio.sleep(0.01)  # let the server accept in waves
-        try:
-            await asyncio.wait_for(all_connected.wait(), min(30, remaining() * 0.5))
-        except TimeoutError:
-            pass
+            opened += wave
+            wave_ends = time.monotonic() + 20
+            while results.connected + results.refused < opened and time.monotonic() < wave_ends:
+                await asyncio.sleep(0.02)
         out["connect_seconds"] = time.monotonic() - started
-        out["rss_idle"] = server_rss_kib(server.pid)
+        out["rss_idle"] = servers_rss_kib(servers)
+        print(
+            f"{results.connected} of {args.streams} streams connected in "
+            f"{out['connect_seconds']:.1f} s",
+            file=sys.stderr,
+        )
 
         # Ordinary requests while the streams are open (after a few to compile templates).
         for _ in range(4):
             await asyncio.wait_for(
-                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 10
+                request(port, "GET", f"/asks/{ask_id}", headers={"Cookie": cookie}), 30
             )
         page_times = []
         for _ in range(20):
@@ -403,10 +440,17 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
                     ),
                     30,
                 )
+                # The form's token is kept in the session, which the form page may have
+                # changed (the token is made afresh after sign-in): keep its cookie too.
+                cookies = dict(pair.split("=", 1) for pair in author_cookie.split("; "))
+                cookies.update(form_page.cookies())
+                author_cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
                 authors.append(Author(author_cookie, csrf_token(form_page.body)))
 
         posted: dict[int, float] = {}
-        cpu_before = server_cpu_seconds(server.pid)
+        cpu_before = servers_cpu_seconds(servers)
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
+        nginx_cpu_before = server_cpu_seconds(nginx.pid) if nginx else 0.0
         for n in range(args.comments):
             if remaining() < 5:
                 break
@@ -435,8 +479,15 @@ async def run(args, port: int, server: subprocess.Popen, env: dict[str, str]) ->
             if sum(len(results.received.get(c, [])) for c in posted) >= expected:
                 break
             await asyncio.sleep(0.05)
-        out["rss_busy"] = server_rss_kib(server.pid)
-        out["cpu_posting"] = server_cpu_seconds(server.pid) - cpu_before
+        out["rss_busy"] = servers_rss_kib(servers)
+        out["cpu_posting"] = servers_cpu_seconds(servers) - cpu_before
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        out["client_cpu_posting"] = (client_after.ru_utime - client_before.ru_utime) + (
+            client_after.ru_stime - client_before.ru_stime
+        )
+        if nginx:
+            out["nginx_cpu_posting"] = server_cpu_seconds(nginx.pid) - nginx_cpu_before
+            out["nginx_rss"] = server_rss_kib(nginx.pid)
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=5)
@@ -484,11 +535,38 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--comments", type=int, default=20)
-    parser.add_argument("--interval", type=float, default=0.25, help="seconds between comments")
-    parser.add_argument("--seconds", type=float, default=60, help="cap on the measured part")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn gevent workers")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="seconds between comments (default 0.25, or 1 with --nginx: 2,000 streams take "
+        "about half a second of this machine's two CPUs to deliver one comment to)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="cap on the measured part (default 60, or 120 with --nginx)",
+    )
+    parser.add_argument(
+        "--wave", type=int, default=100, help="streams opened at once (then wait for them)"
+    )
+    parser.add_argument("--streams", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn gevent workers (of each host)"
+    )
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="two app hosts (gunicorn masters) sharing PostgreSQL and Redis, behind nginx "
+        "with deploy/nginx/consult.conf; 2,000 streams unless --streams says otherwise",
+    )
+    parser.add_argument(
+        "--postgres-admin-url",
+        default=POSTGRES_ADMIN_URL,
+        help="with --nginx and no --database-url: where to create (and drop) a temporary database",
+    )
     parser.add_argument(
         "--redis-url",
         default=None,
@@ -511,6 +589,12 @@ def main() -> int:
     if args.publisher:
         publisher()
         return 0
+    if args.streams is None:
+        args.streams = 2000 if args.nginx else 1000
+    if args.seconds is None:
+        args.seconds = 120 if args.nginx else 60
+    if args.interval is None:
+        args.interval = 1.0 if args.nginx else 0.25
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = min(hard, max(soft, args.streams * 2 + 256))
@@ -541,13 +625,19 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
             )
             args.redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        database = None
         try:
             if redis_proc is not None:
                 wait_for_port(redis_port, 10, redis_proc)
+            if args.nginx and args.database_url is None:
+                database = create_database(args.postgres_admin_url)
+                args.database_url = database[1]
             out = bench(args, tmp, wanted, hard)
         finally:
             if redis_proc is not None:
                 stop_server(redis_proc)
+            if database is not None:
+                drop_database(args.postgres_admin_url, database[0])
     report(args, out)
     results = out["results"]
     return (
@@ -561,10 +651,29 @@ def main() -> int:
     )
 
 
+def create_database(admin_url: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database: its name and its URL."""
+    import psycopg
+
+    name = f"consult_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return name, f"{base}/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def bench(args, tmp: str, wanted: int, hard: int) -> dict:
-    """Prepare the database, start the server, run the measurements, stop the server."""
+    """Prepare the database, start the server (two hosts and nginx, with --nginx), run the
+    measurements, stop the server."""
     database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    port = free_port()
+    ports = [free_port() for _ in range(2 if args.nginx else 1)]
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "FLASK_APP": "wsgi:app",
@@ -575,9 +684,14 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
         "CONSULT_ENV": "development",
         "MAIL_OUTBOX": f"{tmp}/outbox",
         "LIVE_STREAM_SECONDS": str(max(300, int(args.seconds) + 60)),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        # One person holds every stream here.
+        "LIVE_STREAMS_PER_PERSON": str(args.streams),
+        "LIVE_STREAMS_PER_PROCESS": str(args.streams),
+        "GUNICORN_BIND": f"127.0.0.1:{ports[0]}",
         "WEB_CONCURRENCY": str(args.workers),
     }
+    if args.nginx:
+        env["TRUSTED_PROXY_COUNT"] = "1"  # as deploy/consult.env.example
     flask = [sys.executable, "-m", "flask"]
     subprocess.run(
         flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120
@@ -591,35 +705,90 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
         timeout=120,
     )
 
-    log_path = Path(tmp) / "gunicorn.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard)),
-        )
+    def raise_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+    servers: list[subprocess.Popen] = []
+    logs: list[Path] = []
+    nginx = None
+    nginx_folder = Path(tmp) / "nginx"
     try:
-        wait_for_port(port, 30, server)
-        return asyncio.run(asyncio.wait_for(run(args, port, server, env), args.seconds + 60))
+        for n, port in enumerate(ports):
+            logs.append(Path(tmp) / f"gunicorn-{n + 1}.log")
+            with logs[-1].open("wb") as log:
+                servers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "-c",
+                            "python:consult.gunicorn_conf",
+                            "wsgi:app",
+                        ],
+                        cwd=ROOT,
+                        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        preexec_fn=raise_limit,
+                    )
+                )
+        front = ports[0]
+        if args.nginx:
+            sys.path.insert(0, str(ROOT))
+            from deploy import local_nginx
+
+            front = free_port()
+            conf = local_nginx.prepare(
+                nginx_folder,
+                {
+                    "LISTEN": f"127.0.0.1:{front}",
+                    "SERVER_NAME": "127.0.0.1",
+                    "APP_HOST_1": f"127.0.0.1:{ports[0]}",
+                    "APP_HOST_2": f"127.0.0.1:{ports[1]}",
+                    "CONSULT_ROOT": str(ROOT),
+                },
+                worker_processes="auto",
+                worker_connections=args.streams * 2 + 1024,
+                access_log=False,
+            )
+            nginx = local_nginx.start(nginx_folder, conf)
+            wait_for_port(front, 10, nginx)
+        for port, server in zip(ports, servers, strict=True):
+            wait_for_port(port, 30, server)
+        return asyncio.run(
+            asyncio.wait_for(
+                run(args, front, servers, env, nginx), args.seconds + 2 * SETUP_SECONDS + 60
+            )
+        )
     except BaseException:
-        sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
+        for log_path in logs:
+            sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
+        if (nginx_folder / "error.log").exists():
+            sys.stderr.write((nginx_folder / "error.log").read_text(errors="replace")[-4000:])
         raise
     finally:
-        stop_server(server)
+        if nginx is not None:
+            stop_server(nginx)
+        for server in servers:
+            stop_server(server)
 
 
 def report(args, out: dict) -> None:
     results: Results = out["results"]
     latencies = out["latencies"]
     delivered = len(latencies)
+    hosts = "2 hosts of " if args.nginx else ""
     print(
         f"server: gunicorn -c python:consult.gunicorn_conf wsgi:app "
-        f"({args.workers} gevent workers), {'PostgreSQL' if args.database_url else 'SQLite'}, "
-        f"Redis {args.redis_url}"
+        f"({hosts}{args.workers} gevent workers), "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}, Redis {args.redis_url}"
     )
+    if args.nginx:
+        print(
+            "through nginx: deploy/nginx/consult.conf in front of both hosts (streams, pages "
+            "and posts all go through it)"
+        )
     print(
         f"streams connected:  {results.connected} of {args.streams} "
         f"(in {out['connect_seconds']:.1f} s)"
@@ -648,6 +817,13 @@ def report(args, out: dict) -> None:
             f"server CPU while posting: {out['cpu_posting']:.2f} s "
             f"({out['cpu_posting'] / delivered * 1e6:.0f} µs per event delivered, posts "
             f"included; {os.cpu_count()} CPUs shared with this client)"
+        )
+    print(f"this client's CPU while posting: {out['client_cpu_posting']:.2f} s")
+    if "nginx_cpu_posting" in out:
+        kib, count = out["nginx_rss"]
+        print(
+            f"nginx: CPU while posting {out['nginx_cpu_posting']:.2f} s, "
+            f"{kib / 1024:.0f} MiB RSS ({count} processes)"
         )
     reasons = ", ".join(f"{k}: {v}" for k, v in results.refused_reasons.items()) or "none"
     print(f"requests refused:   {results.refused} ({reasons})")

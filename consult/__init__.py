@@ -63,9 +63,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_extensions(app)
     _register_blueprints(app)
 
-    from consult import cli, errors, security
+    from consult import assets, cli, errors, security
     from consult.auth import sessions
 
+    assets.register(app)
     errors.register(app)
     security.register(app)
     sessions.register(app)

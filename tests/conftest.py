@@ -21,6 +21,8 @@ from consult.extensions import db, limiter
 from consult.models import Ask, AskState, Participant, Role
 from tests import factories
 from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     V1,
@@ -158,6 +160,20 @@ def _no_secrets_in_logs() -> Iterator[None]:
     finally:
         root.removeHandler(watch)
     assert watch.leaks == [], "secrets in log lines:\n" + "\n".join(watch.leaks[:20])
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Extend pytest-playwright's own launch options with Debian's Chromium (for the browser
+    journeys in tests/e2e and the pages behind nginx in tests/deploy)."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"The browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium",
+            pytrace=False,
+        )
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session", autouse=True)

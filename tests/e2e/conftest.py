@@ -13,36 +13,11 @@ from tests.helpers import LiveServer, make_app
 from tests.secrets_in_logs import QuietRequestHandler
 from tests.smtp import smtp_server  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Extend pytest-playwright's own launch options with Debian's Chromium."""
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"The browser tests need Debian's Chromium at {CHROMIUM}: apt-get install -y chromium",
-            pytrace=False,
-        )
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")

@@ -469,3 +469,58 @@ def post_comment(port: int, ask_id: int, cookie: str, token: str, body: str) -> 
     status, headers, page = send_comment(port, ask_id, cookie, token, body)
     assert status == 303, page[:2000]
     return comment_id(headers.get("Location"))
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+
+def post_form(
+    port: int,
+    path: str,
+    cookie: str,
+    fields: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """POST a form to 127.0.0.1:port, as a browser without htmx would."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=urlencode(fields),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": cookie,
+                **(headers or {}),
+            },
+        )
+        response = connection.getresponse()
+        return Answer(response.status, response.headers, response.read().decode(errors="replace"))
+    finally:
+        connection.close()
+
+
+def post_comment_form(port: int, ask_id: int, cookie: str, token: str, body: str) -> Answer:
+    """POST the ask's comment form; the answer is a redirect to the new comment."""
+    return post_form(
+        port,
+        f"/asks/{ask_id}/comments",
+        cookie,
+        {
+            "csrf_token": token,
+            "body": body,
+            "paragraph": "",
+            "placement": "page",
+            "submission_key": uuid.uuid4().hex,
+        },
+    )
+
+
+def posted_comment_id(answer: Answer) -> int:
+    """The id of the comment a successful post of the comment form made."""
+    assert answer.status == 303, answer.text[:2000]
+    return int(re.search(r"#comment-(\d+)$", answer.headers["Location"]).group(1))
