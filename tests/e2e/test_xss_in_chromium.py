@@ -212,6 +212,7 @@ def _unexpected_requests(watch: Watch) -> list[str]:
             "script",
             "image",
             "font",
+            "other",  # the favicon, which Chromium fetches as "other"
         ):
             continue
         elif kind == "document" and (where in watch.visited or parts.path in ("/sign-in", "/")):
