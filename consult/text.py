@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import html as html_module
 import re
@@ -132,10 +133,17 @@ def paragraphs(source: str) -> list[Paragraph]:
     The anchor depends only on the block's text, so an unchanged paragraph keeps its
     anchor in every later version; a repeated block gets a numbered suffix.
     """
-    return [
+    return list(_paragraphs(source))
+
+
+@functools.lru_cache(maxsize=64)
+def _paragraphs(source: str) -> tuple[Paragraph, ...]:
+    # A version's wording never changes once published, and every ask page (and comment
+    # posted to it) splits and renders it: the recent ones are kept, per process.
+    return tuple(
         Paragraph(anchor=anchor, source=block, html=render_markdown(block))
         for anchor, block, _, _ in _blocks(source)
-    ]
+    )
 
 
 def replace_paragraphs(source: str, replacements: dict[str, str]) -> str:

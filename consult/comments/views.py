@@ -100,7 +100,7 @@ CLOSED = "Comments can no longer be added or changed."
 def _load_for_commenting(ask_id: int) -> Ask | Response:
     """The ask, if the current person may comment on it; once the consultation has closed, a
     refusal that says so to those who could have commented (not their account's fault)."""
-    ask = load(Ask, ask_id)
+    ask = load(Ask, ask_id, options=pages.WITH_CONSULTATION_AND_VERSIONS)
     if permissions.can_comment(current_user, ask):
         return ask
     could = permissions.can_take_part(current_user)
