@@ -49,6 +49,7 @@ def seed(count: int):
     rows, top_ids = [], []
     for n in range(count):
         author = members[n % len(members)]
+        body = f"Comment {n}: *we support* this, with [a source](https://example.org/{n})."
         rows.append(
             {
                 "ask_id": ask.id,
@@ -56,7 +57,9 @@ def seed(count: int):
                 "paragraph_anchor": anchors[n % len(anchors)] if n % 4 else None,
                 "author_id": author.id,
                 "organisation_id": author.organisation_id,
-                "body": f"Comment {n}: *we support* this, with [a source](https://example.org/{n}).",
+                "body": body,
+                # A bulk insert bypasses the attribute events that render a comment's HTML.
+                **Comment.rendered(body),
                 "state": "visible",
                 "created_at": now,
             }
