@@ -90,8 +90,18 @@ def render_markdown(source: str) -> Markup:
     return Markup(_style(sanitise(_md.render(source))))
 
 
+# The version of render_comment's rules (the Markdown subset, the allow-list, the classes).
+# Comments keep the HTML it made when they were written (Comment.body_html): when a change
+# here changes its output, add one, and `flask consult render-comments` renders again every
+# comment stored by an earlier version.
+COMMENT_RENDERER_VERSION = 1
+
+
 def render_comment(source: str) -> Markup:
-    """A comment's Markdown (the small subset) to sanitised HTML: safe to mark as Markup."""
+    """A comment's Markdown (the small subset) to sanitised HTML: safe to mark as Markup.
+
+    For a stored comment, show its stored HTML (Comment.body_markup) instead: this is for
+    writing it, and for text not stored yet."""
     return Markup(_style(sanitise(_comment_md.render(source), COMMENT_TAGS)))
 
 

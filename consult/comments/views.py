@@ -243,7 +243,6 @@ def _form_page(template_context: dict[str, Any], status: int = 200) -> Response:
         status=status,
         fragment=is_htmx(),
         focus=request.method == "GET",
-        render_comment=text.render_comment,
         **context,
     )
 
@@ -648,7 +647,6 @@ def unresolved(consultation_id: int):
         page=page,
         pagination=pagination_params(page),
         numbers=numbers,
-        render_comment=text.render_comment,
     )
 
 
