@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 100
 RESYNC: dict[str, Any] = {"resync": True}  # queued to wake a stream that must end
+WAKE: dict[str, Any] = {"wake": True}  # queued to wake a stream to look at its state
 
 
 def channel_for(ask_id: int) -> str:
@@ -83,6 +84,13 @@ class Subscription:
             self.queue.put_nowait(RESYNC)
         except queue.Full:
             pass
+
+    def wake(self) -> None:
+        """Wake the stream at once (its session no longer stands): it looks at why."""
+        try:
+            self.queue.put_nowait(WAKE)
+        except queue.Full:
+            pass  # a full queue wakes it anyway
 
     def close(self) -> None:
         self.broker.unsubscribe(self)
