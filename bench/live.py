@@ -448,6 +448,7 @@ async def run(
                 authors.append(Author(author_cookie, csrf_token(form_page.body)))
 
         posted: dict[int, float] = {}
+        post_seconds: list[float] = []  # each post's round trip (HTTP only)
         cpu_before = servers_cpu_seconds(servers)
         client_before = resource.getrusage(resource.RUSAGE_SELF)
         nginx_cpu_before = server_cpu_seconds(nginx.pid) if nginx else 0.0
@@ -462,6 +463,7 @@ async def run(
                     ),
                     10,
                 )
+                post_seconds.append(time.monotonic() - started_post)
                 if comment_id is None:
                     results.refuse(f"post HTTP {status}")
                 else:
@@ -494,6 +496,14 @@ async def run(
 
         latencies = [(t - posted[c]) * 1000 for c in posted for t in results.received.get(c, [])]
         out.update(results=results, posted=posted, latencies=latencies, expected=expected)
+        out["post_seconds"] = post_seconds
+        # Per comment: when the first stream had it, and how long until the last one did
+        # (the post's own path against the fan-out to every stream and this client's reading).
+        out["first_and_spread"] = [
+            ((min(times) - posted[c]) * 1000, (max(times) - min(times)) * 1000)
+            for c in posted
+            if (times := results.received.get(c))
+        ]
         return out
     finally:
         if pub.returncode is None:
@@ -801,6 +811,20 @@ def report(args, out: dict) -> None:
             f"delivery latency:   p50 {percentile(latencies, 0.5):.1f} ms, "
             f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
             "(from sending the post to receipt, on each stream)"
+        )
+    if out.get("first_and_spread"):
+        firsts = [first for first, _ in out["first_and_spread"]]
+        spreads = [spread for _, spread in out["first_and_spread"]]
+        print(
+            f"per comment:        first stream after median {statistics.median(firsts):.1f} ms, "
+            f"then the last one {statistics.median(spreads):.1f} ms later (median; "
+            f"max {max(spreads):.1f} ms)"
+        )
+    if out.get("post_seconds"):
+        posts = out["post_seconds"]
+        print(
+            f"the posts:          median {statistics.median(posts) * 1000:.1f} ms, "
+            f"max {max(posts) * 1000:.1f} ms (the POST's round trip)"
         )
     print(
         f"ordinary page while streams open: median {out['page_ms'][0]:.1f} ms, "

@@ -25,6 +25,7 @@ fragment through the ordinary, permission-checked GET. The stream:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -62,6 +63,10 @@ def format_event(event_id: int, name: str, object_id: int | None, *, id_line: bo
     data = json.dumps({"id": event_id, "object_id": object_id})
     head = f"id: {event_id}\n" if id_line else ""
     return f"{head}event: {name}\ndata: {data}\n\n"
+
+
+# Every open stream of an ask sends the same text for an event: formatted once per process.
+_format_shared = functools.lru_cache(maxsize=1024)(format_event)
 
 
 def _last_event_id() -> int:
@@ -200,9 +205,9 @@ def _events(
                 del sent[next(iter(sent))]
             advances = event_id > last_id
             last_id = max(last_id, event_id)
-            yield format_event(
-                event_id, str(message.get("name")), message.get("object_id"), id_line=advances
-            )
+            object_id = message.get("object_id")
+            formatted = _format_shared if isinstance(object_id, int | None) else format_event
+            yield formatted(event_id, str(message.get("name")), object_id, id_line=advances)
     finally:
         watched.close()
         subscription.close()
