@@ -1,5 +1,5 @@
 """Whether the sessions of this process's open event streams still stand: ONE query per
-heartbeat for all of them, rather than one per stream.
+heartbeat for all of them, rather than one per stream; and the heartbeat itself.
 
 Each open stream registers its person's session token and when the session would end
 (`SessionWatch.watch`). One background thread per process (a greenlet under gevent, which
@@ -16,6 +16,12 @@ error of the query ends them too, and is logged.
 
 A session's end in time needs no query: the stream compares it with the clock itself
 (`Watched.stands`).
+
+The same thread paces the streams' heartbeats: at each one it first wakes every stream to
+send its `: ping` (`tick`), then checks. A stream thus waits for its next message without a
+timer of its own (a gevent timer, made and cancelled for each message of each stream, cost
+more than the rest of the wait); it notices its LIVE_STREAM_SECONDS and its session's end
+when it wakes, so at most a heartbeat late.
 
 Before this, each stream ran its own query, in an application context and a database
 session of its own, at each of its heartbeats: with 2,000 open streams, about three
@@ -49,12 +55,18 @@ class Watched:
     it (SIGNED_OUT, UNAVAILABLE or FAILED) and wakes the stream."""
 
     def __init__(
-        self, watch: SessionWatch, token: str | None, ends: float | None, wake: Callable[[], None]
+        self,
+        watch: SessionWatch,
+        token: str | None,
+        ends: float | None,
+        wake: Callable[[], None],
+        tick: Callable[[], None],
     ) -> None:
         self._watch = watch
         self.token = token
         self.ends = ends
         self._wake = wake
+        self.tick = tick
         self.ended: str | None = None
         self.error: BaseException | None = None  # why the check failed, when it did
 
@@ -89,9 +101,16 @@ class SessionWatch:
         self._stop = threading.Event()
         self.checks = 0  # queries run (tests count them)
 
-    def watch(self, token: str | None, ends: float | None, wake: Callable[[], None]) -> Watched:
-        """Watch a stream's session from now on; `wake` wakes the stream when it must end."""
-        watched = Watched(self, token, ends, wake)
+    def watch(
+        self,
+        token: str | None,
+        ends: float | None,
+        wake: Callable[[], None],
+        tick: Callable[[], None] = lambda: None,
+    ) -> Watched:
+        """Watch a stream's session from now on; `wake` wakes the stream when it must end,
+        `tick` at each heartbeat."""
+        watched = Watched(self, token, ends, wake, tick)
         with self._lock:
             self._watched.add(watched)
             if self._thread is None:
@@ -145,14 +164,26 @@ class SessionWatch:
                 ended += 1
         return ended
 
+    def tick(self) -> None:
+        """A heartbeat: wake every stream to send its ping."""
+        with self._lock:
+            watched = list(self._watched)
+        for one in watched:
+            try:
+                one.tick()
+            except Exception:  # never let one stream stop the others' heartbeats
+                log.exception("Live events: a stream's heartbeat failed")
+
     def _run(self) -> None:
-        """Check every LIVE_HEARTBEAT_SECONDS while a stream is open, then stop."""
+        """Every LIVE_HEARTBEAT_SECONDS while a stream is open: the heartbeat, then the
+        check; then stop."""
         try:
             while not self._stop.wait(float(self.app.config.get("LIVE_HEARTBEAT_SECONDS", 15))):
                 with self._lock:
                     if not self._watched:
                         self._thread = None  # the next watch() starts another
                         return
+                self.tick()
                 self.check()
         finally:
             with self._lock:

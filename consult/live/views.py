@@ -9,8 +9,9 @@ fragment through the ordinary, permission-checked GET. The stream:
 - replays, from the database, the events after the `Last-Event-ID` the browser sends when it
   reconnects (or `?last_event_id=`, for a page that knows which event it was rendered after);
 - closes its database session before streaming: an open stream holds no connection;
-- sends `: ping` every LIVE_HEARTBEAT_SECONDS and ends after LIVE_STREAM_SECONDS; the
-  browser reconnects after `retry:` milliseconds, with Last-Event-ID;
+- sends `: ping` every LIVE_HEARTBEAT_SECONDS (all of a process's streams at once, paced by
+  its session watch) and ends after LIVE_STREAM_SECONDS (noticed at the next heartbeat or
+  message); the browser reconnects after `retry:` milliseconds, with Last-Event-ID;
 - ends within a heartbeat when the person's session no longer stands (signed out, password
   changed, deactivated): this process checks the sessions of all its open streams in one
   query every LIVE_HEARTBEAT_SECONDS (consult/live/standing.py) and wakes those that must
@@ -37,7 +38,7 @@ from sqlalchemy import select
 from consult import permissions
 from consult.auth import sessions
 from consult.extensions import db
-from consult.live.broker import Subscription, channel_for
+from consult.live.broker import TICK, Subscription, channel_for
 from consult.live.limits import Slot, StreamRefused
 from consult.live.services import cursor_expired
 from consult.live.standing import Watched
@@ -114,7 +115,7 @@ def stream(ask_id: int) -> Response:
         raise
     try:
         watched = current_app.extensions["consult_session_watch"].watch(
-            session_token, session_ends, subscription.wake
+            session_token, session_ends, subscription.wake, subscription.tick
         )
     except BaseException:
         subscription.close()
@@ -135,12 +136,9 @@ def stream(ask_id: int) -> Response:
             float(config.get("LIVE_STREAM_SECONDS", 300)),
             max((session_ends or time.time()) - time.time(), 0),
         )
-        heartbeat_seconds = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
         # Let go of the database connection: the stream may stay open for minutes.
         db.session.remove()
-        events = _events(
-            subscription, slot, watched, replay, after, stream_seconds, heartbeat_seconds
-        )
+        events = _events(subscription, slot, watched, replay, after, stream_seconds)
         response = Response(events, mimetype="text/event-stream", headers=HEADERS)
     except BaseException:
         watched.close()
@@ -161,7 +159,6 @@ def _events(
     replay: list,
     after: int,
     stream_seconds: float,
-    heartbeat_seconds: float,
 ) -> Iterator[str]:
     # `after` is the browser's Last-Event-ID: the id lines never go below it.
     """Yield the stream's text; runs outside any request or application context."""
@@ -174,24 +171,27 @@ def _events(
             sent[event_id] = None
             last_id = max(last_id, event_id)
             yield format_event(event_id, name, object_id)
-        next_ping = time.monotonic() + heartbeat_seconds
+        if time.monotonic() >= deadline:
+            return
         while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if now >= next_ping:
-                if not watched.stands():
-                    return  # signed out, deactivated, timed out: send nothing more
-                yield ": ping\n\n"
-                next_ping = now + heartbeat_seconds
-                continue
-            message = subscription.get(timeout=min(deadline, next_ping) - now)
+            # No timed wait (a timer per stream and message costs more than the rest of the
+            # wait): the process's session watch wakes every stream at each heartbeat (TICK),
+            # events and the watch's verdict wake it otherwise.
+            message = subscription.get(timeout=None)
             if subscription.needs_resync:
                 return  # messages were lost: the browser reconnects and replays them
             if watched.ended is not None:
                 # The session no longer stands, or the database did not answer its check (the
                 # reconnection is answered 503 until it does): send nothing more.
                 return
+            if time.monotonic() >= deadline:
+                return
+            if message is TICK:
+                subscription.tick_pending = False
+                if not watched.stands():
+                    return  # timed out (or signed out, deactivated): send nothing more
+                yield ": ping\n\n"
+                continue
             if message is None:
                 continue
             # Sent unless it was replayed. Whatever arrives here was published after this

@@ -247,3 +247,16 @@ def test_the_watch_stops_when_no_stream_is_open(app, ask, broker, watch):
         streams[0].reader.read_until(lambda text: ": ping" in text, timeout=5)
     finally:
         close(streams)
+
+
+def test_a_stream_not_read_holds_one_heartbeat_at_most(app):
+    from consult.live.broker import TICK, InProcessBroker
+
+    subscription = InProcessBroker().subscribe("ask:1")
+    for _ in range(5):
+        subscription.tick()
+    assert subscription.queue.qsize() == 1
+    assert subscription.get(timeout=0) is TICK
+    subscription.tick_pending = False  # as the stream does when it takes it
+    subscription.tick()
+    assert subscription.queue.qsize() == 1
