@@ -138,7 +138,10 @@ def stream(ask_id: int) -> Response:
         )
         # Let go of the database connection: the stream may stay open for minutes.
         db.session.remove()
-        events = _events(subscription, slot, watched, replay, after, stream_seconds)
+        heartbeat_seconds = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
+        events = _events(
+            subscription, slot, watched, replay, after, stream_seconds, heartbeat_seconds
+        )
         response = Response(events, mimetype="text/event-stream", headers=HEADERS)
     except BaseException:
         watched.close()
@@ -159,6 +162,7 @@ def _events(
     replay: list,
     after: int,
     stream_seconds: float,
+    heartbeat_seconds: float,
 ) -> Iterator[str]:
     # `after` is the browser's Last-Event-ID: the id lines never go below it.
     """Yield the stream's text; runs outside any request or application context."""
@@ -176,8 +180,10 @@ def _events(
         while True:
             # No timed wait (a timer per stream and message costs more than the rest of the
             # wait): the process's session watch wakes every stream at each heartbeat (TICK),
-            # events and the watch's verdict wake it otherwise.
-            message = subscription.get(timeout=None)
+            # events and the watch's verdict wake it otherwise. Only within a heartbeat of
+            # its end does a stream wait with a timer, so that it ends on time.
+            left = deadline - time.monotonic()
+            message = subscription.get(timeout=left if left < heartbeat_seconds else None)
             if subscription.needs_resync:
                 return  # messages were lost: the browser reconnects and replays them
             if watched.ended is not None:

@@ -274,6 +274,22 @@ def test_the_stream_ends_by_itself_after_live_stream_seconds(client, ask, broker
     assert wait_until(lambda: broker.subscriber_count() == 0, 2)
 
 
+def test_the_stream_ends_on_time_when_its_heartbeat_is_longer(client, ask, broker, app):
+    """Streams wait without a timer between heartbeats, except within a heartbeat of their
+    end: one that would end before its next ping still ends on time."""
+    app.config["LIVE_STREAM_SECONDS"] = 0.3
+    app.config["LIVE_HEARTBEAT_SECONDS"] = 30
+    response, reader = open_stream(login_as(client, factories.user(Role.MEMBER)), ask)
+    started = time.monotonic()
+    try:
+        reader.read_to_end(timeout=10)
+    finally:
+        response.close()
+    assert 0.2 < time.monotonic() - started < 5
+    assert ": ping" not in reader.text
+    assert wait_until(lambda: broker.subscriber_count() == 0, 2)
+
+
 def test_a_stream_that_fell_behind_ends_so_the_browser_catches_up(client, ask, app):
     from consult.live.broker import InProcessBroker
 
