@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import url_for
 from markupsafe import Markup
+from werkzeug.local import LocalProxy
 
 from consult import permissions, text
 from consult.comments import queries, rules
@@ -111,6 +112,27 @@ def all_ids(nodes: Iterable[Node]) -> list[int]:
 # The discussion of one version's page ---------------------------------------------------------
 
 
+class Actions(NamedTuple):
+    """What the viewer may do with one comment, as its controls show it."""
+
+    reply: bool = False
+    edit: bool = False  # edit or withdraw
+    moderate: bool = False  # hide
+    resolve: bool = False
+    report: bool = False
+    record_outcome: bool = False
+
+    @property
+    def any(self) -> bool:
+        return any(self)
+
+
+NO_ACTIONS = Actions()
+# A comment id no page has: url_for builds an endpoint's URL once around it, and each comment's
+# link puts its own id in its place.
+_URL_ID = 9876543210123456789
+
+
 @dataclass
 class Discussion:
     """Everything the ask page needs to show its discussion."""
@@ -136,6 +158,8 @@ class Discussion:
     outcomes: dict[int, Disposition] = field(default_factory=dict)
     form: Any = None  # the comment form at the foot of the discussion
     form_paragraph: Paragraph | None = None
+    rights: permissions.CommentRights | None = None  # the viewer's, decided once
+    _url_parts: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -148,6 +172,8 @@ class Discussion:
         **fields: Any,
     ) -> Discussion:
         """A version's discussion as this viewer may take part in it (no comments yet)."""
+        if isinstance(viewer, LocalProxy):  # current_user: its object, looked up once
+            viewer = viewer._get_current_object()
         live = version.id == getattr(ask.current_version, "id", None) and (
             permissions.can_follow_discussion(viewer, ask)
         )
@@ -159,6 +185,7 @@ class Discussion:
             filters=filters,
             live=live,
             can_comment=live and permissions.can_comment(viewer, ask),
+            rights=permissions.CommentRights.of(viewer, ask),
             **fields,
         )
 
@@ -204,23 +231,56 @@ class Discussion:
     def can_see_body(self, comment: Comment) -> bool:
         return rules.can_see_body(self.viewer, comment)
 
+    @property
+    def _rights(self) -> permissions.CommentRights:
+        if self.rights is None:
+            self.rights = permissions.CommentRights.of(self.viewer, self.ask)
+        return self.rights
+
+    def actions(self, comment: Comment) -> Actions:
+        """What the viewer may do with a comment of this page: the controls that open a form
+        under it only on the live page; recording an outcome (a page of its own) anywhere."""
+        rights = self._rights
+        if not self.live:
+            if rights.can_record_outcome(comment):
+                return Actions(record_outcome=True)
+            return NO_ACTIONS
+        visible = comment.state == CommentState.VISIBLE
+        return Actions(
+            reply=self.can_comment and visible,
+            edit=rights.can_edit(comment),
+            moderate=rights.moderates and visible,
+            resolve=rights.can_resolve(comment),
+            report=rights.can_report(comment),
+            record_outcome=rights.can_record_outcome(comment),
+        )
+
     def can_reply(self, comment: Comment) -> bool:
-        return self.live and self.can_comment and comment.state == CommentState.VISIBLE
+        return self.actions(comment).reply
 
     def can_edit(self, comment: Comment) -> bool:
-        return self.live and permissions.can_edit_comment(self.viewer, comment)
+        return self.actions(comment).edit
 
     def can_moderate(self, comment: Comment) -> bool:
-        return self.live and permissions.can_moderate(self.viewer) and comment.is_visible
+        return self.actions(comment).moderate
 
     def can_resolve(self, comment: Comment) -> bool:
-        return self.live and permissions.can_resolve_comment(self.viewer, comment)
+        return self.actions(comment).resolve
 
     def can_report(self, comment: Comment) -> bool:
-        return self.live and permissions.can_report_comment(self.viewer, comment)
+        return self.actions(comment).report
 
     def can_record_outcome(self, comment: Comment) -> bool:
-        return permissions.can_record_comment_outcome(self.viewer, comment)
+        return self.actions(comment).record_outcome
+
+    def comment_url(self, endpoint: str, comment_id: int) -> str:
+        """`url_for(endpoint, comment_id=comment_id)`, built once per endpoint for the page
+        (which links each of its comments several times)."""
+        parts = self._url_parts.get(endpoint)
+        if parts is None:
+            before, _, after = url_for(endpoint, comment_id=_URL_ID).partition(str(_URL_ID))
+            parts = self._url_parts[endpoint] = (before, after)
+        return f"{parts[0]}{comment_id}{parts[1]}"
 
     def load_outcomes(self, nodes: Iterable[Node]) -> None:
         """The answers to the top-level comments among these nodes, in one statement."""
@@ -228,7 +288,7 @@ class Discussion:
 
     def count_reports(self, comment_ids: Iterable[int]) -> None:
         """Open reports per comment shown, for those who moderate (nobody else is told)."""
-        if permissions.can_moderate(self.viewer):
+        if self._rights.moderates:
             self.reports = queries.report_counts(comment_ids)
 
 
