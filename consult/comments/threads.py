@@ -122,15 +122,12 @@ class Actions(NamedTuple):
     report: bool = False
     record_outcome: bool = False
 
-    @property
-    def any(self) -> bool:
-        return any(self)
 
-
-NO_ACTIONS = Actions()
 # A comment id no page has: url_for builds an endpoint's URL once around it, and each comment's
 # link puts its own id in its place.
 _URL_ID = 9876543210123456789
+# The same for a paragraph's anchor (anchors are letters, digits and hyphens: never escaped).
+_URL_ANCHOR = "p-anchor0000000000"
 
 
 @dataclass
@@ -237,16 +234,15 @@ class Discussion:
             self.rights = permissions.CommentRights.of(self.viewer, self.ask)
         return self.rights
 
-    def actions(self, comment: Comment) -> Actions:
-        """What the viewer may do with a comment of this page: the controls that open a form
-        under it only on the live page; recording an outcome (a page of its own) anywhere."""
+    def actions(self, comment: Comment) -> Actions | None:
+        """What the viewer may do with a comment of this page (None: nothing): the controls
+        that open a form under it only on the live page; recording an outcome (a page of its
+        own) anywhere."""
         rights = self._rights
         if not self.live:
-            if rights.can_record_outcome(comment):
-                return Actions(record_outcome=True)
-            return NO_ACTIONS
+            return Actions(record_outcome=True) if rights.can_record_outcome(comment) else None
         visible = comment.state == CommentState.VISIBLE
-        return Actions(
+        may = Actions(
             reply=self.can_comment and visible,
             edit=rights.can_edit(comment),
             moderate=rights.moderates and visible,
@@ -254,24 +250,31 @@ class Discussion:
             report=rights.can_report(comment),
             record_outcome=rights.can_record_outcome(comment),
         )
+        return may if any(may) else None
 
-    def can_reply(self, comment: Comment) -> bool:
-        return self.actions(comment).reply
-
-    def can_edit(self, comment: Comment) -> bool:
-        return self.actions(comment).edit
-
-    def can_moderate(self, comment: Comment) -> bool:
-        return self.actions(comment).moderate
-
-    def can_resolve(self, comment: Comment) -> bool:
-        return self.actions(comment).resolve
-
-    def can_report(self, comment: Comment) -> bool:
-        return self.actions(comment).report
-
-    def can_record_outcome(self, comment: Comment) -> bool:
-        return self.actions(comment).record_outcome
+    def paragraph_url(self, kind: str, anchor: str) -> str:
+        """A link about one paragraph of this page, built once per kind for the page (which
+        links each paragraph's margin several times): "page" (its comments on this page),
+        "comment_on" (this page with the form on it), "new" (that form alone, for htmx) or
+        "threads" (its threads in its margin)."""
+        parts = self._url_parts.get(kind)
+        if parts is None:
+            if kind == "page":
+                url = self.page_url(paragraph=_URL_ANCHOR)
+            elif kind == "comment_on":
+                url = self.page_url(comment_on=_URL_ANCHOR)
+            elif kind == "new":
+                url = url_for("comments.new", ask_id=self.ask.id, paragraph=_URL_ANCHOR)
+            else:
+                url = url_for(
+                    "comments.paragraph_threads",
+                    ask_id=self.ask.id,
+                    anchor=_URL_ANCHOR,
+                    version=self.version.number,
+                )
+            before, _, after = url.partition(_URL_ANCHOR)
+            parts = self._url_parts[kind] = (before, after)
+        return f"{parts[0]}{anchor}{parts[1]}"
 
     def comment_url(self, endpoint: str, comment_id: int) -> str:
         """`url_for(endpoint, comment_id=comment_id)`, built once per endpoint for the page
