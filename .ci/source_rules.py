@@ -30,6 +30,12 @@ MARKUP_ALLOWED = {
     ("consult/text.py", "_with_breaks"): "escaped diff text; only our own tags",
     ("consult/exports/html.py", "wording_html"): "render_markdown's output, headings renamed",
     ("consult/search/services.py", "highlight"): "escaped snippet, markers made <mark>",
+    ("consult/models/discussion.py", "body_markup"): (
+        "render_comment's output, stored when the comment was written (Comment.rendered)"
+    ),
+    ("consult/models/discussion.py", "resolution_markup"): (
+        "render_comment's output, stored when the response was written (Comment.rendered)"
+    ),
 }
 SAFE_FILTER = re.compile(r"\|\s*safe\b")
 

@@ -109,6 +109,8 @@ def seed(asks: int, versions: int, comments: int) -> tuple[int, str]:
                         "author_id": delegates[n % len(delegates)].id,
                         "organisation_id": delegates[n % len(delegates)].organisation_id,
                         "body": f"Comment {n}: we *support* this, with one change.",
+                        # A bulk insert bypasses the events that render a comment's HTML.
+                        **Comment.rendered(f"Comment {n}: we *support* this, with one change."),
                         "state": "visible",
                         "created_at": now,
                     }

@@ -191,45 +191,121 @@ class Results:
 EVENT = re.compile(rb"event: comment-added\ndata: (\{[^\n]*\})")
 
 
+class StreamProtocol(asyncio.Protocol):
+    """One open stream's connection, parsed as its bytes arrive (HTTP head, chunked framing,
+    SSE blocks) in data_received: no coroutine steps per chunk. This client shares the
+    servers' CPUs, so the less each receipt costs it, the less it delays the receipts it
+    times; a receipt is timed when its bytes reach this callback, as before when they reached
+    the StreamReader-based loop this replaces."""
+
+    def __init__(self, results: Results, connected: asyncio.Event, total: int) -> None:
+        self.results = results
+        self.connected = connected
+        self.total = total
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.buffer = b""
+        self.pending = b""  # SSE text not yet ended by a blank line
+        self.head_read = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def _finish(self, refused: str | None = None) -> None:
+        if refused is not None:
+            self.results.refuse(refused)
+        if not self.done.done():
+            self.done.set_result(None)
+        if self.transport is not None:
+            self.transport.close()
+
+    def head_late(self) -> None:
+        if not self.head_read:
+            self._finish("TimeoutError")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self._finish(type(exc).__name__ if exc else "IncompleteReadError")
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buffer = self.buffer + data
+        try:
+            if not self.head_read:
+                end = buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    self.buffer = buffer
+                    return
+                status = int(buffer.split(b" ", 2)[1])
+                if status != 200:
+                    self.buffer = b""
+                    self._finish(f"HTTP {status}")
+                    return
+                self.head_read = True
+                buffer = buffer[end + 4 :]
+            while True:
+                line_end = buffer.find(b"\r\n")
+                if line_end < 0:
+                    break
+                size = int(buffer[:line_end].split(b";")[0], 16)
+                if size == 0:
+                    self._finish()
+                    return
+                start = line_end + 2
+                if len(buffer) < start + size + 2:
+                    break
+                self._text(buffer[start : start + size], now)
+                buffer = buffer[start + size + 2 :]
+        except ValueError as error:
+            self.buffer = b""
+            self._finish(type(error).__name__)
+            return
+        self.buffer = buffer
+
+    def _text(self, chunk: bytes, now: float) -> None:
+        *blocks, self.pending = (self.pending + chunk).split(b"\n\n")
+        for block in blocks:
+            if block.endswith(b": connected"):
+                self.results.connected += 1
+                if self.results.connected == self.total:
+                    self.connected.set()
+            match = EVENT.search(block)
+            if match:
+                object_id = json.loads(match.group(1))["object_id"]
+                self.results.received.setdefault(object_id, []).append(now)
+
+
 async def subscriber(
     port: int, path: str, cookie: str, results: Results, connected: asyncio.Event, total: int
 ) -> None:
     """One open stream: count it connected, record when each comment-added arrives.
     Runs until the stream ends or the task is cancelled."""
+    loop = asyncio.get_running_loop()
     try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+        transport, stream = await asyncio.wait_for(
+            loop.create_connection(
+                lambda: StreamProtocol(results, connected, total), "127.0.0.1", port
+            ),
+            10,
+        )
     except (TimeoutError, OSError) as error:
         results.refuse(type(error).__name__)
         return
     try:
-        writer.write(
+        transport.write(
             (
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
                 "Accept: text/event-stream\r\n\r\n"
             ).encode()
         )
-        await writer.drain()
-        status, _ = await asyncio.wait_for(read_head(reader), 20)
-        if status != 200:
-            results.refuse(f"HTTP {status}")
-            return
-        pending = b""
-        async for chunk in read_chunks(reader):
-            now = time.monotonic()
-            *blocks, pending = (pending + chunk).split(b"\n\n")
-            for block in blocks:
-                if block.endswith(b": connected"):
-                    results.connected += 1
-                    if results.connected == total:
-                        connected.set()
-                match = EVENT.search(block)
-                if match:
-                    object_id = json.loads(match.group(1))["object_id"]
-                    results.received.setdefault(object_id, []).append(now)
-    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as error:
-        results.refuse(type(error).__name__)
+        # The head within 20 s, as before; then as long as the stream lasts.
+        head_timer = loop.call_later(20, stream.head_late)
+        try:
+            await stream.done
+        finally:
+            head_timer.cancel()
     finally:
-        writer.close()
+        transport.close()
 
 
 def csrf_token(body: bytes) -> str:
@@ -448,6 +524,7 @@ async def run(
                 authors.append(Author(author_cookie, csrf_token(form_page.body)))
 
         posted: dict[int, float] = {}
+        post_seconds: list[float] = []  # each post's round trip (HTTP only)
         cpu_before = servers_cpu_seconds(servers)
         client_before = resource.getrusage(resource.RUSAGE_SELF)
         nginx_cpu_before = server_cpu_seconds(nginx.pid) if nginx else 0.0
@@ -462,6 +539,7 @@ async def run(
                     ),
                     10,
                 )
+                post_seconds.append(time.monotonic() - started_post)
                 if comment_id is None:
                     results.refuse(f"post HTTP {status}")
                 else:
@@ -494,6 +572,14 @@ async def run(
 
         latencies = [(t - posted[c]) * 1000 for c in posted for t in results.received.get(c, [])]
         out.update(results=results, posted=posted, latencies=latencies, expected=expected)
+        out["post_seconds"] = post_seconds
+        # Per comment: when the first stream had it, and how long until the last one did
+        # (the post's own path against the fan-out to every stream and this client's reading).
+        out["first_and_spread"] = [
+            ((min(times) - posted[c]) * 1000, (max(times) - min(times)) * 1000)
+            for c in posted
+            if (times := results.received.get(c))
+        ]
         return out
     finally:
         if pub.returncode is None:
@@ -801,6 +887,20 @@ def report(args, out: dict) -> None:
             f"delivery latency:   p50 {percentile(latencies, 0.5):.1f} ms, "
             f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
             "(from sending the post to receipt, on each stream)"
+        )
+    if out.get("first_and_spread"):
+        firsts = [first for first, _ in out["first_and_spread"]]
+        spreads = [spread for _, spread in out["first_and_spread"]]
+        print(
+            f"per comment:        first stream after median {statistics.median(firsts):.1f} ms, "
+            f"then the last one {statistics.median(spreads):.1f} ms later (median; "
+            f"max {max(spreads):.1f} ms)"
+        )
+    if out.get("post_seconds"):
+        posts = out["post_seconds"]
+        print(
+            f"the posts:          median {statistics.median(posts) * 1000:.1f} ms, "
+            f"max {max(posts) * 1000:.1f} ms (the POST's round trip)"
         )
     print(
         f"ordinary page while streams open: median {out['page_ms'][0]:.1f} ms, "

@@ -190,10 +190,12 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
     raise SystemExit(f"nothing answered on port {port} within {timeout:.0f} s")
 
 
-def start_gunicorn(app: str, port: int, env: dict, config: str, log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    app: str, port: int, env: dict, config: str, extra: list[str], log: Path
+) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", config, app],
+            [sys.executable, "-m", "gunicorn", "-c", config, *extra, app],
             cwd=ROOT,
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
             stdout=out,
@@ -336,9 +338,9 @@ def run_wrk(args, url: str, cookie: str, pids: list[int], script: Path | None) -
         raise SystemExit(f"wrk printed no latency percentiles:\n{out}")
     requests = int(re.search(r"^\s+(\d+) requests in", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
     rate = float(re.search(r"^Requests/sec:\s+([0-9.]+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    errors = sum(
-        int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out)
-    ) + sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out)) + sum(
+        int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)
+    )
     return Figures(
         requests_per_second=rate,
         p50_ms=_ms(percentiles["50"]),
@@ -359,9 +361,7 @@ def median(values: list[float]) -> float:
 def report(args, targets: list[Target], memory: dict[str, list[float]]) -> bool:
     bare_runs = [f for t in targets if t.server == "bare" for f in t.runs]
     per_run_bare = [
-        statistics.mean(
-            [t.runs[i].requests_per_second for t in targets if t.server == "bare"]
-        )
+        statistics.mean([t.runs[i].requests_per_second for t in targets if t.server == "bare"])
         for i in range(args.runs)
     ]
     per_run_bare_cpu = [
@@ -370,7 +370,8 @@ def report(args, targets: list[Target], memory: dict[str, list[float]]) -> bool:
     ]
     print(
         f"\n{args.runs} run(s) of {args.seconds} s each, wrk -t{args.threads} "
-        f"-c{args.connections}, gunicorn -c {args.config}, {args.database}; "
+        f"-c{args.connections}, gunicorn -c {args.config} {' '.join(args.gunicorn_arg)}, "
+        f"{args.database}; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     header = (
@@ -432,6 +433,14 @@ def main() -> int:
         default="python:consult.gunicorn_conf",
         help="gunicorn's -c, for both servers (default: the production configuration)",
     )
+    parser.add_argument(
+        "--gunicorn-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="more of gunicorn's options, for both servers (repeat: --gunicorn-arg=--keep-alive "
+        "--gunicorn-arg=0)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY")
     parser.add_argument(
         "--database-url", default=None, help="an EMPTY database (default: temporary SQLite)"
@@ -490,9 +499,16 @@ def main() -> int:
 
         ports = {"app": free_port(), "bare": free_port()}
         servers = {
-            "app": start_gunicorn("wsgi:app", ports["app"], env, args.config, folder / "app.log"),
+            "app": start_gunicorn(
+                "wsgi:app", ports["app"], env, args.config, args.gunicorn_arg, folder / "app.log"
+            ),
             "bare": start_gunicorn(
-                "bench.bare_app:app", ports["bare"], env, args.config, folder / "bare.log"
+                "bench.bare_app:app",
+                ports["bare"],
+                env,
+                args.config,
+                args.gunicorn_arg,
+                folder / "bare.log",
             ),
         }
         memory: dict[str, list[float]] = {"app": [], "bare": []}

@@ -115,6 +115,10 @@ def _configure_extensions(app: Flask) -> None:
     from consult.live.limits import OpenStreams
 
     app.extensions["consult_open_streams"] = OpenStreams()  # this process's, by person
+    from consult.live.standing import SessionWatch
+
+    # Their sessions, checked in one query per heartbeat for all of them.
+    app.extensions["consult_session_watch"] = SessionWatch(app)
 
 
 def _register_blueprints(app: Flask) -> None:

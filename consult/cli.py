@@ -1,5 +1,5 @@
 """flask consult ...: create organisations and people, load the demo, back up and restore the
-database, export and import a consultation's JSON archive."""
+database, export and import a consultation's JSON archive, render comments' HTML again."""
 
 from __future__ import annotations
 
@@ -317,6 +317,35 @@ def import_archive(path: Path) -> None:
         db.session.rollback()
         raise click.ClickException(f"The archive was not loaded. {error}") from None
     click.echo(f"Loaded the archive: consultation {consultation.id}, {consultation.title!r}.")
+
+
+@consult_cli.command("render-comments")
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Render every comment again, not only those an earlier renderer stored.",
+)
+def render_comments(every: bool) -> None:
+    """Render again the stored HTML of comments an earlier version of the renderer made.
+
+    Run it after an upgrade that changes how comments' Markdown is rendered (the renderer's
+    version, COMMENT_RENDERER_VERSION, goes up). Works in batches of 500, by id, each batch
+    its own transaction; safe to run again, and while people are commenting.
+    """
+    from consult.comments.services import render_stored_html
+    from consult.text import COMMENT_RENDERER_VERSION
+
+    after = rendered = 0
+    while ids := render_stored_html(after=after, every=every):
+        db.session.commit()
+        after, rendered = ids[-1], rendered + len(ids)
+        click.echo(f"Rendered {rendered} comment{'' if rendered == 1 else 's'} so far.")
+    db.session.commit()
+    click.echo(
+        f"Rendered {rendered} comment{'' if rendered == 1 else 's'} again "
+        f"(renderer version {COMMENT_RENDERER_VERSION})."
+    )
 
 
 def register(app: Flask) -> None:

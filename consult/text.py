@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import html as html_module
 import re
@@ -89,8 +90,18 @@ def render_markdown(source: str) -> Markup:
     return Markup(_style(sanitise(_md.render(source))))
 
 
+# The version of render_comment's rules (the Markdown subset, the allow-list, the classes).
+# Comments keep the HTML it made when they were written (Comment.body_html): when a change
+# here changes its output, add one, and `flask consult render-comments` renders again every
+# comment stored by an earlier version.
+COMMENT_RENDERER_VERSION = 1
+
+
 def render_comment(source: str) -> Markup:
-    """A comment's Markdown (the small subset) to sanitised HTML: safe to mark as Markup."""
+    """A comment's Markdown (the small subset) to sanitised HTML: safe to mark as Markup.
+
+    For a stored comment, show its stored HTML (Comment.body_markup) instead: this is for
+    writing it, and for text not stored yet."""
     return Markup(_style(sanitise(_comment_md.render(source), COMMENT_TAGS)))
 
 
@@ -132,10 +143,17 @@ def paragraphs(source: str) -> list[Paragraph]:
     The anchor depends only on the block's text, so an unchanged paragraph keeps its
     anchor in every later version; a repeated block gets a numbered suffix.
     """
-    return [
+    return list(_paragraphs(source))
+
+
+@functools.lru_cache(maxsize=64)
+def _paragraphs(source: str) -> tuple[Paragraph, ...]:
+    # A version's wording never changes once published, and every ask page (and comment
+    # posted to it) splits and renders it: the recent ones are kept, per process.
+    return tuple(
         Paragraph(anchor=anchor, source=block, html=render_markdown(block))
         for anchor, block, _, _ in _blocks(source)
-    ]
+    )
 
 
 def replace_paragraphs(source: str, replacements: dict[str, str]) -> str:

@@ -38,7 +38,7 @@ from consult.models import (
     utcnow,
 )
 from consult.models.audit import APPEND_ONLY_DDL, LIFT_APPEND_ONLY_DDL
-from consult.text import paragraphs
+from consult.text import COMMENT_RENDERER_VERSION, paragraphs, render_comment
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -406,6 +406,30 @@ def comment(author: User, ask: Ask, body: str = "A comment.", **fields) -> Comme
     """A comment made through the service (flushed, not committed)."""
     made, _ = comment_services.add_comment(author=author, ask=ask, body=body, **fields)
     return made
+
+
+def stale_comment_html() -> list[int]:
+    """The comments (ids) whose stored HTML is not what rendering their body and response now
+    gives, or was made by another renderer: a write that forgot them."""
+    db.session.flush()
+    rows = db.session.execute(
+        select(
+            Comment.id,
+            Comment.body,
+            Comment.body_html,
+            Comment.resolution,
+            Comment.resolution_html,
+            Comment.body_html_version,
+        ).order_by(Comment.id)
+    )
+    return [
+        row.id
+        for row in rows
+        if row.body_html != str(render_comment(row.body))
+        or row.resolution_html
+        != (None if row.resolution is None else str(render_comment(row.resolution)))
+        or row.body_html_version != COMMENT_RENDERER_VERSION
+    ]
 
 
 # Signing in through the forms ---------------------------------------------------------------

@@ -36,7 +36,7 @@ from consult.positions.services import REASON_MAX
 from consult.signoff.services import signatories
 from consult.text import replace_paragraphs
 from tests import html
-from tests.helpers import audit_actions, audit_events, login_as
+from tests.helpers import audit_actions, audit_events, login_as, stale_comment_html
 
 pytestmark = pytest.mark.database
 
@@ -141,6 +141,7 @@ def test_the_demo_has_threads_replies_and_resolved_comments(demo):
     assert any(c.paragraph_anchor is None for c in top_level)
     resolved = [c for c in top_level if c.is_resolved]
     assert resolved and all(c.resolved_by.role.value == "secretariat" for c in resolved)
+    assert stale_comment_html() == []  # each comment's HTML rendered as it was written
     # The change notes that cite members' comments answer comments on the version before.
     for ask in demo:
         for before, after in zip(ask.versions, ask.versions[1:], strict=False):

@@ -17,7 +17,13 @@ from consult import create_app
 from consult.demo import load_demo
 from consult.extensions import db
 from consult.models.base import include_in_autogenerate
-from tests.helpers import POSTGRES_ADMIN_URL, postgres_available, postgres_url, unavailable
+from tests.helpers import (
+    POSTGRES_ADMIN_URL,
+    postgres_available,
+    postgres_url,
+    stale_comment_html,
+    unavailable,
+)
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -161,6 +167,64 @@ def _round_trip_with_the_demo(url: str, tmp_path) -> None:
             db.engine.dispose()
 
 
+STORED_HTML = "d4b7e1a9c3f6"  # comments keep their HTML
+COPIED = (
+    "ask_id, version_id, paragraph_anchor, quote, parent_id, author_id, organisation_id, body, "
+    "state, created_at, edited_at, hidden_reason, hidden_at, hidden_by_id, resolved_at, "
+    "resolved_by_id, resolution"
+)
+
+
+def _comments_rendered_by_the_migration(url: str, tmp_path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "x",
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+        }
+    )
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            load_demo()
+            db.session.commit()
+            db.session.remove()
+            config = app.extensions["migrate"].migrate.get_config()
+            migration = ScriptDirectory.from_config(config).get_revision(STORED_HTML)
+            flask_migrate.downgrade(revision=migration.down_revision)
+            # Comments from before it, more than one batch of them: copies of the demo's.
+            with db.engine.begin() as connection:
+                count = text("SELECT count(*) FROM comment")
+                while connection.execute(count).scalar_one() <= migration.module.BATCH:
+                    connection.execute(
+                        text(f"INSERT INTO comment ({COPIED}) SELECT {COPIED} FROM comment")
+                    )
+                comments = connection.execute(count).scalar_one()
+                resolved = connection.execute(
+                    text("SELECT count(*) FROM comment WHERE resolution IS NOT NULL")
+                ).scalar_one()
+            assert resolved > 0
+
+            flask_migrate.upgrade()
+            assert stale_comment_html() == []
+            columns = {c["name"]: c for c in inspect(db.engine).get_columns("comment")}
+            assert not columns["body_html"]["nullable"]
+            assert not columns["body_html_version"]["nullable"]
+            assert db.session.scalar(text("SELECT count(*) FROM comment")) == comments
+            assert (
+                db.session.scalar(
+                    text("SELECT count(*) FROM comment WHERE resolution_html IS NOT NULL")
+                )
+                == resolved
+            )
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_sqlite_upgrades_from_empty_to_head(tmp_path):
     _upgrade_and_check(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
 
@@ -194,6 +258,14 @@ def test_postgres_migrations_go_down_and_up_again_with_the_demo_losing_no_row(
     postgres_scratch_url, tmp_path
 ):
     _round_trip_with_the_demo(postgres_scratch_url, tmp_path)
+
+
+def test_sqlite_migration_renders_the_html_of_existing_comments(tmp_path):
+    _comments_rendered_by_the_migration(f"sqlite:///{tmp_path / 'html.sqlite3'}", tmp_path)
+
+
+def test_postgres_migration_renders_the_html_of_existing_comments(postgres_scratch_url, tmp_path):
+    _comments_rendered_by_the_migration(postgres_scratch_url, tmp_path)
 
 
 @pytest.mark.parametrize("module", ["consult.models"])

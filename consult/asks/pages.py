@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from consult.agreements import services as agreement_services
 from consult.amendments import cards as amendment_cards
@@ -21,6 +22,13 @@ from consult.models import Ask, AskState, DraftVersion
 from consult.notes import services as note_services
 from consult.positions import panel as positions_panel
 from consult.text import Paragraph
+
+# The ask with its consultation and versions (and their authors), in the one statement that
+# loads it: every ask page and every comment posted to it reads them.
+WITH_CONSULTATION_AND_VERSIONS = (
+    joinedload(Ask.consultation),
+    joinedload(Ask.versions).joinedload(DraftVersion.author),
+)
 
 
 def ask_context(ask: Ask, version: DraftVersion | None = None) -> dict[str, Any]:

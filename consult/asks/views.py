@@ -128,7 +128,7 @@ def move(ask_id: int):
 def show(ask_id: int):
     """An ask, its current wording paragraph by paragraph, and its discussion (the wording
     alone for htmx)."""
-    ask = load(Ask, ask_id, permissions.can_read_ask)
+    ask = load(Ask, ask_id, permissions.can_read_ask, options=pages.WITH_CONSULTATION_AND_VERSIONS)
     current = ask.current_version
     paragraphs = text.paragraphs(current.body) if current else []
     discussion = pages.discussion(ask, current, paragraphs) if current else None
@@ -144,13 +144,13 @@ def show(ask_id: int):
         # page was made with (the newest comment id it read, the version it showed).
         # Remembering the visit is not worth failing the page for (a busy database).
         try:
-            visits.record_visit(
+            if visits.record_visit(
                 reader=current_user,
                 ask=ask,
                 version_number=current.number if current else 0,
                 last_comment_id=discussion.upto if discussion else 0,
-            )
-            db.session.commit()
+            ):
+                db.session.commit()
         except OperationalError:
             db.session.rollback()
             log.warning("Could not record %s's visit to ask %s", current_user.id, ask.id)

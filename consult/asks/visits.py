@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import and_, func, select
 
@@ -31,23 +32,42 @@ class News:
 
 
 NOT_VISITED = News(visited=False)
+# An unchanged visit's time is brought up to date at most this often.
+VISIT_REFRESH = timedelta(hours=1)
 
 
-def record_visit(*, reader: User, ask: Ask, version_number: int, last_comment_id: int) -> None:
+def record_visit(*, reader: User, ask: Ask, version_number: int, last_comment_id: int) -> bool:
     """Remember that the reader opened the ask's page showing this version (0: none yet)
-    and the ask's comments up to this id (0: none), replacing their previous visit."""
+    and the ask's comments up to this id (0: none), replacing their previous visit.
+
+    A visit that saw what the last one saw is written at most every VISIT_REFRESH: reading a
+    page again must not cost a write (on SQLite, every write waits for every other). True
+    when something was written (the caller commits)."""
+    seen = db.session.execute(
+        select(AskVisit.version_number, AskVisit.last_comment_id, AskVisit.visited_at).where(
+            AskVisit.user_id == reader.id, AskVisit.ask_id == ask.id
+        )
+    ).first()
+    now = utcnow()
+    if (
+        seen is not None
+        and (seen.version_number, seen.last_comment_id) == (version_number, last_comment_id)
+        and now - seen.visited_at < VISIT_REFRESH
+    ):
+        return False
     upsert(
         AskVisit,
         {
             "user_id": reader.id,
             "ask_id": ask.id,
-            "visited_at": utcnow(),
+            "visited_at": now,
             "last_comment_id": last_comment_id,
             "version_number": version_number,
         },
         unique=("user_id", "ask_id"),
         replace=("visited_at", "last_comment_id", "version_number"),
     )
+    return True
 
 
 def since_last_visit(asks: Iterable[Ask], reader: User) -> dict[int, News]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
@@ -155,6 +155,21 @@ def person_for_session(session_token: str) -> User | None:
         .where(User.session_token == session_token)
     )
     return user if user is not None and user.is_active else None
+
+
+def sessions_that_stand(session_tokens: Iterable[str]) -> set[str]:
+    """Which of these session tokens are still someone's session, by person_for_session's
+    rule (the person's current token; person and organisation active), in one query."""
+    wanted = set(session_tokens)
+    if not wanted:
+        return set()
+    return set(
+        db.session.scalars(
+            select(User.session_token)
+            .join(User.organisation)
+            .where(User.session_token.in_(wanted), User.active_in_sql())
+        )
+    )
 
 
 def hash_password(password: str) -> str:

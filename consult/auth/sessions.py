@@ -16,12 +16,10 @@ which ends every copy of every cookie at once). Here:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user, logout_user
 
-from consult.auth import services
 from consult.models import User
 
 SIGNED_IN_AT = "_signed_in_at"
@@ -70,23 +68,15 @@ def ends_at() -> float | None:
     )
 
 
-def still_standing() -> Callable[[], bool]:
-    """For a response that outlives its request (an event stream): a check, callable outside
-    any request, that this session still stands: not past its time, and its session token
-    still the person's (not rotated by sign-out, a password change or deactivation) and the
-    person and organisation active. Each call costs one query, in a database session of its
-    own that it closes."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    token = session.get("_user_id")
-    ends = ends_at()
+def token() -> str | None:
+    """This request's session token (whose session it is), or None when it carries none.
 
-    def check() -> bool:
-        if not isinstance(token, str) or ends is None or time.time() >= ends:
-            return False
-        with app.app_context():
-            return services.person_for_session(token) is not None
-
-    return check
+    For a response that outlives its request (an event stream), the session stands while the
+    token is still the person's (not rotated by sign-out, a password change or
+    deactivation), the person and organisation are active (services.sessions_that_stand
+    checks many at once) and ends_at() has not passed."""
+    value = session.get("_user_id")
+    return value if isinstance(value, str) else None
 
 
 def _end_expired_session() -> None:

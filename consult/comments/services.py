@@ -15,11 +15,12 @@ from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Ask, Comment, CommentReport, CommentState, User, utcnow
 from consult.notifications import services as notifications
-from consult.text import Paragraph, paragraphs, quote_in, says_nothing
+from consult.text import COMMENT_RENDERER_VERSION, Paragraph, paragraphs, quote_in, says_nothing
 
 BODY_MAX = 5000
 QUOTE_MAX = 300
 REASON_MAX = 500
+RENDER_BATCH = 500
 
 
 STALE_PARAGRAPH = (
@@ -274,3 +275,20 @@ def handle_report(*, actor: User, report: CommentReport) -> bool:
     db.session.flush()
     audit.record(actor, "comment.report_handle", report, after=audit.snapshot(report, "handled_at"))
     return True
+
+
+def render_stored_html(
+    *, after: int = 0, every: bool = False, limit: int = RENDER_BATCH
+) -> list[int]:
+    """Render again, with the current renderer, the stored HTML of the next `limit` comments
+    (by id, after `after`) whose HTML an earlier version of the renderer made, or of every
+    comment (`every`); returns their ids, in order. Their text is unchanged: no audit event,
+    no live update (a page shows the new HTML when it next loads the comment)."""
+    query = select(Comment).where(Comment.id > after).order_by(Comment.id).limit(limit)
+    if not every:
+        query = query.where(Comment.body_html_version != COMMENT_RENDERER_VERSION)
+    comments = list(db.session.scalars(query))
+    for comment in comments:
+        comment.render()
+    db.session.flush()
+    return [comment.id for comment in comments]

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from flask import url_for
-from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
-from consult import permissions, text
+from consult import permissions
 from consult.comments import queries, rules
 from consult.comments.rules import Filters, Page
 from consult.models import Ask, Comment, CommentState, Disposition, DraftVersion
@@ -219,11 +218,6 @@ class Discussion:
         if current is not None and self.version.id == current.id:
             return url_for("asks.show", ask_id=self.ask.id, **args)
         return url_for("asks.version", ask_id=self.ask.id, number=self.version.number, **args)
-
-    @staticmethod
-    def render(source: str) -> Markup:
-        """A comment's Markdown (the safe subset) as HTML."""
-        return text.render_comment(source)
 
     def can_see_body(self, comment: Comment) -> bool:
         return rules.can_see_body(self.viewer, comment)

@@ -100,7 +100,7 @@ CLOSED = "Comments can no longer be added or changed."
 def _load_for_commenting(ask_id: int) -> Ask | Response:
     """The ask, if the current person may comment on it; once the consultation has closed, a
     refusal that says so to those who could have commented (not their account's fault)."""
-    ask = load(Ask, ask_id)
+    ask = load(Ask, ask_id, options=pages.WITH_CONSULTATION_AND_VERSIONS)
     if permissions.can_comment(current_user, ask):
         return ask
     could = permissions.can_take_part(current_user)
@@ -243,7 +243,6 @@ def _form_page(template_context: dict[str, Any], status: int = 200) -> Response:
         status=status,
         fragment=is_htmx(),
         focus=request.method == "GET",
-        render_comment=text.render_comment,
         **context,
     )
 
@@ -648,7 +647,6 @@ def unresolved(consultation_id: int):
         page=page,
         pagination=pagination_params(page),
         numbers=numbers,
-        render_comment=text.render_comment,
     )
 
 

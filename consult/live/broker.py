@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 100
 RESYNC: dict[str, Any] = {"resync": True}  # queued to wake a stream that must end
+WAKE: dict[str, Any] = {"wake": True}  # queued to wake a stream to look at its state
+TICK: dict[str, Any] = {"tick": True}  # queued at each heartbeat: the stream sends a ping
 
 
 def channel_for(ask_id: int) -> str:
@@ -58,6 +60,7 @@ class Subscription:
         self.queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize)
         self.dropped = 0
         self.needs_resync = False
+        self.tick_pending = False  # a TICK is queued and not yet taken
 
     def get(self, timeout: float | None) -> dict[str, Any] | None:
         """The next message, or None when none arrives within `timeout` seconds."""
@@ -83,6 +86,24 @@ class Subscription:
             self.queue.put_nowait(RESYNC)
         except queue.Full:
             pass
+
+    def wake(self) -> None:
+        """Wake the stream at once (its session no longer stands): it looks at why."""
+        try:
+            self.queue.put_nowait(WAKE)
+        except queue.Full:
+            pass  # a full queue wakes it anyway
+
+    def tick(self) -> None:
+        """A heartbeat: the stream sends a ping (one TICK queued at most, so a stream whose
+        reader is slow does not fill its queue with them)."""
+        if self.tick_pending:
+            return
+        self.tick_pending = True
+        try:
+            self.queue.put_nowait(TICK)
+        except queue.Full:
+            self.tick_pending = False  # a full queue wakes it anyway
 
     def close(self) -> None:
         self.broker.unsubscribe(self)

@@ -9,12 +9,15 @@ fragment through the ordinary, permission-checked GET. The stream:
 - replays, from the database, the events after the `Last-Event-ID` the browser sends when it
   reconnects (or `?last_event_id=`, for a page that knows which event it was rendered after);
 - closes its database session before streaming: an open stream holds no connection;
-- sends `: ping` every LIVE_HEARTBEAT_SECONDS and ends after LIVE_STREAM_SECONDS; the
-  browser reconnects after `retry:` milliseconds, with Last-Event-ID;
-- at each heartbeat checks that the person's session still stands (not signed out, password
-  not changed, not deactivated, not timed out: one query) and ends at once if not; it also
-  ends when the session would time out. The reconnection then gets a 401. It also ends when
-  the database does not answer that query (the reconnection gets a 503 until it does);
+- sends `: ping` every LIVE_HEARTBEAT_SECONDS (all of a process's streams at once, paced by
+  its session watch) and ends after LIVE_STREAM_SECONDS (noticed at the next heartbeat or
+  message); the browser reconnects after `retry:` milliseconds, with Last-Event-ID;
+- ends within a heartbeat when the person's session no longer stands (signed out, password
+  changed, deactivated): this process checks the sessions of all its open streams in one
+  query every LIVE_HEARTBEAT_SECONDS (consult/live/standing.py) and wakes those that must
+  end. It also ends when the session would time out. The reconnection then gets a 401. It
+  also ends when the database does not answer that query (the reconnection gets a 503 until
+  it does);
 - is one of at most LIVE_STREAMS_PER_PERSON of a person's and LIVE_STREAMS_PER_PROCESS of
   this process's (consult/live/limits.py): past them, 429 or 503 with Retry-After;
 - sends only `event: reload` when the events after Last-Event-ID have been pruned (kept
@@ -23,21 +26,22 @@ fragment through the ordinary, permission-checked GET. The stream:
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from consult import database, permissions
+from consult import permissions
 from consult.auth import sessions
-from consult.database import DATABASE_UNAVAILABLE
 from consult.extensions import db
-from consult.live.broker import Subscription, channel_for
+from consult.live.broker import TICK, Subscription, channel_for
 from consult.live.limits import Slot, StreamRefused
 from consult.live.services import cursor_expired
+from consult.live.standing import Watched
 from consult.loading import load
 from consult.models import Ask, LiveEvent
 
@@ -60,6 +64,10 @@ def format_event(event_id: int, name: str, object_id: int | None, *, id_line: bo
     data = json.dumps({"id": event_id, "object_id": object_id})
     head = f"id: {event_id}\n" if id_line else ""
     return f"{head}event: {name}\ndata: {data}\n\n"
+
+
+# Every open stream of an ask sends the same text for an event: formatted once per process.
+_format_shared = functools.lru_cache(maxsize=1024)(format_event)
 
 
 def _last_event_id() -> int:
@@ -96,14 +104,21 @@ def stream(ask_id: int) -> Response:
             mimetype="text/plain",
             headers={"Retry-After": str(refused.retry_after)},
         )
-    still_standing = sessions.still_standing()
-    session_ends = sessions.ends_at() or time.time()
+    session_token, session_ends = sessions.token(), sessions.ends_at()
     broker = current_app.extensions["consult_broker"]
     # Subscribe before reading the database: an event committed in between is in both,
     # and is sent once.
     try:
         subscription = broker.subscribe(channel_for(ask_id))
     except BaseException:
+        slot.release()
+        raise
+    try:
+        watched = current_app.extensions["consult_session_watch"].watch(
+            session_token, session_ends, subscription.wake, subscription.tick
+        )
+    except BaseException:
+        subscription.close()
         slot.release()
         raise
     try:
@@ -118,20 +133,20 @@ def stream(ask_id: int) -> Response:
         replay.reverse()
         # It ends by LIVE_STREAM_SECONDS, and when the session would.
         stream_seconds = min(
-            float(config.get("LIVE_STREAM_SECONDS", 300)), max(session_ends - time.time(), 0)
+            float(config.get("LIVE_STREAM_SECONDS", 300)),
+            max((session_ends or time.time()) - time.time(), 0),
         )
-        heartbeat_seconds = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
         # Let go of the database connection: the stream may stay open for minutes.
         db.session.remove()
-        events = _events(
-            subscription, slot, still_standing, replay, after, stream_seconds, heartbeat_seconds
-        )
+        events = _events(subscription, slot, watched, replay, after, stream_seconds)
         response = Response(events, mimetype="text/event-stream", headers=HEADERS)
     except BaseException:
+        watched.close()
         subscription.close()
         slot.release()
         raise
     # Also when the stream is never iterated (a HEAD request, a client gone at once).
+    response.call_on_close(watched.close)
     response.call_on_close(subscription.close)
     response.call_on_close(slot.release)
     return response
@@ -140,11 +155,10 @@ def stream(ask_id: int) -> Response:
 def _events(
     subscription: Subscription,
     slot: Slot,
-    still_standing: Callable[[], bool],
+    watched: Watched,
     replay: list,
     after: int,
     stream_seconds: float,
-    heartbeat_seconds: float,
 ) -> Iterator[str]:
     # `after` is the browser's Last-Event-ID: the id lines never go below it.
     """Yield the stream's text; runs outside any request or application context."""
@@ -157,28 +171,27 @@ def _events(
             sent[event_id] = None
             last_id = max(last_id, event_id)
             yield format_event(event_id, name, object_id)
-        next_ping = time.monotonic() + heartbeat_seconds
+        if time.monotonic() >= deadline:
+            return
         while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if now >= next_ping:
-                try:
-                    standing = still_standing()
-                except DATABASE_UNAVAILABLE as error:
-                    if not database.unavailable(error):
-                        raise
-                    # The browser reconnects, and is answered 503 until the database is back.
-                    database.outage.refused(error)
-                    return
-                if not standing:
-                    return  # signed out, deactivated, timed out: send nothing more
-                yield ": ping\n\n"
-                next_ping = now + heartbeat_seconds
-                continue
-            message = subscription.get(timeout=min(deadline, next_ping) - now)
+            # No timed wait (a timer per stream and message costs more than the rest of the
+            # wait): the process's session watch wakes every stream at each heartbeat (TICK),
+            # events and the watch's verdict wake it otherwise.
+            message = subscription.get(timeout=None)
             if subscription.needs_resync:
                 return  # messages were lost: the browser reconnects and replays them
+            if watched.ended is not None:
+                # The session no longer stands, or the database did not answer its check (the
+                # reconnection is answered 503 until it does): send nothing more.
+                return
+            if time.monotonic() >= deadline:
+                return
+            if message is TICK:
+                subscription.tick_pending = False
+                if not watched.stands():
+                    return  # timed out (or signed out, deactivated): send nothing more
+                yield ": ping\n\n"
+                continue
             if message is None:
                 continue
             # Sent unless it was replayed. Whatever arrives here was published after this
@@ -192,9 +205,10 @@ def _events(
                 del sent[next(iter(sent))]
             advances = event_id > last_id
             last_id = max(last_id, event_id)
-            yield format_event(
-                event_id, str(message.get("name")), message.get("object_id"), id_line=advances
-            )
+            object_id = message.get("object_id")
+            formatted = _format_shared if isinstance(object_id, int | None) else format_event
+            yield formatted(event_id, str(message.get("name")), object_id, id_line=advances)
     finally:
+        watched.close()
         subscription.close()
         slot.release()

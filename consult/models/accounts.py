@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, and_, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.base import Base, enum_type, utcnow
@@ -109,7 +109,13 @@ class User(UserMixin, Base):
 
     @property
     def is_active(self) -> bool:
+        # The same rule as SQL: active_in_sql() below. Change both together.
         return self.active and self.organisation.active and self.password_hash is not None
+
+    @classmethod
+    def active_in_sql(cls) -> ColumnElement[bool]:
+        """is_active as a condition of a query that joins the person's organisation."""
+        return and_(cls.active, Organisation.active, cls.password_hash.is_not(None))
 
     @property
     def is_erased(self) -> bool:

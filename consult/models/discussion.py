@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from markupsafe import Markup
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.accounts import Organisation, User
 from consult.models.base import Base, enum_type, utcnow
 from consult.models.consultations import Ask, DraftVersion
+from consult.text import COMMENT_RENDERER_VERSION, render_comment
 
 
 class CommentState(StrEnum):
@@ -46,6 +58,13 @@ class Comment(Base):
     # The author's organisation when they wrote it: the record stays true if they move.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    # The body and the secretariat's response as HTML, rendered (and sanitised) once when
+    # they are written, by the renderer whose version is body_html_version (for both):
+    # pages show these and never render a stored comment. Written only by `rendered`,
+    # through the attribute events below; `flask consult render-comments` renders again
+    # the comments of an earlier renderer.
+    body_html: Mapped[str] = mapped_column(Text)
+    body_html_version: Mapped[int] = mapped_column(SmallInteger)
     state: Mapped[CommentState] = mapped_column(
         enum_type(CommentState, 20), default=CommentState.VISIBLE
     )
@@ -57,6 +76,7 @@ class Comment(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolution: Mapped[str | None] = mapped_column(Text)
+    resolution_html: Mapped[str | None] = mapped_column(Text)
     # A random key the comment form carries: a double click or a resent form finds the
     # comment already made instead of making a second one.
     submission_key: Mapped[str | None] = mapped_column(String(64))
@@ -76,6 +96,9 @@ class Comment(Base):
         CheckConstraint(
             "resolved_at IS NULL OR resolution IS NOT NULL", name="resolved_has_response"
         ),
+        CheckConstraint(
+            "(resolution IS NULL) = (resolution_html IS NULL)", name="resolution_has_html"
+        ),
         Index("ix_comment_ask_paragraph", "ask_id", "paragraph_anchor"),
         Index("ix_comment_ask_id_id", "ask_id", "id"),
     )
@@ -90,6 +113,47 @@ class Comment(Base):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def body_markup(self) -> Markup:
+        """The body as stored HTML: sanitised when it was rendered, so safe to show."""
+        return Markup(self.body_html)
+
+    @property
+    def resolution_markup(self) -> Markup | None:
+        """The secretariat's response as stored HTML (sanitised), if there is one."""
+        return None if self.resolution_html is None else Markup(self.resolution_html)
+
+    @staticmethod
+    def rendered(body: str | None, resolution: str | None = None) -> dict[str, Any]:
+        """The stored HTML of a comment's body and response, rendered now: the columns to
+        write with them. The one place they are computed: setting `body` or `resolution`
+        calls it (the events below); a bulk insert, which bypasses them, adds it to each
+        row: `{**row, **Comment.rendered(row["body"])}`."""
+        return {
+            "body_html": None if body is None else str(render_comment(body)),
+            "resolution_html": None if resolution is None else str(render_comment(resolution)),
+            "body_html_version": COMMENT_RENDERER_VERSION,
+        }
+
+    def render(self) -> None:
+        """Render this comment's stored HTML again, with the current renderer."""
+        for name, value in Comment.rendered(self.body, self.resolution).items():
+            setattr(self, name, value)
+
+
+# Whatever writes a comment's text (a service, the archive loader, the demo, a test), its HTML
+# is rendered with it: the constructor's keywords set attributes too.
+@event.listens_for(Comment.body, "set")
+def _body_set(target: Comment, value: str | None, oldvalue: Any, initiator: Any) -> None:
+    for name, html in Comment.rendered(value, target.resolution).items():
+        setattr(target, name, html)
+
+
+@event.listens_for(Comment.resolution, "set")
+def _resolution_set(target: Comment, value: str | None, oldvalue: Any, initiator: Any) -> None:
+    for name, html in Comment.rendered(target.body, value).items():
+        setattr(target, name, html)
 
 
 class CommentReport(Base):

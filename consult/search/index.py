@@ -117,8 +117,15 @@ def _version_inserted(mapper, connection: Connection, target: DraftVersion) -> N
 
 
 def comment_text(body: str) -> str:
-    """What is indexed of a comment: its text as the reader sees it."""
+    """What is indexed of a comment: its text as the reader sees it (rendered from its
+    Markdown: for a comment not stored, such as one the search index migration read)."""
     return clean(plain_text(render_comment(body)))
+
+
+def stored_comment_text(comment: Comment) -> str:
+    """What is indexed of a stored comment: the text of the HTML it keeps, rendered when it
+    was written (the same as comment_text of its body, without rendering it again)."""
+    return clean(plain_text(comment.body_html))
 
 
 def _index_comment(connection: Connection, comment: Comment) -> None:
@@ -130,7 +137,7 @@ def _index_comment(connection: Connection, comment: Comment) -> None:
             object_id=comment.id,
             ask_id=comment.ask_id,
             paragraph_anchor=comment.paragraph_anchor,
-            text=comment_text(comment.body),
+            text=stored_comment_text(comment),
         )
     )
 
@@ -142,7 +149,8 @@ def _comment_inserted(mapper, connection: Connection, target: Comment) -> None:
 
 @sa_event.listens_for(Comment, "after_update")
 def _comment_updated(mapper, connection: Connection, target: Comment) -> None:
-    if _changed(target, "body", "state"):
+    # The stored HTML changes with the body, and when the comment is rendered again.
+    if _changed(target, "body_html", "state"):
         _forget(connection, SearchKind.COMMENT, target.id)
         _index_comment(connection, target)
 

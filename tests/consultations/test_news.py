@@ -4,8 +4,10 @@ consult/asks/visits.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consult.asks import services as ask_services
 from consult.asks import visits
@@ -228,6 +230,35 @@ def test_a_visit_is_one_upsert_and_the_next_replaces_it(client, people, ask):
     assert (later.last_comment_id, later.version_number) == (second.id, 3)
     assert later.visited_at >= first_seen
     assert audit_count() == audit_before + 2  # the comment and the version; no visit
+
+
+def test_reading_the_page_again_writes_nothing_until_the_visit_is_old(client, people, ask):
+    first = comment(people.other_member, ask, "First.")
+    db.session.commit()
+    login_as(client, people.member)
+    visit(client, ask)
+    recorded = the_visit(people.member, ask).visited_at
+
+    def writes() -> list[str]:
+        statements = sql_during(lambda: visit(client, ask))
+        return [s for s in statements if s.lstrip().split()[0].upper() in ("INSERT", "UPDATE")]
+
+    assert writes() == []  # nothing new: the same visit
+    assert the_visit(people.member, ask).visited_at == recorded
+
+    # An hour on, the same page brings the visit's time up to date.
+    db.session.execute(
+        update(AskVisit).values(visited_at=recorded - visits.VISIT_REFRESH - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert len(writes()) == 1
+    assert the_visit(people.member, ask).visited_at > recorded - visits.VISIT_REFRESH
+
+    # A new comment is a new visit at once.
+    second = comment(people.other_member, ask, "Second.")
+    db.session.commit()
+    assert len(writes()) == 1
+    assert the_visit(people.member, ask).last_comment_id == second.id != first.id
 
 
 def test_record_visit_twice_makes_one_row(app, people, ask):
