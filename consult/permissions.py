@@ -5,6 +5,8 @@ Each takes the acting user (possibly anonymous) and the object, and returns a bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -159,11 +161,20 @@ def can_reply(user: Any, comment: Comment) -> bool:
 
 def can_edit_comment(user: Any, comment: Comment) -> bool:
     """Only the author edits or withdraws their own visible comment, while it is open."""
+    return _signed_in(user) and _may_edit_comment(
+        user.id, comment, lambda: comment.ask.consultation.state == ConsultationState.OPEN
+    )
+
+
+def _may_edit_comment(
+    viewer_id: int | None, comment: Comment, consultation_open: Callable[[], bool]
+) -> bool:
+    # Whether the consultation is open is asked last (it may load the ask).
     return (
-        _signed_in(user)
-        and comment.author_id == user.id
+        viewer_id is not None
+        and comment.author_id == viewer_id
         and comment.state == CommentState.VISIBLE
-        and comment.ask.consultation.state == ConsultationState.OPEN
+        and consultation_open()
     )
 
 
@@ -181,26 +192,74 @@ def can_resolve_comment(user: Any, comment: Comment) -> bool:
     """Mark a comment resolved, with a response: the secretariat, on a visible comment that
     starts a thread (a thread is resolved as a whole, not reply by reply). Resolving one
     already resolved is refused by the service, with a message."""
-    return (
-        can_moderate(user) and comment.parent_id is None and comment.state == CommentState.VISIBLE
-    )
+    return _may_resolve_comment(can_moderate(user), comment)
+
+
+def _may_resolve_comment(moderates: bool, comment: Comment) -> bool:
+    return moderates and comment.parent_id is None and comment.state == CommentState.VISIBLE
 
 
 def can_report_comment(user: Any, comment: Comment) -> bool:
     """Members report someone else's visible comment to the secretariat (which hides or
     resolves comments itself rather than reporting them to itself)."""
-    return (
-        _signed_in(user)
-        and user.role == Role.MEMBER
-        and comment.author_id != user.id
-        and comment.state == CommentState.VISIBLE
+    signed_in = _signed_in(user)
+    return _may_report_comment(
+        signed_in and user.role == Role.MEMBER, user.id if signed_in else None, comment
     )
+
+
+def _may_report_comment(is_member: bool, viewer_id: int | None, comment: Comment) -> bool:
+    return is_member and comment.author_id != viewer_id and comment.state == CommentState.VISIBLE
 
 
 def can_read_hidden_comments(user: Any) -> bool:
     """Read the text of every hidden comment (an author reads their own: see
     `consult.comments.rules.can_see_body`)."""
     return is_secretariat(user)
+
+
+@dataclass(frozen=True)
+class CommentRights:
+    """What one viewer may do with the comments of one ask, for a page that lists many: the
+    viewer's facts are decided once, and each comment's check then compares attributes. The
+    rules are the single-comment functions' own (`can_edit_comment`, `can_resolve_comment`,
+    `can_report_comment`, `can_record_comment_outcome`, `can_moderate`)."""
+
+    viewer_id: int | None  # None: not signed in
+    moderates: bool  # can_moderate
+    is_member: bool  # members report others' comments
+    records_outcomes: bool  # can_record_disposition on the ask
+    consultation_open: bool  # authors edit their comments while it is open
+
+    @classmethod
+    def of(cls, user: Any, ask: Ask) -> CommentRights:
+        signed_in = _signed_in(user)
+        return cls(
+            viewer_id=user.id if signed_in else None,
+            moderates=can_moderate(user),
+            is_member=signed_in and user.role == Role.MEMBER,
+            records_outcomes=can_record_disposition(user, ask),
+            consultation_open=ask.consultation.state == ConsultationState.OPEN,
+        )
+
+    def can_edit(self, comment: Comment) -> bool:
+        """`can_edit_comment`, for a comment on this ask."""
+        return _may_edit_comment(self.viewer_id, comment, self._open)
+
+    def _open(self) -> bool:
+        return self.consultation_open
+
+    def can_resolve(self, comment: Comment) -> bool:
+        """`can_resolve_comment`."""
+        return _may_resolve_comment(self.moderates, comment)
+
+    def can_report(self, comment: Comment) -> bool:
+        """`can_report_comment`."""
+        return _may_report_comment(self.is_member, self.viewer_id, comment)
+
+    def can_record_outcome(self, comment: Comment) -> bool:
+        """`can_record_comment_outcome`, for a comment on this ask."""
+        return _may_record_comment_outcome(self.records_outcomes, comment)
 
 
 # Positions ------------------------------------------------------------------------------------
@@ -346,11 +405,11 @@ def can_record_disposition(user: Any, ask: Ask) -> bool:
 def can_record_comment_outcome(user: Any, comment: Comment) -> bool:
     """Record or change the outcome of a thread's first comment that its author has not
     withdrawn (replies belong to their thread's answer): whoever records dispositions."""
-    return (
-        can_record_disposition(user, comment.ask)
-        and comment.parent_id is None
-        and comment.state != CommentState.WITHDRAWN
-    )
+    return _may_record_comment_outcome(can_record_disposition(user, comment.ask), comment)
+
+
+def _may_record_comment_outcome(records: bool, comment: Comment) -> bool:
+    return records and comment.parent_id is None and comment.state != CommentState.WITHDRAWN
 
 
 def can_record_amendment_outcome(user: Any, amendment: Amendment) -> bool:

@@ -26,6 +26,8 @@ from consult.models import (
 PER_PAGE = 20  # top-level comments per page of threads
 
 LOAD_OPTIONS = (joinedload(Comment.author), joinedload(Comment.organisation))
+# Made once: a new alias builds its columns again, each time a statement uses it.
+_REPLY = aliased(Comment)
 
 
 def threads(
@@ -46,10 +48,9 @@ def threads(
         .where(Comment.id.in_(select(page.c.id)))
         .cte("thread_tree", recursive=True)
     )
-    reply = aliased(Comment)
-    step = select(reply.id).where(reply.parent_id == tree.c.id)
+    step = select(_REPLY.id).where(_REPLY.parent_id == tree.c.id)
     if replies_upto is not None:
-        step = step.where(reply.id <= replies_upto)
+        step = step.where(_REPLY.id <= replies_upto)
     tree = tree.union_all(step)
     rows = db.session.execute(
         select(Comment, Disposition)

@@ -74,11 +74,14 @@ def shown_as(comment: Comment, viewer: Any, has_replies: bool) -> str | None:
     return TOMBSTONE if has_replies else None
 
 
+# Made once: a new alias builds its columns again, each time a statement uses it.
+_REPLY = aliased(Comment)
+
+
 def shown_sql(viewer: Any) -> ColumnElement[bool]:
     """SQL form of `shown_as(...) is not None`, where `has_replies` means any reply at all.
     (Building the threads then also leaves out a tombstone whose replies are all left out.)"""
-    reply = aliased(Comment)
-    return or_(body_visible_sql(viewer), exists().where(reply.parent_id == Comment.id))
+    return or_(body_visible_sql(viewer), exists().where(_REPLY.parent_id == Comment.id))
 
 
 # (b) Which top-level comments belong on a version's page ----------------------------------------

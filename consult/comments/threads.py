@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import url_for
+from werkzeug.local import LocalProxy
 
 from consult import permissions
 from consult.comments import queries, rules
@@ -110,6 +111,24 @@ def all_ids(nodes: Iterable[Node]) -> list[int]:
 # The discussion of one version's page ---------------------------------------------------------
 
 
+class Actions(NamedTuple):
+    """What the viewer may do with one comment, as its controls show it."""
+
+    reply: bool = False
+    edit: bool = False  # edit or withdraw
+    moderate: bool = False  # hide
+    resolve: bool = False
+    report: bool = False
+    record_outcome: bool = False
+
+
+# A comment id no page has: url_for builds an endpoint's URL once around it, and each comment's
+# link puts its own id in its place.
+_URL_ID = 9876543210123456789
+# The same for a paragraph's anchor (anchors are letters, digits and hyphens: never escaped).
+_URL_ANCHOR = "p-anchor0000000000"
+
+
 @dataclass
 class Discussion:
     """Everything the ask page needs to show its discussion."""
@@ -135,6 +154,8 @@ class Discussion:
     outcomes: dict[int, Disposition] = field(default_factory=dict)
     form: Any = None  # the comment form at the foot of the discussion
     form_paragraph: Paragraph | None = None
+    rights: permissions.CommentRights | None = None  # the viewer's, decided once
+    _url_parts: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -147,6 +168,8 @@ class Discussion:
         **fields: Any,
     ) -> Discussion:
         """A version's discussion as this viewer may take part in it (no comments yet)."""
+        if isinstance(viewer, LocalProxy):  # current_user: its object, looked up once
+            viewer = viewer._get_current_object()
         live = version.id == getattr(ask.current_version, "id", None) and (
             permissions.can_follow_discussion(viewer, ask)
         )
@@ -158,6 +181,7 @@ class Discussion:
             filters=filters,
             live=live,
             can_comment=live and permissions.can_comment(viewer, ask),
+            rights=permissions.CommentRights.of(viewer, ask),
             **fields,
         )
 
@@ -198,23 +222,62 @@ class Discussion:
     def can_see_body(self, comment: Comment) -> bool:
         return rules.can_see_body(self.viewer, comment)
 
-    def can_reply(self, comment: Comment) -> bool:
-        return self.live and self.can_comment and comment.state == CommentState.VISIBLE
+    @property
+    def _rights(self) -> permissions.CommentRights:
+        if self.rights is None:
+            self.rights = permissions.CommentRights.of(self.viewer, self.ask)
+        return self.rights
 
-    def can_edit(self, comment: Comment) -> bool:
-        return self.live and permissions.can_edit_comment(self.viewer, comment)
+    def actions(self, comment: Comment) -> Actions | None:
+        """What the viewer may do with a comment of this page (None: nothing): the controls
+        that open a form under it only on the live page; recording an outcome (a page of its
+        own) anywhere."""
+        rights = self._rights
+        if not self.live:
+            return Actions(record_outcome=True) if rights.can_record_outcome(comment) else None
+        visible = comment.state == CommentState.VISIBLE
+        may = Actions(
+            reply=self.can_comment and visible,
+            edit=rights.can_edit(comment),
+            moderate=rights.moderates and visible,
+            resolve=rights.can_resolve(comment),
+            report=rights.can_report(comment),
+            record_outcome=rights.can_record_outcome(comment),
+        )
+        return may if any(may) else None
 
-    def can_moderate(self, comment: Comment) -> bool:
-        return self.live and permissions.can_moderate(self.viewer) and comment.is_visible
+    def paragraph_url(self, kind: str, anchor: str) -> str:
+        """A link about one paragraph of this page, built once per kind for the page (which
+        links each paragraph's margin several times): "page" (its comments on this page),
+        "comment_on" (this page with the form on it), "new" (that form alone, for htmx) or
+        "threads" (its threads in its margin)."""
+        parts = self._url_parts.get(kind)
+        if parts is None:
+            if kind == "page":
+                url = self.page_url(paragraph=_URL_ANCHOR)
+            elif kind == "comment_on":
+                url = self.page_url(comment_on=_URL_ANCHOR)
+            elif kind == "new":
+                url = url_for("comments.new", ask_id=self.ask.id, paragraph=_URL_ANCHOR)
+            else:
+                url = url_for(
+                    "comments.paragraph_threads",
+                    ask_id=self.ask.id,
+                    anchor=_URL_ANCHOR,
+                    version=self.version.number,
+                )
+            before, _, after = url.partition(_URL_ANCHOR)
+            parts = self._url_parts[kind] = (before, after)
+        return f"{parts[0]}{anchor}{parts[1]}"
 
-    def can_resolve(self, comment: Comment) -> bool:
-        return self.live and permissions.can_resolve_comment(self.viewer, comment)
-
-    def can_report(self, comment: Comment) -> bool:
-        return self.live and permissions.can_report_comment(self.viewer, comment)
-
-    def can_record_outcome(self, comment: Comment) -> bool:
-        return permissions.can_record_comment_outcome(self.viewer, comment)
+    def comment_url(self, endpoint: str, comment_id: int) -> str:
+        """`url_for(endpoint, comment_id=comment_id)`, built once per endpoint for the page
+        (which links each of its comments several times)."""
+        parts = self._url_parts.get(endpoint)
+        if parts is None:
+            before, _, after = url_for(endpoint, comment_id=_URL_ID).partition(str(_URL_ID))
+            parts = self._url_parts[endpoint] = (before, after)
+        return f"{parts[0]}{comment_id}{parts[1]}"
 
     def load_outcomes(self, nodes: Iterable[Node]) -> None:
         """The answers to the top-level comments among these nodes, in one statement."""
@@ -222,7 +285,7 @@ class Discussion:
 
     def count_reports(self, comment_ids: Iterable[int]) -> None:
         """Open reports per comment shown, for those who moderate (nobody else is told)."""
-        if permissions.can_moderate(self.viewer):
+        if self._rights.moderates:
             self.reports = queries.report_counts(comment_ids)
 
 
