@@ -12,7 +12,7 @@ UV_VERSION := 0.13.9
 # The database that reset-demo may drop: the default one, when DATABASE_URL is unset.
 DEMO_DATABASE := instance/consult.sqlite3
 
-.PHONY: run test test-sqlite test-postgres lint install install-test chromium nginx pg-client assets \
+.PHONY: run test test-sqlite test-postgres lint install install-test chromium nginx pg-client bench-tools assets \
 	migrate demo \
 	reset-demo lock clean screenshots
 
@@ -67,6 +67,15 @@ reset-demo: install
 	rm -f $(DEMO_DATABASE) $(DEMO_DATABASE)-wal $(DEMO_DATABASE)-shm
 	$(BIN)/flask db upgrade
 	$(BIN)/flask consult seed-demo
+
+# wrk, for bench/throughput.py (Debian's package).
+bench-tools:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	else \
+		echo "bench/throughput.py needs wrk. Install it with: sudo apt-get install -y wrk"; exit 1; \
+	fi
 
 # Debian's Chromium for the browser tests (Playwright cannot download a browser here).
 chromium:
