@@ -27,6 +27,7 @@ from consult import create_app  # noqa: E402
 from consult.extensions import db  # noqa: E402
 from consult.models import Role  # noqa: E402
 from consult.text import paragraph_diff  # noqa: E402
+from tests.helpers import signed_in_session  # noqa: E402
 
 VOCABULARY = (
     "councils climate funding net zero housing transport local plan energy heat retrofit "
@@ -90,8 +91,7 @@ def main() -> None:
             db.session.commit()
             client = app.test_client()
             with client.session_transaction() as session:
-                session["_user_id"] = reader.session_token
-                session["_fresh"] = True
+                session.update(signed_in_session(reader))  # with the session's times
 
             def get(url: str):
                 def action():
