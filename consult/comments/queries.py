@@ -73,10 +73,13 @@ def count_roots(
 ) -> tuple[int, int]:
     """How many top-level comments meet the conditions (up to `upto`), and how many of them
     come after `boundary`."""
+    # `id + 0`: a bound on the id itself would lead SQLite to walk a one-column index with
+    # the id range, then read every comment's row; without it the count is answered from
+    # ix_comment_thread_starts alone.
     total, after = db.session.execute(
         select(
             func.count(), func.coalesce(func.sum(case((Comment.id > boundary, 1), else_=0)), 0)
-        ).where(*conditions, Comment.id <= upto)
+        ).where(*conditions, (Comment.id + 0) <= upto)
     ).one()
     return int(total), int(after)
 

@@ -101,6 +101,26 @@ class Comment(Base):
         ),
         Index("ix_comment_ask_paragraph", "ask_id", "paragraph_anchor"),
         Index("ix_comment_ask_id_id", "ask_id", "id"),
+        # Covering the ask page's counts, so that they read no table rows
+        # (consult/comments/queries.py: paragraph_counts, count_roots, organisations).
+        Index(
+            "ix_comment_paragraph_counts",
+            "ask_id",
+            "state",
+            "paragraph_anchor",
+            "version_id",
+            "parent_id",
+            "resolved_at",
+        ),
+        Index(
+            "ix_comment_thread_starts",
+            "ask_id",
+            "parent_id",
+            "version_id",
+            "state",
+            "author_id",
+            "organisation_id",
+        ),
     )
 
     def __repr__(self) -> str:
