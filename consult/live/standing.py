@@ -113,10 +113,15 @@ class SessionWatch:
         watched = Watched(self, token, ends, wake, tick)
         with self._lock:
             self._watched.add(watched)
-            if self._thread is None:
-                self._stop.clear()
+            if self._thread is None or self._stop.is_set() or not self._thread.is_alive():
+                # None running, or one told to stop (close()) that has not ended yet: a new
+                # thread, with a stop of its own, so that this stream has its heartbeats.
+                self._stop = threading.Event()
                 self._thread = threading.Thread(
-                    target=self._run, name="consult-live-sessions", daemon=True
+                    target=self._run,
+                    args=(self._stop,),
+                    name="consult-live-sessions",
+                    daemon=True,
                 )
                 self._thread.start()
         return watched
@@ -174,14 +179,15 @@ class SessionWatch:
             except Exception:  # never let one stream stop the others' heartbeats
                 log.exception("Live events: a stream's heartbeat failed")
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         """Every LIVE_HEARTBEAT_SECONDS while a stream is open: the heartbeat, then the
         check; then stop."""
         try:
-            while not self._stop.wait(float(self.app.config.get("LIVE_HEARTBEAT_SECONDS", 15))):
+            while not stop.wait(float(self.app.config.get("LIVE_HEARTBEAT_SECONDS", 15))):
                 with self._lock:
                     if not self._watched:
-                        self._thread = None  # the next watch() starts another
+                        if self._thread is threading.current_thread():
+                            self._thread = None  # the next watch() starts another
                         return
                 self.tick()
                 self.check()
@@ -192,8 +198,8 @@ class SessionWatch:
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread (tests, shutdown)."""
-        self._stop.set()
         with self._lock:
+            self._stop.set()
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)

@@ -260,3 +260,22 @@ def test_a_stream_not_read_holds_one_heartbeat_at_most(app):
     subscription.tick_pending = False  # as the stream does when it takes it
     subscription.tick()
     assert subscription.queue.qsize() == 1
+
+
+def test_a_stream_watched_after_close_has_its_heartbeats(app, watch):
+    """close() tells the running thread to stop; a stream watched before it has ended gets a
+    new thread of its own rather than none (the stream would never hear a heartbeat)."""
+    first = watch.watch("some-token", 4e9, lambda: None)
+    old = watch._thread
+    assert old is not None and old.is_alive()
+    ticks = threading.Event()
+    try:
+        watch._stop.set()  # told to stop, as close() does, but not yet ended
+        second = watch.watch("other-token", 4e9, lambda: None, tick=ticks.set)
+        try:
+            assert watch._thread is not old
+            assert ticks.wait(5), "the stream watched after close() had no heartbeat"
+        finally:
+            second.close()
+    finally:
+        first.close()
