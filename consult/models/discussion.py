@@ -101,8 +101,9 @@ class Comment(Base):
         ),
         Index("ix_comment_ask_paragraph", "ask_id", "paragraph_anchor"),
         Index("ix_comment_ask_id_id", "ask_id", "id"),
-        # Covering the ask page's counts, so that they read no table rows
-        # (consult/comments/queries.py: paragraph_counts, count_roots, organisations).
+        # Covering the ask page's and the dashboard's counts, so that they read no table rows
+        # (consult/comments/queries.py: paragraph_counts, ask_counts; count_roots,
+        # organisations).
         Index(
             "ix_comment_paragraph_counts",
             "ask_id",
@@ -111,6 +112,7 @@ class Comment(Base):
             "version_id",
             "parent_id",
             "resolved_at",
+            "author_id",
         ),
         Index(
             "ix_comment_thread_starts",
