@@ -99,6 +99,7 @@ class SessionWatch:
         self._watched: set[Watched] = set()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._heartbeat = 0.0  # the running thread's LIVE_HEARTBEAT_SECONDS
         self.checks = 0  # queries run (tests count them)
 
     def watch(
@@ -111,15 +112,24 @@ class SessionWatch:
         """Watch a stream's session from now on; `wake` wakes the stream when it must end,
         `tick` at each heartbeat."""
         watched = Watched(self, token, ends, wake, tick)
+        heartbeat = float(self.app.config.get("LIVE_HEARTBEAT_SECONDS", 15))
         with self._lock:
             self._watched.add(watched)
-            if self._thread is None or self._stop.is_set() or not self._thread.is_alive():
-                # None running, or one told to stop (close()) that has not ended yet: a new
-                # thread, with a stop of its own, so that this stream has its heartbeats.
+            if (
+                self._thread is None
+                or self._stop.is_set()
+                or not self._thread.is_alive()
+                or heartbeat != self._heartbeat
+            ):
+                # None running; or one told to stop (close()) that has not ended yet; or one
+                # keeping another heartbeat (the setting changed: tests): a new thread, with a
+                # stop of its own, so that this stream has its heartbeats as set.
+                self._stop.set()  # the one running, if any, ends at once
                 self._stop = threading.Event()
+                self._heartbeat = heartbeat
                 self._thread = threading.Thread(
                     target=self._run,
-                    args=(self._stop,),
+                    args=(self._stop, heartbeat),
                     name="consult-live-sessions",
                     daemon=True,
                 )
@@ -179,11 +189,11 @@ class SessionWatch:
             except Exception:  # never let one stream stop the others' heartbeats
                 log.exception("Live events: a stream's heartbeat failed")
 
-    def _run(self, stop: threading.Event) -> None:
-        """Every LIVE_HEARTBEAT_SECONDS while a stream is open: the heartbeat, then the
-        check; then stop."""
+    def _run(self, stop: threading.Event, heartbeat: float) -> None:
+        """Every `heartbeat` seconds while a stream is open: the heartbeat, then the check;
+        then stop."""
         try:
-            while not stop.wait(float(self.app.config.get("LIVE_HEARTBEAT_SECONDS", 15))):
+            while not stop.wait(heartbeat):
                 with self._lock:
                     if not self._watched:
                         if self._thread is threading.current_thread():

@@ -279,3 +279,19 @@ def test_a_stream_watched_after_close_has_its_heartbeats(app, watch):
             second.close()
     finally:
         first.close()
+
+
+def test_a_new_heartbeat_setting_applies_to_the_next_stream(app, watch):
+    """The thread keeps the heartbeat it started with; a stream watched after the setting
+    changed gets a thread with the new one, not a wait for the old one to run out (the
+    shared test apps change it between tests)."""
+    app.config["LIVE_HEARTBEAT_SECONDS"] = 60
+    first = watch.watch("some-token", 4e9, lambda: None)
+    first.close()  # the thread now waits out its 60 s
+    app.config["LIVE_HEARTBEAT_SECONDS"] = HEARTBEAT
+    ticks = threading.Event()
+    second = watch.watch("other-token", 4e9, lambda: None, tick=ticks.set)
+    try:
+        assert ticks.wait(5), "the new stream waited for the old heartbeat"
+    finally:
+        second.close()

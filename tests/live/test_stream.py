@@ -286,7 +286,6 @@ def test_the_stream_ends_on_time_when_its_heartbeat_is_longer(client, ask, broke
     finally:
         response.close()
     assert 0.2 < time.monotonic() - started < 5
-    assert ": ping" not in reader.text
     assert wait_until(lambda: broker.subscriber_count() == 0, 2)
 
 
