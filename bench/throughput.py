@@ -31,8 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.live import free_port, stop_server, wait_for_port  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 BARE = "bare Flask page"
@@ -171,25 +171,6 @@ def count_statements(database_url: str, folder: Path, token: str, targets: list[
 # Servers ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server on port {port} ended: exit {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing answered on port {port} within {timeout:.0f} s")
-
-
 def start_gunicorn(
     app: str, port: int, env: dict, config: str, extra: list[str], log: Path
 ) -> subprocess.Popen:
@@ -201,16 +182,6 @@ def start_gunicorn(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def workers(master: subprocess.Popen) -> list[int]:
@@ -514,7 +485,7 @@ def main() -> int:
         memory: dict[str, list[float]] = {"app": [], "bare": []}
         try:
             for name, port in ports.items():
-                wait_for_port(port, servers[name])
+                wait_for_port(port, 30, servers[name])
             time.sleep(1)  # the workers boot after the master binds
             pids = {name: workers(proc) for name, proc in servers.items()}
             cookie, token = sign_in(ports["app"], seeded["email"], seeded["password"])
@@ -548,7 +519,7 @@ def main() -> int:
             raise
         finally:
             for proc in servers.values():
-                stop(proc)
+                stop_server(proc)
         ok = report(args, targets, memory)
     return 0 if ok else 1
 

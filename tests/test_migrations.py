@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -104,8 +105,9 @@ def _indexed() -> dict[str, int]:
     return {kind: count for kind, count in rows}
 
 
-def _round_trip_with_the_demo(url: str, tmp_path) -> None:
-    app = create_app(
+def _migrating_app(url: str, tmp_path) -> Flask:
+    """An app on this database, for migrating it and loading the demo (hashing kept cheap)."""
+    return create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
@@ -115,6 +117,10 @@ def _round_trip_with_the_demo(url: str, tmp_path) -> None:
             "ARGON2_MEMORY_COST": 1024,
         }
     )
+
+
+def _round_trip_with_the_demo(url: str, tmp_path) -> None:
+    app = _migrating_app(url, tmp_path)
     with app.app_context():
         try:
             flask_migrate.upgrade()
@@ -176,16 +182,7 @@ COPIED = (
 
 
 def _comments_rendered_by_the_migration(url: str, tmp_path) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "x",
-            "MAIL_OUTBOX": str(tmp_path / "outbox"),
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 1024,
-        }
-    )
+    app = _migrating_app(url, tmp_path)
     with app.app_context():
         try:
             flask_migrate.upgrade()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
 
 from consult.live.broker import InProcessBroker, RedisBroker
 from tests.helpers import REDIS_URL
@@ -38,3 +40,17 @@ def broker(app: Flask, backend: str) -> Iterator[InProcessBroker | RedisBroker]:
     finally:
         app.extensions["consult_broker"] = original
         replacement.close()
+
+
+@pytest.fixture
+def server(app: Flask, broker) -> Iterator[int]:
+    """The app on werkzeug's threaded server (its streams run side by side, as in
+    production), with this test's broker; its port."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_port
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=5)

@@ -31,6 +31,12 @@ from tests.helpers import REDIS_URL, signed_in_session, unavailable
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def cookie_for(app: Flask, user) -> dict[str, str]:
+    """The Cookie header of `user` signed in on `app` (for requests made over a socket)."""
+    value = app.session_interface.get_signing_serializer(app).dumps(signed_in_session(user))
+    return {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
     """Poll until `predicate()` is true or `timeout` seconds pass; returns the last answer."""
     deadline = time.monotonic() + timeout

@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from werkzeug.serving import make_server
 
 from consult import database
 from consult.auth import services
@@ -20,8 +19,8 @@ from consult.live.services import announce
 from consult.live.standing import SIGNED_OUT, UNAVAILABLE, SessionWatch
 from consult.models import Role
 from tests import factories
-from tests.helpers import login_as, signed_in_session
-from tests.live.helpers import HTTPStream, StreamReader, wait_until
+from tests.helpers import login_as
+from tests.live.helpers import HTTPStream, StreamReader, cookie_for, wait_until
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -92,24 +91,6 @@ def test_one_query_checks_every_open_stream(app, ask, broker, watch, streams_per
         assert all("session_token" in s for s in statements)
     finally:
         close(streams)
-
-
-@pytest.fixture
-def server(app: Flask, broker):
-    """The app on a threaded server: its streams run side by side, as in production."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_port
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
-
-
-def cookie_for(app: Flask, user) -> dict[str, str]:
-    value = app.session_interface.get_signing_serializer(app).dumps(signed_in_session(user))
-    return {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}
 
 
 def test_the_watch_checks_once_a_heartbeat_not_once_a_stream(app, ask, server, watch):

@@ -5,21 +5,19 @@ process (503), each with Retry-After, while ordinary pages keep answering."""
 from __future__ import annotations
 
 import http.client
-import threading
 import uuid
 
 import pytest
 import time_machine
 from flask import Flask
-from werkzeug.serving import make_server
 
 from consult.auth import services
 from consult.extensions import db
 from consult.live.services import announce
 from consult.models import Role
 from tests import factories
-from tests.helpers import login_as, signed_in_session
-from tests.live.helpers import HTTPStream, StreamReader, wait_until
+from tests.helpers import login_as
+from tests.live.helpers import HTTPStream, StreamReader, cookie_for, wait_until
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -113,23 +111,6 @@ def test_a_stream_ends_when_its_session_times_out(app, client, ask, broker):
 
 
 # Caps on open streams ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(app: Flask, broker):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_port
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
-
-
-def cookie_for(app: Flask, user) -> dict[str, str]:
-    value = app.session_interface.get_signing_serializer(app).dumps(signed_in_session(user))
-    return {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}"}
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:

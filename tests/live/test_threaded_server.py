@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import http.client
-import threading
 import time
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from consult.extensions import db
 from consult.models import Role
 from tests import factories
-from tests.helpers import signed_in_session
-from tests.live.helpers import HTTPStream, wait_until
+from tests.live.helpers import HTTPStream, cookie_for, wait_until
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -30,30 +26,13 @@ def app_config(app_config: dict) -> dict:
     }
 
 
-@pytest.fixture
-def server(app: Flask, broker):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_port
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
-
-
-def cookie_for(app: Flask, user) -> str:
-    value = app.session_interface.get_signing_serializer(app).dumps(signed_in_session(user))
-    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
-
-
 def test_open_streams_do_not_block_other_requests_and_leaving_unsubscribes(app, server, broker):
     ask = factories.ask(factories.consultation())
     member = factories.user(Role.MEMBER)
     db.session.commit()
     cookie = cookie_for(app, member)
 
-    streams = [HTTPStream(server, f"/asks/{ask.id}/events", {"Cookie": cookie}) for _ in range(3)]
+    streams = [HTTPStream(server, f"/asks/{ask.id}/events", cookie) for _ in range(3)]
     try:
         for stream in streams:
             assert stream.response.status == 200
