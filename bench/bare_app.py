@@ -1,6 +1,6 @@
 """A bare Flask page: the baseline the benches compare Consult with on the same server.
 
-    gunicorn -c python:consult.gunicorn_conf bench.bare_app:app
+    gunicorn -c python:consult.gunicorn_pages bench.bare_app:app
 
 One route that returns a short string: no template, no database, no session. What it costs
 is what any Flask request costs on this machine at this moment under the same gunicorn

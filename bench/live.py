@@ -2,7 +2,7 @@
 
     python bench/live.py [--streams 1000] [--comments 20] [--seconds 60] [--workers 2]
                          [--redis-url URL] [--database-url URL]
-                         [--post-via http|service] [--nginx [--hosts 2]]
+                         [--post-via http|service] [--nginx [--busy-pages]]
 
 What it does, all on 127.0.0.1 and bounded in time:
 
@@ -10,11 +10,13 @@ What it does, all on 127.0.0.1 and bounded in time:
    --nginx, a temporary PostgreSQL database on --postgres-admin-url, dropped at the end), runs
    `flask db upgrade` and `flask consult seed-demo`;
 2. starts a redis-server of its own on a free port (or uses --redis-url, with a channel prefix
-   of this run's own), then gunicorn with consult/gunicorn_conf.py (gevent workers) on a free
-   port, REDIS_URL pointing at it; with --nginx, --hosts such gunicorn masters ("hosts"
-   sharing the database and Redis, --workers each) behind Debian's nginx running
-   deploy/nginx/consult.conf (deploy/local_nginx.py: a process of this run's own, not the
-   system's service), and every request below goes through nginx (2,000 streams by default);
+   of this run's own), then gunicorn with consult/gunicorn_streams.py (gevent workers, which
+   serve pages too when run alone) on a free port, REDIS_URL pointing at it; with --nginx,
+   production's recipe: two app hosts sharing the database and Redis, each with its two pools
+   (consult/gunicorn_pages.py, sync workers, and consult/gunicorn_streams.py, gevent workers;
+   --workers each) behind Debian's nginx running deploy/nginx/consult.conf
+   (deploy/local_nginx.py: a process of this run's own, not the system's service), and every
+   request below goes through nginx (2,000 streams by default);
 3. signs in one demo member through the sign-in form (CSRF token, session cookie);
 4. opens --streams event streams on the demo's first ask, --wave at a time (raw asyncio HTTP,
    no extra dependencies), and times a few ordinary page requests while they are open;
@@ -22,7 +24,10 @@ What it does, all on 127.0.0.1 and bounded in time:
    (POST /asks/<id>/comments, signed in as a few other demo members, since comments are
    rate-limited per person), or with --post-via service from a separate process running the
    comment service against the same database and Redis; and records when each stream
-   receives each `comment-added` (latency: from sending the post to receipt);
+   receives each `comment-added` (latency: from sending the post to receipt); with
+   --busy-pages, wrk (`make bench-tools`) meanwhile loads the ask page as fast as it is served
+   (2 threads, 32 connections, signed in), so that the events are delivered while the pages
+   are saturated, and its figures are printed too;
 6. prints streams connected, events delivered/expected, delivery latency p50/p99, the
    server's memory (RSS of the gunicorn master and workers) and requests refused;
 7. stops the server (and its redis-server) by PID.
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import resource
@@ -523,6 +529,9 @@ async def run(
                 author_cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
                 authors.append(Author(author_cookie, csrf_token(form_page.body)))
 
+        busy = None
+        if args.busy_pages:
+            busy = await start_busy_pages(args, port, f"/asks/{ask_id}", cookie)
         posted: dict[int, float] = {}
         post_seconds: list[float] = []  # each post's round trip (HTTP only)
         cpu_before = servers_cpu_seconds(servers)
@@ -566,6 +575,8 @@ async def run(
         if nginx:
             out["nginx_cpu_posting"] = server_cpu_seconds(nginx.pid) - nginx_cpu_before
             out["nginx_rss"] = server_rss_kib(nginx.pid)
+        if busy is not None:
+            out["busy_pages"] = await busy_pages_figures(busy)
         for task in tasks:
             task.cancel()
         await asyncio.wait(tasks, timeout=5)
@@ -588,6 +599,36 @@ async def run(
                 await asyncio.wait_for(pub.wait(), 5)
             except TimeoutError:
                 pub.kill()
+
+
+async def start_busy_pages(args, port: int, path: str, cookie: str) -> asyncio.subprocess.Process:
+    """wrk loading the ask page for as long as the comments are being posted (and a few
+    seconds more): 2 threads, 32 connections, signed in."""
+    sys.path.insert(0, str(ROOT))
+    from bench.throughput import wrk_command
+
+    seconds = math.ceil(args.comments * args.interval) + 5
+    command = wrk_command(
+        argparse.Namespace(wrk=args.wrk, threads=2, connections=32, seconds=seconds), cookie
+    )
+    busy = await asyncio.create_subprocess_exec(
+        *command,
+        f"http://127.0.0.1:{port}{path}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.sleep(2)  # the pages are saturated before the first comment
+    return busy
+
+
+async def busy_pages_figures(busy: asyncio.subprocess.Process):
+    """What wrk measured of the ask page while the comments were delivered."""
+    from bench.throughput import wrk_figures
+
+    out, err = await asyncio.wait_for(busy.communicate(), 120)
+    if busy.returncode != 0:
+        raise RuntimeError(f"wrk failed: {err.decode()}")
+    return wrk_figures(out.decode())
 
 
 def free_port() -> int:
@@ -670,8 +711,17 @@ def main() -> int:
         help="post through the comment form (default), or through the comment "
         "service in a separate process",
     )
+    parser.add_argument(
+        "--busy-pages",
+        action="store_true",
+        help="while the comments are posted, load the ask page with wrk (2 threads, 32 "
+        "connections) as fast as it is served, and print wrk's figures",
+    )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help=argparse.SUPPRESS)
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.busy_pages and shutil.which(args.wrk) is None:
+        parser.error("--busy-pages needs wrk: run `make bench-tools`")
     if args.publisher:
         publisher()
         return 0
@@ -759,7 +809,8 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
     """Prepare the database, start the server (two hosts and nginx, with --nginx), run the
     measurements, stop the server."""
     database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    ports = [free_port() for _ in range(2 if args.nginx else 1)]
+    ports = [free_port() for _ in range(2 if args.nginx else 1)]  # streams (and pages alone)
+    pages_ports = [free_port() for _ in ports] if args.nginx else []
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
         "FLASK_APP": "wsgi:app",
@@ -773,8 +824,8 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
         # One person holds every stream here.
         "LIVE_STREAMS_PER_PERSON": str(args.streams),
         "LIVE_STREAMS_PER_PROCESS": str(args.streams),
-        "GUNICORN_BIND": f"127.0.0.1:{ports[0]}",
         "WEB_CONCURRENCY": str(args.workers),
+        "GUNICORN_STREAMS_WORKERS": str(args.workers),
     }
     if args.nginx:
         env["TRUSTED_PROXY_COUNT"] = "1"  # as deploy/consult.env.example
@@ -795,30 +846,41 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
     servers: list[subprocess.Popen] = []
+    listening: list[tuple[int, subprocess.Popen]] = []  # each server's port
     logs: list[Path] = []
     nginx = None
     nginx_folder = Path(tmp) / "nginx"
     try:
         for n, port in enumerate(ports):
-            logs.append(Path(tmp) / f"gunicorn-{n + 1}.log")
-            with logs[-1].open("wb") as log:
-                servers.append(
-                    subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "gunicorn",
-                            "-c",
-                            "python:consult.gunicorn_conf",
-                            "wsgi:app",
-                        ],
-                        cwd=ROOT,
-                        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        preexec_fn=raise_limit,
+            # With nginx, each host's two pools; alone, the streams pool serves pages too.
+            pools = {"streams": port}
+            if args.nginx:
+                pools["pages"] = pages_ports[n]
+            for pool, pool_port in pools.items():
+                logs.append(Path(tmp) / f"gunicorn-{n + 1}-{pool}.log")
+                with logs[-1].open("wb") as log:
+                    servers.append(
+                        subprocess.Popen(
+                            [
+                                sys.executable,
+                                "-m",
+                                "gunicorn",
+                                "-c",
+                                f"python:consult.gunicorn_{pool}",
+                                "wsgi:app",
+                            ],
+                            cwd=ROOT,
+                            env={
+                                **env,
+                                "GUNICORN_BIND": f"127.0.0.1:{pool_port}",
+                                "GUNICORN_STREAMS_BIND": f"127.0.0.1:{pool_port}",
+                            },
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            preexec_fn=raise_limit,
+                        )
                     )
-                )
+                listening.append((pool_port, servers[-1]))
         front = ports[0]
         if args.nginx:
             sys.path.insert(0, str(ROOT))
@@ -830,8 +892,10 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
                 {
                     "LISTEN": f"127.0.0.1:{front}",
                     "SERVER_NAME": "127.0.0.1",
-                    "APP_HOST_1": f"127.0.0.1:{ports[0]}",
-                    "APP_HOST_2": f"127.0.0.1:{ports[1]}",
+                    "APP_HOST_1_PAGES": f"127.0.0.1:{pages_ports[0]}",
+                    "APP_HOST_1_STREAMS": f"127.0.0.1:{ports[0]}",
+                    "APP_HOST_2_PAGES": f"127.0.0.1:{pages_ports[1]}",
+                    "APP_HOST_2_STREAMS": f"127.0.0.1:{ports[1]}",
                     "CONSULT_ROOT": str(ROOT),
                 },
                 worker_processes="auto",
@@ -840,7 +904,7 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
             )
             nginx = local_nginx.start(nginx_folder, conf)
             wait_for_port(front, 10, nginx)
-        for port, server in zip(ports, servers, strict=True):
+        for port, server in listening:
             wait_for_port(port, 30, server)
         return asyncio.run(
             asyncio.wait_for(
@@ -864,16 +928,22 @@ def report(args, out: dict) -> None:
     results: Results = out["results"]
     latencies = out["latencies"]
     delivered = len(latencies)
-    hosts = "2 hosts of " if args.nginx else ""
-    print(
-        f"server: gunicorn -c python:consult.gunicorn_conf wsgi:app "
-        f"({hosts}{args.workers} gevent workers), "
-        f"{'PostgreSQL' if args.database_url else 'SQLite'}, Redis {args.redis_url}"
-    )
+    database = "PostgreSQL" if args.database_url else "SQLite"
     if args.nginx:
         print(
+            f"server: 2 hosts, each with gunicorn -c python:consult.gunicorn_pages "
+            f"({args.workers} sync workers) and -c python:consult.gunicorn_streams "
+            f"({args.workers} gevent workers), {database}, Redis {args.redis_url}"
+        )
+        print(
             "through nginx: deploy/nginx/consult.conf in front of both hosts (streams, pages "
-            "and posts all go through it)"
+            "and posts all go through it, each to its pool)"
+        )
+    else:
+        print(
+            f"server: gunicorn -c python:consult.gunicorn_streams wsgi:app "
+            f"({args.workers} gevent workers, serving pages too), {database}, "
+            f"Redis {args.redis_url}"
         )
     print(
         f"streams connected:  {results.connected} of {args.streams} "
@@ -924,6 +994,13 @@ def report(args, out: dict) -> None:
         print(
             f"nginx: CPU while posting {out['nginx_cpu_posting']:.2f} s, "
             f"{kib / 1024:.0f} MiB RSS ({count} processes)"
+        )
+    if "busy_pages" in out:
+        busy = out["busy_pages"]
+        print(
+            f"the ask page under wrk meanwhile (2 threads, 32 connections): "
+            f"{busy.requests_per_second:.1f} req/s, p50 {busy.p50_ms:.1f} ms, "
+            f"p99 {busy.p99_ms:.1f} ms, {busy.errors} errors"
         )
     reasons = ", ".join(f"{k}: {v}" for k, v in results.refused_reasons.items()) or "none"
     print(f"requests refused:   {results.refused} ({reasons})")

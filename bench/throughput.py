@@ -1,25 +1,31 @@
 """Throughput and latency of Consult's busiest pages, side by side with a bare Flask page.
 
-    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 32] [--runs 1]
+    .venv/bin/python bench/throughput.py [--seconds 10] [--connections 32] [--runs 1] [--nginx]
 
 Needs wrk (`make bench-tools` installs Debian's). In one run it:
 
 - migrates a temporary SQLite database (or --database-url, an EMPTY one) and seeds three asks
   with 10, 200 and 10,000 comments (bench/ask_page.py's mix: paragraph and whole-ask comments,
   a third of them replies), one more ask to post comments to, and a member who signs in;
-- starts two gunicorn masters with the same configuration (--config, by default the
-  production one, consult/gunicorn_conf.py: 2 gevent workers): Consult, and a bare Flask page
-  (bench/bare_app.py);
+- starts two gunicorn masters with the same configuration (--config, by default production's
+  for pages, consult/gunicorn_pages.py: 2 sync workers): Consult, and a bare Flask page
+  (bench/bare_app.py); with --nginx, the production recipe: each behind an nginx of its own
+  running deploy/nginx/consult.conf, Consult with its second pool for the live-update streams
+  (consult/gunicorn_streams.py) as the site routes them, and every request goes through nginx;
 - signs the member in through the form, then runs wrk (--threads, --connections, --seconds)
   against the bare page, the dashboard, the three ask pages, a comment POST made as htmx
-  makes it (a fresh submission key each time), and the bare page again;
+  makes it (a fresh submission key each time), and the bare page again; each measured run
+  follows --warmup seconds (2) of the same load, unmeasured, so that it measures the steady
+  state: the workers have compiled that page's templates, and what is queued in front of
+  its first requests is more of the same page, not what the previous page's run left;
 - counts, in-process, the SQL statements each page runs.
 
 It prints, per page: requests a second and their ratio to the bare page's (the mean of its two
 measurements); p50 and p99 latency; the workers' CPU milliseconds per request and its ratio
 (less noisy than requests a second on a shared machine); the statements. Then the 10,000-
 comment page's throughput as a share of the 10-comment page's, and the workers' memory after
-the run against the bare workers'. With --runs N, each figure is the median of N runs.
+the run against the bare workers'. With --runs N, each figure is the median of N runs. CPU is
+the gunicorn workers' (nginx's is not counted).
 Rate limits are off (RATELIMIT_ENABLED=false): the bench posts far faster than a person may.
 """
 
@@ -174,14 +180,38 @@ def count_statements(database_url: str, folder: Path, token: str, targets: list[
 def start_gunicorn(
     app: str, port: int, env: dict, config: str, extra: list[str], log: Path
 ) -> subprocess.Popen:
+    bind = f"127.0.0.1:{port}"
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", config, *extra, app],
             cwd=ROOT,
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            # Whichever of the two configurations: each reads its own.
+            env={**env, "GUNICORN_BIND": bind, "GUNICORN_STREAMS_BIND": bind},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def start_nginx(folder: Path, front: int, pages: int, streams: int) -> subprocess.Popen:
+    """deploy/nginx/consult.conf, filled in for one app host (named twice in each upstream,
+    where the site names two), listening on `front`."""
+    from deploy import local_nginx
+
+    conf = local_nginx.prepare(
+        folder,
+        {
+            "LISTEN": f"127.0.0.1:{front}",
+            "SERVER_NAME": "127.0.0.1",
+            "APP_HOST_1_PAGES": f"127.0.0.1:{pages}",
+            "APP_HOST_2_PAGES": f"127.0.0.1:{pages}",
+            "APP_HOST_1_STREAMS": f"127.0.0.1:{streams}",
+            "APP_HOST_2_STREAMS": f"127.0.0.1:{streams}",
+            "CONSULT_ROOT": str(ROOT),
+        },
+        worker_processes="auto",
+        access_log=False,
+    )
+    return local_nginx.start(folder, conf)
 
 
 def workers(master: subprocess.Popen) -> list[int]:
@@ -278,32 +308,24 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def run_wrk(args, url: str, cookie: str, pids: list[int], script: Path | None) -> Figures:
-    command = [
+def wrk_command(args, cookie: str, seconds: int | None = None) -> list[str]:
+    """wrk's command line (without the URL) for --threads, --connections and --seconds (or
+    `seconds`), as the signed-in member."""
+    return [
         args.wrk,
         f"-t{args.threads}",
         f"-c{args.connections}",
-        f"-d{args.seconds}s",
+        f"-d{seconds or args.seconds}s",
         "--timeout",
         "60s",
         "--latency",
         "-H",
         f"Cookie: {cookie}",
     ]
-    if script is not None:
-        command += [
-            "-s",
-            str(script),
-            "-H",
-            "HX-Request: true",
-            "-H",
-            "Content-Type: application/x-www-form-urlencoded",
-        ]
-    before = cpu_seconds(pids)
-    out = subprocess.run(
-        command + [url], capture_output=True, text=True, check=True, timeout=args.seconds + 120
-    ).stdout
-    used = cpu_seconds(pids) - before
+
+
+def wrk_figures(out: str) -> Figures:
+    """What wrk printed (with --latency); CPU is left at 0 for the caller to fill in."""
     percentiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", out, re.MULTILINE))
     if set(percentiles) != {"50", "99"}:
         raise SystemExit(f"wrk printed no latency percentiles:\n{out}")
@@ -318,8 +340,32 @@ def run_wrk(args, url: str, cookie: str, pids: list[int], script: Path | None) -
         p99_ms=_ms(percentiles["99"]),
         requests=requests,
         errors=errors,
-        cpu_ms_per_request=used * 1000 / max(requests, 1),
+        cpu_ms_per_request=0.0,
     )
+
+
+def run_wrk(
+    args, url: str, cookie: str, pids: list[int], script: Path | None, seconds: int | None = None
+) -> Figures:
+    """One wrk run (of --seconds, or `seconds`) and the workers' CPU during it."""
+    command = wrk_command(args, cookie, seconds)
+    if script is not None:
+        command += [
+            "-s",
+            str(script),
+            "-H",
+            "HX-Request: true",
+            "-H",
+            "Content-Type: application/x-www-form-urlencoded",
+        ]
+    before = cpu_seconds(pids)
+    out = subprocess.run(
+        command + [url], capture_output=True, text=True, check=True, timeout=args.seconds + 120
+    ).stdout
+    used = cpu_seconds(pids) - before
+    figures = wrk_figures(out)
+    figures.cpu_ms_per_request = used * 1000 / max(figures.requests, 1)
+    return figures
 
 
 # The run ------------------------------------------------------------------------------------
@@ -339,10 +385,15 @@ def report(args, targets: list[Target], memory: dict[str, list[float]]) -> bool:
         statistics.mean([t.runs[i].cpu_ms_per_request for t in targets if t.server == "bare"])
         for i in range(args.runs)
     ]
+    recipe = f"gunicorn -c {args.config} {' '.join(args.gunicorn_arg)}".strip()
+    if args.nginx:
+        recipe = (
+            f"nginx (deploy/nginx/consult.conf) in front of {recipe} for pages and "
+            "python:consult.gunicorn_streams for streams"
+        )
     print(
         f"\n{args.runs} run(s) of {args.seconds} s each, wrk -t{args.threads} "
-        f"-c{args.connections}, gunicorn -c {args.config} {' '.join(args.gunicorn_arg)}, "
-        f"{args.database}; "
+        f"-c{args.connections}, {recipe}, {args.workers} workers, {args.database}; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     header = (
@@ -396,13 +447,26 @@ def report(args, targets: list[Target], memory: dict[str, list[float]]) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        help="seconds of the same load, unmeasured, before each measured run (0: none)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--runs", type=int, default=1, help="figures are the median of runs")
     parser.add_argument(
         "--config",
-        default="python:consult.gunicorn_conf",
-        help="gunicorn's -c, for both servers (default: the production configuration)",
+        default="python:consult.gunicorn_pages",
+        help="gunicorn's -c, for both servers (default: production's for pages; "
+        "python:consult.gunicorn_streams is the gevent pool's, which serves pages too)",
+    )
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="the production recipe: each server behind nginx running deploy/nginx/"
+        "consult.conf, Consult with its streams pool beside it",
     )
     parser.add_argument(
         "--gunicorn-arg",
@@ -440,7 +504,10 @@ def main() -> int:
             "MAIL_OUTBOX": str(folder / "outbox"),
             "RATELIMIT_ENABLED": "false",
             "WEB_CONCURRENCY": str(args.workers),
+            "GUNICORN_STREAMS_WORKERS": str(args.workers),
         }
+        if args.nginx:
+            env["TRUSTED_PROXY_COUNT"] = "1"  # as deploy/consult.env.example
         subprocess.run(
             [sys.executable, "-m", "flask", "db", "upgrade"],
             cwd=ROOT,
@@ -469,6 +536,8 @@ def main() -> int:
         count_statements(database_url, folder, seeded["token"], targets)
 
         ports = {"app": free_port(), "bare": free_port()}
+        fronts = dict(ports)  # where wrk sends its requests
+        extra: dict[str, subprocess.Popen] = {}
         servers = {
             "app": start_gunicorn(
                 "wsgi:app", ports["app"], env, args.config, args.gunicorn_arg, folder / "app.log"
@@ -484,15 +553,36 @@ def main() -> int:
         }
         memory: dict[str, list[float]] = {"app": [], "bare": []}
         try:
+            if args.nginx:
+                streams_port = free_port()
+                extra["streams"] = start_gunicorn(
+                    "wsgi:app",
+                    streams_port,
+                    env,
+                    "python:consult.gunicorn_streams",
+                    [],
+                    folder / "streams.log",
+                )
+                for name in ("app", "bare"):
+                    fronts[name] = free_port()
+                    extra[f"nginx for {name}"] = start_nginx(
+                        folder / f"nginx-{name}",
+                        fronts[name],
+                        ports[name],
+                        streams_port if name == "app" else ports[name],
+                    )
+                wait_for_port(streams_port, 30, extra["streams"])
+                for name in ("app", "bare"):
+                    wait_for_port(fronts[name], 10, extra[f"nginx for {name}"])
             for name, port in ports.items():
                 wait_for_port(port, 30, servers[name])
             time.sleep(1)  # the workers boot after the master binds
             pids = {name: workers(proc) for name, proc in servers.items()}
-            cookie, token = sign_in(ports["app"], seeded["email"], seeded["password"])
+            cookie, token = sign_in(fronts["app"], seeded["email"], seeded["password"])
             script = folder / "post.lua"
             for target in targets:
                 if target.server == "app" and not target.post:
-                    check_page(ports["app"], target.path, cookie)
+                    check_page(fronts["app"], target.path, cookie)
             for run in range(args.runs):
                 for target in targets:
                     lua = None
@@ -502,7 +592,9 @@ def main() -> int:
                             f'TOKEN = "{urllib.parse.quote(token, safe="")}"\n'
                             f'PATH = "{target.path}"\n' + POST_SCRIPT
                         )
-                    url = f"http://127.0.0.1:{ports[target.server]}{target.path}"
+                    url = f"http://127.0.0.1:{fronts[target.server]}{target.path}"
+                    if args.warmup:
+                        run_wrk(args, url, cookie, pids[target.server], lua, args.warmup)
                     figures = run_wrk(args, url, cookie, pids[target.server], lua)
                     target.runs.append(figures)
                     print(
@@ -514,11 +606,11 @@ def main() -> int:
                 for name in memory:
                     memory[name].append(rss_mib(pids[name]))
         except BaseException:
-            for name in servers:
-                sys.stderr.write((folder / f"{name}.log").read_text(errors="replace")[-3000:])
+            for log in folder.glob("*.log"):
+                sys.stderr.write(f"--- {log.name}\n" + log.read_text(errors="replace")[-3000:])
             raise
         finally:
-            for proc in servers.values():
+            for proc in [*extra.values(), *servers.values()]:
                 stop_server(proc)
         ok = report(args, targets, memory)
     return 0 if ok else 1

@@ -1,7 +1,9 @@
 """Fill in the placeholders of a file in deploy/ and print it.
 
     python deploy/render.py deploy/nginx/consult.conf LISTEN="443 ssl http2" \\
-        SERVER_NAME=consult.example.org APP_HOST_1=10.0.0.11:8000 APP_HOST_2=10.0.0.12:8000 \\
+        SERVER_NAME=consult.example.org \\
+        APP_HOST_1_PAGES=10.0.0.11:8000 APP_HOST_1_STREAMS=10.0.0.11:8001 \\
+        APP_HOST_2_PAGES=10.0.0.12:8000 APP_HOST_2_STREAMS=10.0.0.12:8001 \\
         CONSULT_ROOT=/srv/consult > /etc/nginx/sites-available/consult
 
 A placeholder is a name in capitals between double underscores (__SERVER_NAME__); each file

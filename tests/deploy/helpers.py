@@ -12,7 +12,9 @@ from deploy.render import fill
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 ENV_EXAMPLE = DEPLOY / "consult.env.example"
-UNIT = DEPLOY / "systemd" / "consult.service"
+UNIT = DEPLOY / "systemd" / "consult@.service"
+# The unit's instances: the app host's two pools of gunicorn workers.
+POOLS = ("pages", "streams")
 CRON = DEPLOY / "cron" / "consult"
 # Where the systemd unit and deploy/run-flask read the app's environment.
 ENV_FILE = "/etc/consult/consult.env"
@@ -40,6 +42,7 @@ def host_settings(
     database_url: str,
     redis_url: str,
     bind: str,
+    streams_bind: str,
 ) -> dict[str, str]:
     """deploy/consult.env.example filled in for an app host of the test's own (nginx on this
     machine; no mail server, so emails go to the outbox folder)."""
@@ -52,6 +55,7 @@ def host_settings(
                 "DATABASE_URL": database_url,
                 "REDIS_URL": redis_url,
                 "GUNICORN_BIND": bind,
+                "GUNICORN_STREAMS_BIND": streams_bind,
                 "NGINX_ADDRESS": "127.0.0.1",
                 "MAIL_SERVER": "",
                 "MAIL_USERNAME": "",
@@ -68,19 +72,21 @@ def write_env_file(path: Path, settings: dict[str, str]) -> Path:
     return path
 
 
-def unit_fields() -> dict[str, str]:
-    """The [Service] settings of deploy/systemd/consult.service for this checkout (the last
-    value of a setting given twice)."""
+def unit_fields(pool: str) -> dict[str, str]:
+    """The [Service] settings of deploy/systemd/consult@.service for this checkout, as the
+    instance consult@<pool> (the last value of a setting given twice)."""
+    assert pool in POOLS, pool
     fields = {}
     for line in fill(UNIT.read_text(), {"CONSULT_ROOT": str(ROOT)}).splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
-            fields[key.strip()] = value.strip()
+            fields[key.strip()] = value.strip().replace("%i", pool)
     return fields
 
 
-def unit_command() -> list[str]:
-    """The unit's ExecStart, with the gunicorn of the Python that runs the tests."""
-    command = shlex.split(unit_fields()["ExecStart"])
+def unit_command(pool: str) -> list[str]:
+    """The ExecStart of the unit's instance consult@<pool>, with the gunicorn of the Python
+    that runs the tests."""
+    command = shlex.split(unit_fields(pool)["ExecStart"])
     assert command[0] == str(ROOT / ".venv" / "bin" / "gunicorn"), command
     return [sys.executable, "-m", "gunicorn", *command[1:]]

@@ -22,7 +22,9 @@ from tests.deploy.helpers import (
     CRON,
     DEPLOY,
     ENV_FILE,
+    POOLS,
     ROOT,
+    UNIT,
     host_settings,
     unit_fields,
     write_env_file,
@@ -32,8 +34,10 @@ from tests.helpers import REDIS_URL, unavailable
 SITE_VALUES = {
     "LISTEN": "127.0.0.1:8080",
     "SERVER_NAME": "consult.example.org",
-    "APP_HOST_1": "10.0.0.11:8000",
-    "APP_HOST_2": "10.0.0.12:8000",
+    "APP_HOST_1_PAGES": "10.0.0.11:8000",
+    "APP_HOST_1_STREAMS": "10.0.0.11:8001",
+    "APP_HOST_2_PAGES": "10.0.0.12:8000",
+    "APP_HOST_2_STREAMS": "10.0.0.12:8001",
     "CONSULT_ROOT": str(ROOT),
 }
 
@@ -44,9 +48,10 @@ def test_render_fills_every_placeholder_or_refuses(capsys):
     filled = fill(site, SITE_VALUES)
     assert placeholders(filled) == set()
     assert "server 10.0.0.12:8000 max_fails=1" in filled
+    assert "server 10.0.0.12:8001 max_fails=1" in filled
 
-    with pytest.raises(PlaceholderError, match="no value for APP_HOST_2"):
-        fill(site, {k: v for k, v in SITE_VALUES.items() if k != "APP_HOST_2"})
+    with pytest.raises(PlaceholderError, match="no value for APP_HOST_2_STREAMS"):
+        fill(site, {k: v for k, v in SITE_VALUES.items() if k != "APP_HOST_2_STREAMS"})
     with pytest.raises(PlaceholderError, match="no placeholder for APP_HOST_3"):
         fill(site, {**SITE_VALUES, "APP_HOST_3": "10.0.0.13:8000"})
 
@@ -72,12 +77,13 @@ def test_nginx_accepts_the_site(tmp_path):
 
 
 def test_systemd_accepts_the_unit(tmp_path):
-    fields = unit_fields()
-    assert fields["ExecStart"].endswith(" -c python:consult.gunicorn_conf wsgi:app")
-    assert fields["EnvironmentFile"] == ENV_FILE
+    pages, streams = unit_fields("pages"), unit_fields("streams")
+    assert pages["ExecStart"].endswith(" -c python:consult.gunicorn_pages wsgi:app")
+    assert streams["ExecStart"].endswith(" -c python:consult.gunicorn_streams wsgi:app")
+    assert pages["EnvironmentFile"] == ENV_FILE
     assert f'"${{CONSULT_ENV_FILE:-{ENV_FILE}}}"' in (DEPLOY / "run-flask").read_text()
-    assert fields["User"] == "consult" and fields["Restart"] == "on-failure"
-    assert fields["NoNewPrivileges"] == "true" and fields["ProtectSystem"] == "strict"
+    assert pages["User"] == "consult" and pages["Restart"] == "on-failure"
+    assert pages["NoNewPrivileges"] == "true" and pages["ProtectSystem"] == "strict"
 
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -87,17 +93,17 @@ def test_systemd_accepts_the_unit(tmp_path):
     venv = Path(sys.prefix)
     if venv.name != ".venv" or not (venv / "bin" / "gunicorn").exists():
         pytest.skip("these tests do not run from a checkout's .venv")
-    unit = tmp_path / "consult.service"
-    unit.write_text(
-        fill(
-            (DEPLOY / "systemd" / "consult.service").read_text(), {"CONSULT_ROOT": str(venv.parent)}
+    (tmp_path / UNIT.name).write_text(fill(UNIT.read_text(), {"CONSULT_ROOT": str(venv.parent)}))
+    # Each instance, loaded from the template beside it, as systemctl would.
+    for pool in POOLS:
+        completed = subprocess.run(
+            [analyze, "verify", str(tmp_path / f"consult@{pool}.service")],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-    )
-    completed = subprocess.run(
-        [analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr.strip() == "", completed.stderr
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stderr.strip() == "", completed.stderr
 
 
 # One field of a crontab's schedule: *, */n, n, n-m or lists of them.
@@ -136,6 +142,7 @@ def test_every_scheduled_command_runs_from_the_cron_file(app, backend, database_
         database_url=database_url,
         redis_url=REDIS_URL if backend == "postgres" else "",
         bind="127.0.0.1:8000",
+        streams_bind="127.0.0.1:8001",
     )
     settings["MAIL_OUTBOX"] = str(tmp_path / "outbox")
     env_file = write_env_file(tmp_path / "consult.env", settings)

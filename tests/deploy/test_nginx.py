@@ -1,11 +1,13 @@
 """Consult deployed as deploy/ describes, past one machine: Debian's nginx running
-deploy/nginx/consult.conf in front of two app "hosts" (two gunicorn masters started with the
-systemd unit's command and the environment file, 2 gevent workers each) that share
-PostgreSQL and Redis, with real browser pages (Playwright and Debian's Chromium) open on an
-ask.
+deploy/nginx/consult.conf in front of two app "hosts" that share PostgreSQL and Redis, each
+with its two pools of workers (two gunicorn masters started with the systemd unit's commands,
+consult@pages and consult@streams, and the environment file: 2 sync workers for pages, 2
+gevent workers for streams), with real browser pages (Playwright and Debian's Chromium) open
+on an ask.
 
-Through nginx: a comment posted on either host reaches the pages whose streams are on the
-other; one host is then stopped (SIGTERM to its master, by PID) mid-stream, and each page
+Through nginx: every stream is served by a streams pool and every page and post by a pages
+pool; a comment posted on either host reaches the pages whose streams are on the other; one
+host is then stopped (SIGTERM to both its masters, by PID) mid-stream, and each page
 whose stream it held reconnects through nginx to the surviving host and is sent, from the
 database after its Last-Event-ID, the comments posted while it was away: every page ends
 with every event, in order, once. Static files come from nginx itself, with a year's
@@ -35,7 +37,7 @@ from consult.extensions import db
 from consult.models import AuditEvent, LiveEvent, Role
 from deploy import local_nginx
 from tests import factories
-from tests.deploy.helpers import ROOT, host_settings, unit_command
+from tests.deploy.helpers import POOLS, ROOT, host_settings, unit_command
 from tests.factories import PASSWORD
 from tests.helpers import REDIS_URL, unavailable
 from tests.html import select as select_all
@@ -54,8 +56,9 @@ from tests.live.helpers import (
 pytestmark = pytest.mark.database
 
 STATIC = ROOT / "static"
-# The test's nginx names, on each answer, the app host that gave it ($upstream_addr: after a
-# failed attempt, the addresses tried, the one that answered last). Static files have none.
+# The test's nginx names, on each answer, the app host's pool that gave it ($upstream_addr:
+# after a failed attempt, the addresses tried, the one that answered last). Static files have
+# none.
 UPSTREAM_HEADER = "add_header X-Upstream $upstream_addr always;"
 EVENTS = re.compile(r"/asks/\d+/events")
 
@@ -106,16 +109,20 @@ class OpenPage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.streams: list[str] = []  # app host of each stream, in order
+        self.document_pools: list[str] = []  # the pool that served the page itself
 
     def value(self, expression: str):
         return self.page.evaluate(expression)
 
 
-def upstream_of(headers, hosts: dict[str, str]) -> str:
-    """Which app host ("a" or "b") answered, from the test's X-Upstream header."""
+def upstream_of(headers, pools: dict[str, tuple[str, str]], pool: str) -> str:
+    """Which app host ("a" or "b") answered, from the test's X-Upstream header; and that its
+    pool was `pool` ("pages" or "streams")."""
     answered = headers.get("x-upstream", "").split(",")[-1].strip()
-    assert answered in hosts, f"no app host answered: {headers}"
-    return hosts[answered]
+    assert answered in pools, f"no app host answered: {headers}"
+    host, answered_pool = pools[answered]
+    assert answered_pool == pool, f"{pool} served by host {host}'s {answered_pool} pool"
+    return host
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30):
@@ -129,12 +136,12 @@ def get(port: int, path: str, headers: dict[str, str] | None = None, timeout: fl
         connection.close()
 
 
-def start_host(name: str, port: int, settings: dict[str, str], log: Path) -> subprocess.Popen:
-    """One app host: the systemd unit's command, in the unit's working directory, with the
-    environment file's settings."""
+def start_pool(pool: str, settings: dict[str, str], log: Path) -> subprocess.Popen:
+    """One of an app host's pools: the systemd unit's command for that instance, in the
+    unit's working directory, with the environment file's settings."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            unit_command(),
+            unit_command(pool),
             cwd=ROOT,
             env=subprocess_env(**settings),
             stdout=out,
@@ -160,20 +167,28 @@ def test_two_hosts_behind_nginx(
 
     nginx_port = free_port()
     base = f"http://127.0.0.1:{nginx_port}"
-    ports = {"a": free_port(), "b": free_port()}
-    hosts = {f"127.0.0.1:{port}": name for name, port in ports.items()}
+    ports = {host: {pool: free_port() for pool in POOLS} for host in ("a", "b")}
+    # Each pool's address: its host and which pool it is.
+    pools = {
+        f"127.0.0.1:{port}": (host, pool)
+        for host, by_pool in ports.items()
+        for pool, port in by_pool.items()
+    }
     prefix = f"consult-test-{uuid.uuid4().hex}:"
     procs: dict[str, subprocess.Popen] = {}
-    for name, port in ports.items():
+    logs: list[Path] = []
+    for name, by_pool in ports.items():
         settings = host_settings(
             secret_key=app.config["SECRET_KEY"],
             public_url=base,
             database_url=database_url,
             redis_url=REDIS_URL,
-            bind=f"127.0.0.1:{port}",
+            bind=f"127.0.0.1:{by_pool['pages']}",
+            streams_bind=f"127.0.0.1:{by_pool['streams']}",
         )
         settings.update(
             WEB_CONCURRENCY="2",
+            GUNICORN_STREAMS_WORKERS="2",
             # This nginx speaks plain HTTP (TLS is the operator's): the cookie must travel.
             SESSION_COOKIE_SECURE="false",
             # Redis channels and rate limits of this test's own (other runs share the Redis,
@@ -182,15 +197,19 @@ def test_two_hosts_behind_nginx(
             RATELIMIT_ENABLED="false",
             MAIL_OUTBOX=str(tmp_path / "outbox"),
         )
-        procs[name] = start_host(name, port, settings, tmp_path / f"{name}.log")
+        for pool in POOLS:
+            logs.append(tmp_path / f"{name}-{pool}.log")
+            procs[f"{name} {pool}"] = start_pool(pool, settings, logs[-1])
     nginx_folder = tmp_path / "nginx"
     conf = local_nginx.prepare(
         nginx_folder,
         {
             "LISTEN": f"127.0.0.1:{nginx_port}",
             "SERVER_NAME": "127.0.0.1",
-            "APP_HOST_1": f"127.0.0.1:{ports['a']}",
-            "APP_HOST_2": f"127.0.0.1:{ports['b']}",
+            "APP_HOST_1_PAGES": f"127.0.0.1:{ports['a']['pages']}",
+            "APP_HOST_1_STREAMS": f"127.0.0.1:{ports['a']['streams']}",
+            "APP_HOST_2_PAGES": f"127.0.0.1:{ports['b']['pages']}",
+            "APP_HOST_2_STREAMS": f"127.0.0.1:{ports['b']['streams']}",
             "CONSULT_ROOT": str(ROOT),
         },
         extra_http=f"    {UPSTREAM_HEADER}",
@@ -201,11 +220,12 @@ def test_two_hosts_behind_nginx(
         # Chromium starts while the hosts' workers load the app.
         browser: Browser = request.getfixturevalue("browser")
         wait_for_port(nginx_port, 10, procs["nginx"])
-        for name, port in ports.items():
-            wait_for_port(port, 30, procs[name])
-            # The master listens at once; its workers answer once they have loaded the app
-            # (seconds on a busy machine).
-            assert get(port, "/sign-in", timeout=60)[0] == 200
+        for name, by_pool in ports.items():
+            for pool, port in by_pool.items():
+                wait_for_port(port, 30, procs[f"{name} {pool}"])
+                # The master listens at once; its workers answer once they have loaded the
+                # app (seconds on a busy machine). A streams pool run alone serves pages too.
+                assert get(port, "/sign-in", timeout=60)[0] == 200
         ready = time.monotonic()
 
         gate = Gate()
@@ -221,24 +241,20 @@ def test_two_hosts_behind_nginx(
             page = context.new_page()
             opened = OpenPage(page)
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "response",
-                lambda r: (
-                    opened.streams.append(upstream_of(r.headers, hosts))
-                    if EVENTS.search(r.url)
-                    else None
-                ),
-            )
+
+            def answered(response) -> None:
+                if EVENTS.search(response.url):
+                    opened.streams.append(upstream_of(response.headers, pools, "streams"))
+                elif response.request.resource_type == "document":
+                    address = response.headers.get("x-upstream", "").split(",")[-1].strip()
+                    opened.document_pools.append(pools[address][1])
+
+            page.on("response", answered)
             page.route(EVENTS, gate.handle)
             page.goto(f"{base}/asks/{ask_id}")
             page.wait_for_function("() => window.__opens > 0")
             page.evaluate("window.__sameDocument = true")  # gone if the page reloads
             return opened
-
-        def nudge() -> None:
-            """One request to an app host, so that nginx's round robin sends the next page's
-            stream to the other host (a page is two requests: itself and its stream)."""
-            assert get(nginx_port, "/sign-in")[0] == 200
 
         # Two pages with their stream on each host.
         pages: dict[str, list[OpenPage]] = {"a": [], "b": []}
@@ -249,8 +265,8 @@ def test_two_hosts_behind_nginx(
             assert len(opened.streams) == 1, opened.streams
             host = opened.streams[0]
             if len(pages[host]) == 2:
+                # nginx's round robin sends the next page's stream to the other host.
                 opened.page.context.close()
-                nudge()
             else:
                 pages[host].append(opened)
         assert [len(on_host) for on_host in pages.values()] == [2, 2]
@@ -261,7 +277,7 @@ def test_two_hosts_behind_nginx(
             """Post a comment through nginx; which host took it."""
             answer = post_comment_form(nginx_port, ask_id, author_cookie, author_token, body)
             posted.append(posted_comment_id(answer))
-            return upstream_of({k.lower(): v for k, v in answer.headers.items()}, hosts)
+            return upstream_of({k.lower(): v for k, v in answer.headers.items()}, pools, "pages")
 
         def wait_for_every_bell(pages: list[OpenPage]) -> None:
             expected = len(posted)
@@ -279,16 +295,18 @@ def test_two_hosts_behind_nginx(
         for opened in every_page:
             assert [bell["object_id"] for bell in opened.value("window.__bells")] == posted
 
-        # Host B stops (SIGTERM to its master: it finishes what it can within its graceful
-        # timeout, then its open streams are cut). Its pages' new streams are held back until
-        # comments have been posted, so those reach them only by the replay.
+        # Host B stops (SIGTERM to both its masters: each finishes what it can within its
+        # graceful timeout, then the open streams are cut). Its pages' new streams are held
+        # back until comments have been posted, so those reach them only by the replay.
         gate.closed = True
-        procs["b"].terminate()
+        for pool in POOLS:
+            procs[f"b {pool}"].terminate()
         deadline = time.monotonic() + 20
         while len(gate.held) < len(pages["b"]) and time.monotonic() < deadline:
             every_page[0].page.wait_for_timeout(100)  # lets Playwright pass on the requests
         assert len(gate.held) == len(pages["b"]), "B's pages did not try to reconnect"
-        assert procs["b"].wait(timeout=10) == 0
+        for pool in POOLS:
+            assert procs[f"b {pool}"].wait(timeout=40) == 0
 
         while_down = [post(f"Comment {n}, while host B is down.") for n in (1, 2)]
         assert while_down == ["a", "a"]
@@ -312,6 +330,8 @@ def test_two_hosts_behind_nginx(
             assert opened.value("window.__bells") == expected
             assert opened.value("window.__sameDocument") is True, "the page was reloaded"
             assert opened.value("window.__errors") == []
+        for opened in every_page:
+            assert opened.document_pools == ["pages"]
         for opened in pages["a"]:
             assert (opened.streams, opened.value("window.__opens")) == (["a"], 1)
         for opened in pages["b"]:
@@ -323,7 +343,7 @@ def test_two_hosts_behind_nginx(
         # A page through nginx: the app's answer, its security headers intact.
         status, headers, body = get(nginx_port, f"/asks/{ask_id}", {"Cookie": reader_cookie})
         assert status == 200
-        assert upstream_of({k.lower(): v for k, v in headers.items()}, hosts) == "a"
+        assert upstream_of({k.lower(): v for k, v in headers.items()}, pools, "pages") == "a"
         assert "default-src 'self'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
@@ -370,9 +390,9 @@ def test_two_hosts_behind_nginx(
 
         print(f"hosts ready in {ready - started:.1f} s, done in {time.monotonic() - started:.1f} s")
     except BaseException:
-        for name in ("a", "b"):
-            sys.stderr.write(f"--- host {name}\n")
-            sys.stderr.write((tmp_path / f"{name}.log").read_text(errors="replace")[-6000:])
+        for log in logs:
+            sys.stderr.write(f"--- {log.stem}\n")
+            sys.stderr.write(log.read_text(errors="replace")[-6000:])
         error_log = nginx_folder / "error.log"
         if error_log.exists():
             sys.stderr.write("--- nginx\n" + error_log.read_text(errors="replace")[-6000:])

@@ -385,6 +385,13 @@ def signed_in(app: Flask, user) -> tuple[str, str]:
     return f"{app.config['SESSION_COOKIE_NAME']}={value}", token
 
 
+# Each gunicorn configuration's settings for its address and its number of workers.
+POOL_SETTINGS = {
+    "pages": ("GUNICORN_BIND", "WEB_CONCURRENCY"),
+    "streams": ("GUNICORN_STREAMS_BIND", "GUNICORN_STREAMS_WORKERS"),
+}
+
+
 def start_server(
     port: int,
     database_url: str,
@@ -395,9 +402,12 @@ def start_server(
     redis: bool = True,
     workers: int = 1,
     env: dict[str, str] | None = None,
+    pool: str = "streams",
 ) -> subprocess.Popen:
-    """Consult under the production gunicorn configuration (gevent workers), with Redis or
-    (redis=False) with none; `env` adds or overrides environment variables."""
+    """Consult under one of production's gunicorn configurations: by default the streams
+    pool's (gevent workers; run alone, it serves pages too), or pool="pages" (sync workers);
+    with Redis or (redis=False) with none; `env` adds or overrides environment variables."""
+    bind, workers_setting = POOL_SETTINGS[pool]
     broker = {"REDIS_URL": REDIS_URL} if redis else {"LIVE_POLL_SECONDS": "0.2"}
     settings = {
         **broker,
@@ -405,8 +415,8 @@ def start_server(
         "LIVE_CHANNEL_PREFIX": prefix,
         "SECRET_KEY": secret_key,
         "CONSULT_ENV": "development",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers),
+        bind: f"127.0.0.1:{port}",
+        workers_setting: str(workers),
         "LIVE_HEARTBEAT_SECONDS": "0.5",
         "LIVE_STREAM_SECONDS": "30",
         # Rate limits live in the shared Redis, where other test runs' people have our ids.
@@ -415,7 +425,7 @@ def start_server(
     environment = subprocess_env(**{**settings, **(env or {})})
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:consult.gunicorn_conf", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", f"python:consult.gunicorn_{pool}", "wsgi:app"],
             cwd=ROOT,
             env=environment,
             stdout=out,
