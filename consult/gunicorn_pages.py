@@ -11,7 +11,8 @@ the others: the p99 stays within a small multiple of the p50 (README, "Productio
 The live-update streams, which stay open for minutes, are served by the other pool
 (consult/gunicorn_streams.py, gevent workers); nginx sends them there. A stream that reaches
 this pool all the same is refused at once (LIVE_STREAMS_PER_PROCESS=0: 503 with Retry-After),
-never left to hold a worker. Each worker keeps one database connection.
+never left to hold a worker. Each worker keeps one database connection, and runs at a lower
+CPU priority than the streams pool's (GUNICORN_PAGES_NICE, 10).
 """
 
 from __future__ import annotations
@@ -36,3 +37,10 @@ raw_env = [
     "DATABASE_POOL_SIZE=1",
     "DATABASE_MAX_OVERFLOW=2",
 ]
+
+
+def post_fork(server, worker) -> None:
+    """Each pages worker yields the CPU to the streams pool (and to nginx and the database
+    on the same machine) when both want it: rendering a page can wait a few milliseconds,
+    an event that every open page is waiting for should not."""
+    os.nice(setting("GUNICORN_PAGES_NICE", 10))

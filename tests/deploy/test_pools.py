@@ -8,8 +8,11 @@ stream that reaches it while it serves pages.
 from __future__ import annotations
 
 import http.client
+import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from gunicorn.app.base import Application
@@ -17,7 +20,15 @@ from gunicorn.app.base import Application
 from consult.extensions import db
 from consult.models import Comment, Role
 from tests import factories
-from tests.live.helpers import free_port, post_comment, signed_in, start_server, stop, wait_for_port
+from tests.live.helpers import (
+    free_port,
+    post_comment,
+    signed_in,
+    start_server,
+    stop,
+    wait_for_port,
+    worker_pids,
+)
 
 
 class Settings(Application):
@@ -88,6 +99,30 @@ def test_streams_are_served_by_gevent_workers(monkeypatch):
     assert (cfg.workers, cfg.address) == (3, [("10.0.0.11", 9001)])
 
 
+def niceness(pid: int) -> int:
+    """A process's nice value, from /proc (the 19th field of its stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_a_pages_worker_yields_the_cpu_to_the_streams(monkeypatch):
+    """The pages configuration's post_fork hook lowers the worker's priority (by 10, or
+    GUNICORN_PAGES_NICE), in the worker only: run here in a child process of the test's."""
+    script = (
+        "import os; from consult import gunicorn_pages as pages; before = os.nice(0); "
+        "pages.post_fork(None, None); print(os.nice(0) - before)"
+    )
+    for env, lowered in (({}, 10), ({"GUNICORN_PAGES_NICE": "3"}, 3)):
+        completed = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert int(completed.stdout) == min(lowered, 19 - os.nice(0))
+
+
 def get(port: int, path: str, cookie: str) -> tuple[int, dict[str, str], bytes, float]:
     """A GET: status, headers, body, and the seconds it took."""
     started = time.monotonic()
@@ -119,6 +154,9 @@ def test_a_pages_worker_serves_pages_and_refuses_a_stream_at_once(app, database_
         wait_for_port(port, 30, server)
         status, _, body, _ = get(port, f"/asks/{ask.id}", cookie)
         assert status == 200 and b"Sign out" in body
+        # Its worker runs at a lower priority than its master.
+        (worker,) = worker_pids(server)
+        assert niceness(worker) == min(19, niceness(server.pid) + 10)
 
         # The stream is refused, not held open: the worker is free for the next page.
         status, headers, body, took = get(port, f"/asks/{ask.id}/events", cookie)
