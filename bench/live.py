@@ -889,15 +889,13 @@ def bench(args, tmp: str, wanted: int, hard: int) -> dict:
             front = free_port()
             conf = local_nginx.prepare(
                 nginx_folder,
-                {
-                    "LISTEN": f"127.0.0.1:{front}",
-                    "SERVER_NAME": "127.0.0.1",
-                    "APP_HOST_1_PAGES": f"127.0.0.1:{pages_ports[0]}",
-                    "APP_HOST_1_STREAMS": f"127.0.0.1:{ports[0]}",
-                    "APP_HOST_2_PAGES": f"127.0.0.1:{pages_ports[1]}",
-                    "APP_HOST_2_STREAMS": f"127.0.0.1:{ports[1]}",
-                    "CONSULT_ROOT": str(ROOT),
-                },
+                local_nginx.site_values(
+                    f"127.0.0.1:{front}",
+                    [
+                        (f"127.0.0.1:{pages}", f"127.0.0.1:{streams}")
+                        for pages, streams in zip(pages_ports, ports, strict=True)
+                    ],
+                ),
                 worker_processes="auto",
                 worker_connections=args.streams * 2 + 1024,
                 access_log=False,

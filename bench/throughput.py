@@ -193,21 +193,14 @@ def start_gunicorn(
 
 
 def start_nginx(folder: Path, front: int, pages: int, streams: int) -> subprocess.Popen:
-    """deploy/nginx/consult.conf, filled in for one app host (named twice in each upstream,
-    where the site names two), listening on `front`."""
+    """deploy/nginx/consult.conf, filled in for one app host, listening on `front`."""
     from deploy import local_nginx
 
     conf = local_nginx.prepare(
         folder,
-        {
-            "LISTEN": f"127.0.0.1:{front}",
-            "SERVER_NAME": "127.0.0.1",
-            "APP_HOST_1_PAGES": f"127.0.0.1:{pages}",
-            "APP_HOST_2_PAGES": f"127.0.0.1:{pages}",
-            "APP_HOST_1_STREAMS": f"127.0.0.1:{streams}",
-            "APP_HOST_2_STREAMS": f"127.0.0.1:{streams}",
-            "CONSULT_ROOT": str(ROOT),
-        },
+        local_nginx.site_values(
+            f"127.0.0.1:{front}", [(f"127.0.0.1:{pages}", f"127.0.0.1:{streams}")]
+        ),
         worker_processes="auto",
         access_log=False,
     )

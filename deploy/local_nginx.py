@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from deploy.render import fill
@@ -64,6 +64,20 @@ http {{
     include {site};
 }}
 """
+
+
+def site_values(listen: str, hosts: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The site's placeholders for nginx on this machine: `listen` (address:port) and each
+    app host's (pages, streams) addresses. The site names two hosts; one host given alone
+    is named twice."""
+    if len(hosts) == 1:
+        hosts = [hosts[0], hosts[0]]
+    assert len(hosts) == 2, "the site names two app hosts"
+    values = {"LISTEN": listen, "SERVER_NAME": "127.0.0.1", "CONSULT_ROOT": str(DEPLOY.parent)}
+    for n, (pages, streams) in enumerate(hosts, start=1):
+        values[f"APP_HOST_{n}_PAGES"] = pages
+        values[f"APP_HOST_{n}_STREAMS"] = streams
+    return values
 
 
 def prepare(

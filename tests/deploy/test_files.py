@@ -45,6 +45,10 @@ SITE_VALUES = {
 def test_render_fills_every_placeholder_or_refuses(capsys):
     site = local_nginx.SITE.read_text()
     assert placeholders(site) == set(SITE_VALUES)
+    # What the tests and the benches fill in on this machine: the same placeholders.
+    local = local_nginx.site_values("127.0.0.1:8080", [("127.0.0.1:8000", "127.0.0.1:8001")])
+    assert set(local) == set(SITE_VALUES)
+    assert local["APP_HOST_2_STREAMS"] == "127.0.0.1:8001"  # one host, named twice
     filled = fill(site, SITE_VALUES)
     assert placeholders(filled) == set()
     assert "server 10.0.0.12:8000 max_fails=1" in filled

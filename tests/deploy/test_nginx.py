@@ -203,15 +203,13 @@ def test_two_hosts_behind_nginx(
     nginx_folder = tmp_path / "nginx"
     conf = local_nginx.prepare(
         nginx_folder,
-        {
-            "LISTEN": f"127.0.0.1:{nginx_port}",
-            "SERVER_NAME": "127.0.0.1",
-            "APP_HOST_1_PAGES": f"127.0.0.1:{ports['a']['pages']}",
-            "APP_HOST_1_STREAMS": f"127.0.0.1:{ports['a']['streams']}",
-            "APP_HOST_2_PAGES": f"127.0.0.1:{ports['b']['pages']}",
-            "APP_HOST_2_STREAMS": f"127.0.0.1:{ports['b']['streams']}",
-            "CONSULT_ROOT": str(ROOT),
-        },
+        local_nginx.site_values(
+            f"127.0.0.1:{nginx_port}",
+            [
+                (f"127.0.0.1:{by_pool['pages']}", f"127.0.0.1:{by_pool['streams']}")
+                for by_pool in ports.values()
+            ],
+        ),
         extra_http=f"    {UPSTREAM_HEADER}",
     )
     procs["nginx"] = local_nginx.start(nginx_folder, conf)
