@@ -53,6 +53,18 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
     return False
 
 
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session has loaded: for a request that answers from
+    the objects it has just saved through this session, where reloading them would read back
+    only what it wrote (two statements and their loading, a fifth of a comment's POST)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 @event.listens_for(Session, "after_commit")
 def _run(session: Session) -> None:
     # Fired for a released savepoint too: its callbacks simply stay, now the parent's.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from consult.extensions import db
 from consult.models import Organisation
-from consult.transactions import after_commit
+from consult.transactions import after_commit, commit_keeping_loaded
 from tests import factories
+from tests.helpers import statements_during
 
 # Depends on the database engine (or Redis): also runs with --backend=postgres.
 pytestmark = pytest.mark.database
@@ -114,3 +116,29 @@ def test_closing_the_session_drops_what_was_not_committed(app, ran):
     db.session.commit()
     assert ran == []
     assert names() == {"Saved"}
+
+
+def test_commit_keeping_loaded_saves_and_reads_nothing_back(app, ran):
+    saved = factories.organisation("Kept loaded")
+    after_commit(lambda: ran.append("committed"))
+    commit_keeping_loaded()
+    assert ran == ["committed"]
+    # What the session loaded is still loaded: reading it runs no statement.
+    assert statements_during(lambda: (saved.id, saved.name)) == 0
+    assert db.session().expire_on_commit  # the next plain commit expires as before
+    db.session.rollback()
+    assert names() == {"Kept loaded"}
+    db.session.commit()
+    assert statements_during(lambda: saved.name) == 1
+
+
+def test_commit_keeping_loaded_leaves_expiry_on_when_the_commit_fails(app, ran):
+    factories.organisation("Twice")
+    db.session.commit()
+    db.session.add(Organisation(name="Twice"))  # names are unique: the commit's flush fails
+    after_commit(lambda: ran.append("never"))
+    with pytest.raises(IntegrityError):
+        commit_keeping_loaded()
+    db.session.rollback()
+    assert db.session().expire_on_commit and ran == []
+    assert names() == {"Twice"}

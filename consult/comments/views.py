@@ -49,6 +49,7 @@ from consult.models import (
     User,
 )
 from consult.pagination import paginate, pagination_params
+from consult.transactions import commit_keeping_loaded
 
 bp = Blueprint("comments", __name__)
 
@@ -345,7 +346,7 @@ def create(ask_id: int):
         except CommentError as error:
             form[error.field].errors.append(str(error))
         else:
-            db.session.commit()
+            commit_keeping_loaded()
             g.comment_created = created
             fresh = None
             if form.placement.data != "inline":
@@ -521,7 +522,7 @@ def _act(comment_id: int, action: Action) -> Response:
         except CommentError as error:
             form[error.field].errors.append(str(error))
         else:
-            db.session.commit()
+            commit_keeping_loaded()
             if action.name == "reply":
                 return _posted(made, action.done, None)
             return _changed(comment, action.done)

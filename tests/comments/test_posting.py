@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from consult.extensions import db
 from consult.models import Comment, ConsultationState
 from tests import factories
-from tests.helpers import HTMX, anchors, audit_actions, comment, login_as
+from tests.helpers import HTMX, anchors, audit_actions, comment, login_as, sql_during
 from tests.helpers import comments_snapshot as snapshot
 from tests.html import assert_no_active_html, select_one, text_of, texts, top_level
 from tests.html import select as css_select
@@ -132,6 +132,23 @@ def test_htmx_post_from_the_page_form_gives_a_fresh_form(client, people, ask):
     assert re.fullmatch("[0-9a-f]{32}", key) and key != KEY  # a new key, for the next comment
     assert text_of(html, 'textarea.govuk-textarea#comment-body[name="body"]') == ""
     assert "We agree." not in html
+
+
+@pytest.mark.database
+def test_a_posted_comment_is_answered_without_reading_it_back(client, people, ask):
+    """The answer is made from what the POST saved: after its writes, no statement reads
+    the ask or the comment again."""
+    login_as(client, people.member)
+    responses = []
+    statements = sql_during(lambda: responses.append(post_comment(client, ask, headers=HTMX)))
+    assert responses[0].status_code == 200
+    assert "Your comment has been posted." in responses[0].get_data(as_text=True)
+    words = [" ".join(s.split()).split(" ")[:3] for s in statements]
+    last_write = max(i for i, w in enumerate(words) if w[0] in ("INSERT", "UPDATE"))
+    assert words[last_write][:3] == ["INSERT", "INTO", "live_event"]
+    assert statements[last_write + 1 :] == [] or all(
+        not s.lstrip().upper().startswith("SELECT") for s in statements[last_write + 1 :]
+    ), statements[last_write + 1 :]
 
 
 @pytest.mark.database
