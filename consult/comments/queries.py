@@ -69,19 +69,30 @@ def threads(
 
 
 def count_roots(
-    conditions: Sequence[ColumnElement[bool]], upto: int, boundary: int
+    starts: Sequence[ColumnElement[bool]], shown: ColumnElement[bool], upto: int, boundary: int
 ) -> tuple[int, int]:
-    """How many top-level comments meet the conditions (up to `upto`), and how many of them
-    come after `boundary`."""
-    # `id + 0`: a bound on the id itself would lead SQLite to walk a one-column index with
-    # the id range, then read every comment's row; without it the count is answered from
-    # ix_comment_thread_starts alone.
-    total, after = db.session.execute(
+    """How many top-level comments meet `starts` (rules.thread_starts_sql) and `shown` (the
+    viewer may see them) up to `upto`, and how many of them come after `boundary`.
+
+    Visible comments are shown to everyone: they are counted by ix_comment_thread_starts
+    alone, as a range of its entries (ask, top level, version, state, then id), without
+    testing each one. Only the few withdrawn or hidden ones are tested against `shown`."""
+    others = [state for state in CommentState if state != CommentState.VISIBLE]
+
+    def counted(*where: ColumnElement[bool], bound: int) -> Any:
+        return select(func.count()).where(*starts, *where, Comment.id <= bound).scalar_subquery()
+
+    before = min(boundary, upto)
+    row = db.session.execute(
         select(
-            func.count(), func.coalesce(func.sum(case((Comment.id > boundary, 1), else_=0)), 0)
-        ).where(*conditions, (Comment.id + 0) <= upto)
+            counted(Comment.state == CommentState.VISIBLE, bound=upto),
+            counted(Comment.state == CommentState.VISIBLE, bound=before),
+            counted(Comment.state.in_(others), shown, bound=upto),
+            counted(Comment.state.in_(others), shown, bound=before),
+        )
     ).one()
-    return int(total), int(after)
+    total = int(row[0]) + int(row[2])
+    return total, total - int(row[1]) - int(row[3])
 
 
 def latest_ids(ask_id: int) -> tuple[int, int]:
@@ -159,16 +170,23 @@ def paragraph_counts(
 
 
 def organisations(ask_id: int) -> list[tuple[int, str]]:
-    """Organisations that started a thread on the ask, by name (for the filter)."""
-    started = select(Comment.organisation_id).where(
-        Comment.ask_id == ask_id, Comment.parent_id.is_(None)
+    """Organisations that started a thread on the ask, by name (for the filter).
+
+    One probe of ix_comment_ask_organisation per organisation, which stops at its first
+    thread: the cost grows with the organisations, not with the ask's comments."""
+    started = (
+        select(Comment.id)
+        .where(
+            Comment.ask_id == ask_id,
+            Comment.organisation_id == Organisation.id,
+            Comment.parent_id.is_(None),
+        )
+        .exists()
     )
     return [
         (org_id, name)
         for org_id, name in db.session.execute(
-            select(Organisation.id, Organisation.name)
-            .where(Organisation.id.in_(started))
-            .order_by(Organisation.name)
+            select(Organisation.id, Organisation.name).where(started).order_by(Organisation.name)
         ).all()
     ]
 

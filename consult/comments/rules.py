@@ -217,10 +217,15 @@ def listed(root: Comment, page: Page, filters: Filters, viewer: Any, has_replies
 
 def listed_sql(ask_id: int, page: Page, filters: Filters, viewer: Any) -> list[ColumnElement[bool]]:
     """SQL form of `listed` (conditions to AND together), for the comments of one ask."""
+    return [*thread_starts_sql(ask_id, page, filters), shown_sql(viewer)]
+
+
+def thread_starts_sql(ask_id: int, page: Page, filters: Filters) -> list[ColumnElement[bool]]:
+    """`listed_sql` but for what the viewer may see: the top-level comments of a version's
+    page that the filters let through."""
     return [
         Comment.ask_id == ask_id,
         Comment.parent_id.is_(None),
         page.condition(),
-        shown_sql(viewer),
         *filters.conditions(),
     ]

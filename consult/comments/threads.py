@@ -323,7 +323,10 @@ def load(
     discussion.outcomes = outcomes
     discussion.last = roots[-1].id if roots else None
     discussion.total, discussion.remaining = queries.count_roots(
-        conditions, discussion.upto, discussion.last or discussion.start
+        rules.thread_starts_sql(ask.id, page, filters),
+        rules.shown_sql(viewer),
+        discussion.upto,
+        discussion.last or discussion.start,
     )
     ids = all_ids(discussion.nodes)
     if ids:

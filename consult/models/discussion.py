@@ -102,8 +102,7 @@ class Comment(Base):
         Index("ix_comment_ask_paragraph", "ask_id", "paragraph_anchor"),
         Index("ix_comment_ask_id_id", "ask_id", "id"),
         # Covering the ask page's and the dashboard's counts, so that they read no table rows
-        # (consult/comments/queries.py: paragraph_counts, ask_counts; count_roots,
-        # organisations).
+        # (consult/comments/queries.py: paragraph_counts, ask_counts; count_roots).
         Index(
             "ix_comment_paragraph_counts",
             "ask_id",
@@ -114,12 +113,18 @@ class Comment(Base):
             "resolved_at",
             "author_id",
         ),
+        # The organisations that started threads on an ask (queries.organisations): one probe
+        # per organisation.
+        Index("ix_comment_ask_organisation", "ask_id", "organisation_id", "parent_id"),
+        # The top-level comments of a version's page: those up to an id are a range of it
+        # (queries.count_roots counts the visible ones without reading each).
         Index(
             "ix_comment_thread_starts",
             "ask_id",
             "parent_id",
             "version_id",
             "state",
+            "id",
             "author_id",
             "organisation_id",
         ),

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import ColumnElement, select
 
-from consult.comments import rules
+from consult.comments import queries, rules
 from consult.comments.rules import WHOLE_ASK, Filters, Page
 from consult.extensions import db
 from consult.models import Ask, Comment, CommentState, utcnow
@@ -89,6 +89,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "organisation": draw(st.none() | st.sampled_from(AUTHORS)),
         "unresolved": draw(st.booleans()),
         "thread": draw(st.none() | st.integers(0, max(len(specs) - 1, 0))),
+        # Where the page's snapshot ends and where its threads shown so far end: an index
+        # into the comments' ids (with 0 before them all and one past the newest).
+        "upto": draw(st.integers(0, 14)),
+        "boundary": draw(st.integers(0, 14)),
     }
 
 
@@ -181,8 +185,17 @@ def test_each_rule_selects_in_sql_what_it_accepts_in_python(world, scenario):
         # (c) the reader's filters
         assert _selected(*filters.conditions()) == accepted(filters.matches)
         # All of them: the top-level comments the page lists.
-        assert _selected(*rules.listed_sql(ask.id, page, filters, viewer)) == accepted(
-            lambda c: rules.listed(c, page, filters, viewer, c.id in has_replies)
+        listed = accepted(lambda c: rules.listed(c, page, filters, viewer, c.id in has_replies))
+        assert _selected(*rules.listed_sql(ask.id, page, filters, viewer)) == listed
+        # Their count up to the page's snapshot, and how many come after those shown.
+        ids = [0, *sorted(c.id for c in comments), max(c.id for c in comments) + 1]
+        upto, boundary = (ids[scenario[k] % len(ids)] for k in ("upto", "boundary"))
+        counted = queries.count_roots(
+            rules.thread_starts_sql(ask.id, page, filters), rules.shown_sql(viewer), upto, boundary
+        )
+        assert counted == (
+            len({i for i in listed if i <= upto}),
+            len({i for i in listed if boundary < i <= upto}),
         )
     finally:
         db.session.rollback()

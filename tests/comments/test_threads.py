@@ -222,6 +222,25 @@ def test_filters(client, people, ask, varied, query, expected):
         assert "Home replying." in html  # replies come with their thread
 
 
+@pytest.mark.database
+def test_the_organisations_to_filter_by_are_those_that_started_a_thread_here(people, ask):
+    """Not those that only replied, nor those that started threads on another ask; each
+    once, by name."""
+    elsewhere = factories.ask(ask.consultation, title="Another ask", versions=(V1,))
+    started = comment(people.other_member, ask, "Other starts.")
+    comment(people.other_member, ask, "Other again.")
+    comment(people.member, ask, "Home only replies.", parent=started)
+    comment(people.secretariat, elsewhere, "The secretariat, on another ask.")
+    db.session.commit()
+    other = people.other_member.organisation
+    assert queries.organisations(ask.id) == [(other.id, other.name)]
+    comment(people.secretariat, ask, "The secretariat starts one here too.")
+    db.session.commit()
+    listed = queries.organisations(ask.id)
+    assert listed == sorted(listed, key=lambda org: org[1]) and len(listed) == 2
+    assert {org_id for org_id, _ in listed} == {other.id, people.secretariat.organisation_id}
+
+
 def test_the_filter_form(client, people, ask, varied):
     first = anchors(ask)[0]
     html = (
