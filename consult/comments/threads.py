@@ -14,15 +14,22 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from flask import url_for
+from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
 from consult import permissions
 from consult.comments import queries, rules
 from consult.comments.rules import Filters, Page
+from consult.fragments import FragmentCache
 from consult.models import Ask, Comment, CommentState, Disposition, DraftVersion
 from consult.text import Paragraph
 
 DEEPEST_LEVEL = 3
+
+# Comments' texts as rendered (the template's comment_text), by everything each was made from:
+# a page's comments, and those of the pages read since, are not rendered again. About 2 KB
+# each (the text and its key), so a few MB a process at most.
+TEXTS = FragmentCache(2048)
 
 
 @dataclass
@@ -227,6 +234,43 @@ class Discussion:
         if self.rights is None:
             self.rights = permissions.CommentRights.of(self.viewer, self.ask)
         return self.rights
+
+    def comment_text(self, node: Node, render: Any) -> Markup:
+        """A comment's text as shown in full (the template's comment_text, given as `render`),
+        rendered once for all requests while nothing it shows changes: the key holds every
+        value the template reads, so an edit, a hidden comment, a resolution or a renamed
+        author or organisation makes a new one."""
+        c = node.comment
+        parent = node.in_reply_to
+        answering = None
+        if parent is not None:
+            readable = self.can_see_body(parent)
+            answering = (parent.id, parent.state, parent.author.name if readable else None)
+        placed = None
+        if node.level == 1:
+            made_on = self.made_on(c)
+            anchor = c.paragraph_anchor
+            placed = (
+                anchor,
+                self.paragraph_number(anchor) if anchor else None,
+                made_on.label if made_on is not None else None,
+                c.quote,
+            )
+        key = (
+            c.id,
+            node.level,
+            c.author.name,
+            c.organisation.name,
+            c.created_at,
+            c.edited_at,
+            answering,
+            placed,
+            c.state,
+            c.hidden_reason,
+            c.body_html,
+            c.resolution_html if c.resolved_at is not None else None,
+        )
+        return TEXTS.get(key, lambda: render(node, self))
 
     def actions(self, comment: Comment) -> Actions | None:
         """What the viewer may do with a comment of this page (None: nothing): the controls
