@@ -9,6 +9,11 @@ Prints one row per count: the median wall time, and the median CPU time of this 
 disturbed by other work on a shared machine; SQLite runs in the process too), with a bare
 Flask page's median time from the same run and the ratio. The number of statements must not
 grow with the comments.
+
+The last columns are the same page with its discussion left out (the view is given no
+discussion, as for an ask with no version yet): what the rest of the page costs (the layout,
+the wording and its margins, positions, amendments, the visit), and the bare page's time as
+a share of it: the best ratio to bare Flask that work on the discussion alone could reach.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import event, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from consult import create_app  # noqa: E402
+from consult.asks import pages  # noqa: E402
 from consult.extensions import db  # noqa: E402
 from consult.models import Comment, Role, utcnow  # noqa: E402
 from consult.text import paragraphs  # noqa: E402
@@ -164,17 +171,21 @@ def main() -> None:
         )
         print(
             f"{'comments':>9} {'statements':>11} {'median ms':>10} {'cpu ms':>7} "
-            f"{'bare ms':>8} {'ratio':>7} {'page KiB':>9}"
+            f"{'bare ms':>8} {'ratio':>7} {'page KiB':>9} {'no discussion ms':>17} "
+            f"{'bare/that':>10}"
         )
         with app.app_context():
             db.create_all()
             for count in args.counts:
                 ask_id, token = seed(count)
                 statements, median, cpu, size = measure(app, ask_id, token, args.runs, count)
+                with mock.patch.object(pages, "discussion", lambda *_args, **_kwargs: None):
+                    _, rest, _, _ = measure(app, ask_id, token, args.runs, 0)
                 bare = bare_page_ms(app, args.runs)
                 print(
                     f"{count:>9} {statements:>11} {median:>10.1f} {cpu:>7.1f} {bare:>8.2f} "
-                    f"{median / bare:>7.0f} {size / 1024:>9.1f}",
+                    f"{median / bare:>7.0f} {size / 1024:>9.1f} {rest:>17.1f} "
+                    f"{bare / rest:>10.3f}",
                     flush=True,
                 )
             db.session.remove()
