@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from flask import url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
@@ -26,10 +26,10 @@ from consult.text import Paragraph
 
 DEEPEST_LEVEL = 3
 
-# Comments' texts as rendered (the template's comment_text), by everything each was made from:
-# a page's comments, and those of the pages read since, are not rendered again. About 2 KB
-# each (the text and its key), so a few MB a process at most.
-TEXTS = FragmentCache(2048)
+# Comments as rendered (the template's comment_content), by everything each was made from: a
+# page's comments, and those of the pages read since, are not rendered again. About 2 KB each
+# (the markup and its key), so 8 MB a process at most.
+CONTENTS = FragmentCache(4096)
 
 
 @dataclass
@@ -235,12 +235,16 @@ class Discussion:
             self.rights = permissions.CommentRights.of(self.viewer, self.ask)
         return self.rights
 
-    def comment_text(self, node: Node, render: Any) -> Markup:
-        """A comment's text as shown in full (the template's comment_text, given as `render`),
-        rendered once for all requests while nothing it shows changes: the key holds every
-        value the template reads, so an edit, a hidden comment, a resolution or a renamed
-        author or organisation makes a new one."""
+    def comment_content(self, node: Node, oob: bool, render: Any) -> Markup:
+        """A comment as this viewer sees it (the template's content_made, given as `render`),
+        rendered once for all the requests that would render it alike: the key holds every
+        value the template reads, the viewer's controls included, so an edit, a hidden
+        parent, a resolution, a renamed author or organisation, a new report or other rights
+        make a new one. A tombstone, and a thread start with the secretariat's answer, are
+        rendered each time (the first is short, the second rare)."""
         c = node.comment
+        if node.show != rules.FULL or (node.level == 1 and c.id in self.outcomes):
+            return render(node, self, oob)
         parent = node.in_reply_to
         answering = None
         if parent is not None:
@@ -269,8 +273,12 @@ class Discussion:
             c.hidden_reason,
             c.body_html,
             c.resolution_html if c.resolved_at is not None else None,
+            self.actions(c),
+            self.reports.get(c.id, 0),
+            oob,
+            request.script_root if has_request_context() else "",
         )
-        return TEXTS.get(key, lambda: render(node, self))
+        return CONTENTS.get(key, lambda: render(node, self, oob))
 
     def actions(self, comment: Comment) -> Actions | None:
         """What the viewer may do with a comment of this page (None: nothing): the controls

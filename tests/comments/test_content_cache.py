@@ -1,6 +1,6 @@
-"""A comment's text is rendered once and kept (consult.fragments, threads.TEXTS) under a key of
-everything it shows: pages read again render nothing again, and every change to what a
-comment shows is on the page at once, while the controls stay each viewer's own."""
+"""A comment is rendered once and kept (consult.fragments, threads.CONTENTS) under a key of
+everything it shows: pages read again render nothing again, every change to what a comment
+shows is on the page at once, and each viewer keeps their own controls."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class CountingCache(FragmentCache):
 @pytest.fixture
 def cache(monkeypatch) -> CountingCache:
     made = CountingCache(100)
-    monkeypatch.setattr(threads, "TEXTS", made)
+    monkeypatch.setattr(threads, "CONTENTS", made)
     return made
 
 
@@ -56,9 +56,9 @@ def test_the_cache_renders_each_key_once_and_forgets_the_least_recently_used():
     assert calls == ["a", "b", "c", "b again"]
 
 
-def test_a_page_read_again_renders_no_comment_text_again(client, people, ask, cache):
-    first = comment(people.member, ask, "First.")
-    comment(people.other_member, ask, "A reply.", parent=first)
+def test_a_page_read_again_renders_no_comment_again(client, people, ask, cache):
+    first = comment(people.other_member, ask, "First.")
+    comment(people.secretariat, ask, "A reply.", parent=first)
     comment(people.other_member, ask, "Second.")
     login_as(client, people.member)
     page = client.get(f"/asks/{ask.id}").get_data(as_text=True)
@@ -66,8 +66,8 @@ def test_a_page_read_again_renders_no_comment_text_again(client, people, ask, ca
     assert cache.rendered == 3
     again = client.get(f"/asks/{ask.id}").get_data(as_text=True)
     assert cache.rendered == 3 and again.count("app-comment__content") == 3
-    # Another reader, another page: the same texts.
-    login_as(client, people.other_member)
+    # Another reader with the same rights over them: the same comments.
+    login_as(client, people.colleague)
     client.get(f"/asks/{ask.id}")
     assert cache.rendered == 3
 
@@ -109,7 +109,7 @@ def test_every_change_to_what_a_comment_shows_is_shown_at_once(client, people, a
     assert "Resolved by the secretariat Done in v3." in first_text(page())
 
 
-def test_the_controls_are_each_viewers_own_under_the_same_text(client, people, ask, cache):
+def test_the_controls_are_each_viewers_own(client, people, ask, cache):
     mine = comment(people.member, ask, "Mine.")
     db.session.commit()
 
@@ -123,4 +123,18 @@ def test_the_controls_are_each_viewers_own_under_the_same_text(client, people, a
     assert other and "Edit your comment" not in other and any(c.startswith("Report") for c in other)
     secretariat = controls(people.secretariat)
     assert any(c.startswith("Hide") for c in secretariat) and "Edit your comment" not in secretariat
-    assert cache.rendered == 1
+    assert cache.rendered == 3  # one for each set of controls
+    assert controls(people.member) == own and cache.rendered == 3
+
+
+def test_a_new_report_shows_to_the_secretariat_at_once(client, people, ask, cache):
+    reported = comment(people.member, ask, "Reported.")
+    db.session.commit()
+
+    def reports() -> list[str]:
+        html = login_as(client, people.secretariat).get(f"/asks/{ask.id}").get_data(as_text=True)
+        return texts(html, f"#comment-{reported.id}-content a[href='/comments/reports']")
+
+    assert reports() == []
+    services.report_comment(actor=people.other_member, comment=reported, reason="Rude")
+    assert reports() == ["Reported 1 time"]
