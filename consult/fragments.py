@@ -40,7 +40,3 @@ class FragmentCache:
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
         return made
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()

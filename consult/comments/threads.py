@@ -357,7 +357,9 @@ def load(
     page of threads for "Show more comments" (bounded by `upto`, the page's newest id)."""
     discussion = Discussion.of(ask, version, paragraphs, viewer, filters, start=start)
     page = discussion.page
-    conditions = rules.listed_sql(ask.id, page, filters, viewer)
+    # rules.listed_sql, in its two parts: the count tests only some comments against `shown`.
+    starts, shown = rules.thread_starts_sql(ask.id, page, filters), rules.shown_sql(viewer)
+    conditions = [*starts, shown]
     if more:
         discussion.upto = upto
         # Replies of any age: the live updates skipped them while their thread was not shown.
@@ -375,10 +377,7 @@ def load(
     discussion.outcomes = outcomes
     discussion.last = roots[-1].id if roots else None
     discussion.total, discussion.remaining = queries.count_roots(
-        rules.thread_starts_sql(ask.id, page, filters),
-        rules.shown_sql(viewer),
-        discussion.upto,
-        discussion.last or discussion.start,
+        starts, shown, discussion.upto, discussion.last or discussion.start
     )
     ids = all_ids(discussion.nodes)
     if ids:
