@@ -10,7 +10,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from consult import audit, database
 from consult.auth import services as auth_services
@@ -73,15 +73,15 @@ def test_a_page_whose_database_does_not_answer_is_the_friendly_503(
 
 
 def test_a_mistake_in_sql_is_not_taken_for_an_outage(client, people, monkeypatch, outage):
-    """SQLite reports a mistake in SQL as OperationalError too: that is the 500 path (which
-    the test client raises), not a 503."""
+    """SQLite reports a mistake in SQL as OperationalError too (PostgreSQL's driver as
+    ProgrammingError): that is the 500 path (which the test client raises), not a 503."""
 
     def mistake(*args, **kwargs):
         db.session.execute(text("SELEC 1"))
 
     login_as(client, people.member)
     monkeypatch.setattr(auth_services, "person_for_session", mistake)
-    with pytest.raises(OperationalError, match="syntax error"):
+    with pytest.raises(DBAPIError, match="syntax error"):
         client.get("/")
 
 
