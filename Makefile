@@ -117,9 +117,10 @@ test-sqlite: install-test chromium nginx
 
 # PostgreSQL and Redis: the tests that depend on the database engine or Redis (marked
 # `database`), the two app hosts behind nginx with browser pages among them; skips when they
-# do not answer (and fails under CI=true).
+# do not answer (and fails under CI=true). Spread over the cores too: each worker creates a
+# database of its own and keeps its rate limits and live channels under names of its own.
 test-postgres: install-test pg-client chromium nginx
-	$(BIN)/python -m pytest -q --backend=postgres -m "database and not e2e"
+	$(BIN)/python -m pytest -q -n auto --backend=postgres -m "database and not e2e"
 
 test: test-sqlite test-postgres
 

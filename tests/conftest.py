@@ -111,6 +111,8 @@ def _standard_config(tmp_path, database_url, postgres_database) -> dict:
         # Rate limits under this run's own keys: limiter.reset() between tests clears only
         # these, not those of another run (or pytest-xdist worker) sharing the Redis.
         config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": f"consult-test-{RUN_ID}"}
+        # Live events on channels of this run's own: another worker's ask 1 is another ask.
+        config["LIVE_CHANNEL_PREFIX"] = f"consult-test-{RUN_ID}:"
     return config
 
 
