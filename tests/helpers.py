@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, literal, select, text
 
 from consult import create_app
 from consult.comments import services as comment_services
@@ -149,21 +150,108 @@ def empty_database(*, restart_ids: bool = False) -> None:
     restart_ids: the next row of each table gets id 1 again, as in a new database (SQLite
     does so by itself once a table is empty; PostgreSQL's sequences are set back)."""
     dialect = db.engine.dialect.name
-    for statement in LIFT_APPEND_ONLY_DDL[dialect]:
-        db.session.execute(text(statement))
-    # DELETE is much quicker than TRUNCATE on tables this small.
-    for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
-    for statement in APPEND_ONLY_DDL[dialect]:
-        db.session.execute(text(statement))
+    deletes = [
+        str(table.delete().compile(dialect=db.engine.dialect))
+        for table in reversed(db.metadata.sorted_tables)
+    ]
+    statements = [*LIFT_APPEND_ONLY_DDL[dialect], *deletes, *APPEND_ONLY_DDL[dialect]]
     if restart_ids and dialect == "postgresql":
-        for table in db.metadata.sorted_tables:
-            if "id" in table.columns:
-                db.session.execute(
-                    text("SELECT setval(pg_get_serial_sequence(:table, 'id'), 1, false)"),
-                    {"table": table.name},
-                )
+        statements += [
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), 1, false)"
+            for table in db.metadata.sorted_tables
+            if "id" in table.columns
+        ]
+    if dialect == "postgresql":
+        # One round trip for them all (psycopg takes several statements in a text without
+        # parameters): about 6 ms a test, against 18 to 27 ms with a round trip each.
+        db.session.connection().exec_driver_sql(";\n".join(statements))
+    else:
+        # DELETE is much quicker than TRUNCATE on tables this small.
+        for statement in statements:
+            db.session.execute(text(statement))
     db.session.commit()
+
+
+T = TypeVar("T")
+
+
+class _SQLiteCopy:
+    """Every page of an SQLite database, in memory (SQLite's backup API, both ways)."""
+
+    def __init__(self) -> None:
+        self.pages = sqlite3.connect(":memory:", check_same_thread=False)
+        with db.engine.connect() as connection:
+            connection.connection.driver_connection.backup(self.pages)
+
+    def put_back(self) -> None:
+        with db.engine.connect() as connection:
+            self.pages.backup(connection.connection.driver_connection)
+
+
+class _PostgresCopy:
+    """Every table's rows (COPY, as text) and every id sequence's state, put back into the
+    emptied tables in the order of their foreign keys."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, bytes]] = []
+        self.sequences: list[tuple[str, int, bool]] = []
+        with db.engine.connect() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            for table in db.metadata.sorted_tables:
+                with cursor.copy(f"COPY {table.name} TO STDOUT") as copy:
+                    rows = b"".join(bytes(chunk) for chunk in copy)
+                if rows:
+                    self.rows.append((table.name, rows))
+                if "id" in table.columns:
+                    sequence = cursor.execute(
+                        "SELECT pg_get_serial_sequence(%s, 'id')", (table.name,)
+                    ).fetchone()[0]
+                    value, called = cursor.execute(
+                        f"SELECT last_value, is_called FROM {sequence}"
+                    ).fetchone()
+                    self.sequences.append((sequence, value, called))
+
+    def put_back(self) -> None:
+        empty_database()
+        with db.engine.begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            for table, rows in self.rows:
+                with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                    copy.write(rows)
+            for sequence, value, called in self.sequences:
+                cursor.execute("SELECT setval(%s, %s, %s)", (sequence, value, called))
+
+
+_built: dict[str, tuple[_SQLiteCopy | _PostgresCopy, Any]] = {}
+
+
+def built_once(name: str, build: Callable[[], T]) -> T:
+    """What `build` makes in an empty test database, made once per test process and put back
+    for each later test that asks for `name`: a few milliseconds, where building the rows of
+    the larger fixtures took a tenth of a second to two seconds.
+
+    Every SQLite database of a test run has the same tables, made by `db.create_all()`, so
+    rows made in the shared test database are put back in a live server's database too.
+    `build` returns plain values (ids, tokens), never ORM objects: those belong to one
+    test's session. It needs an empty database: it refuses to start when an earlier fixture
+    has made rows, which putting the copy back would lose."""
+    db.session.commit()
+    tables = db.metadata.sorted_tables
+    filled = db.session.execute(
+        select(*(select(literal(1)).select_from(t).exists() for t in tables))
+    )
+    made = [table.name for table, has_rows in zip(tables, filled.one(), strict=True) if has_rows]
+    assert not made, f"built_once({name!r}) needs an empty database; rows are in {made}"
+    db.session.remove()  # nothing loaded before the rows are put back
+    if name in _built:
+        copy, value = _built[name]
+        copy.put_back()
+        return value
+    value = build()
+    db.session.commit()
+    made = _SQLiteCopy() if db.engine.dialect.name == "sqlite" else _PostgresCopy()
+    _built[name] = (made, value)
+    return value
 
 
 def signed_in_session(user: User) -> dict[str, Any]:

@@ -15,6 +15,7 @@ A new URL rule without an entry here fails test_every_rule_is_in_the_matrix.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,13 +33,14 @@ from consult.models import (
     Participant,
     Role,
     TokenPurpose,
+    User,
     utcnow,
 )
 from consult.notes import services as note_services
 from consult.notifications.services import unsubscribe_token
 from consult.text import paragraphs
 from tests import factories
-from tests.helpers import SECURITY_HEADERS, database_rows, login_as
+from tests.helpers import SECURITY_HEADERS, built_once, database_rows, login_as
 from tests.html import select, text_of
 
 ROLES = ("anonymous", "observer", "member", "other_member", "secretariat")
@@ -367,7 +369,13 @@ def app_config(app_config):
 
 @pytest.fixture
 def world(app):
-    """One of everything a URL can name, and a person of each role."""
+    """One of everything a URL can name, and a person of each role: built for the first test,
+    then put back for each of the others (tests/helpers.built_once)."""
+    people, ids = built_once("access world", _build_world)
+    return {role: db.session.get(User, id_) if id_ else None for role, id_ in people.items()}, ids
+
+
+def _build_world() -> tuple[dict[str, int | None], dict[str, Any]]:
     secretariat_org = factories.organisation(name="Secretariat")
     org = factories.organisation(name="Member organisation")
     other_org = factories.organisation(name="Other organisation")
@@ -450,7 +458,7 @@ def world(app):
         "invitation": invitation,
         "reset": reset,
     }
-    return people, ids
+    return {role: person.id if person else None for role, person in people.items()}, ids
 
 
 @pytest.mark.parametrize("role_index, role", list(enumerate(ROLES)))

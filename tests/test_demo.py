@@ -36,7 +36,7 @@ from consult.positions.services import REASON_MAX
 from consult.signoff.services import signatories
 from consult.text import replace_paragraphs
 from tests import html
-from tests.helpers import audit_actions, audit_events, login_as, stale_comment_html
+from tests.helpers import audit_actions, audit_events, built_once, login_as, stale_comment_html
 
 pytestmark = pytest.mark.database
 
@@ -67,9 +67,9 @@ DEMO_ACTIONS = {
 
 @pytest.fixture
 def demo(app):
-    """The asks of the open round."""
-    load_demo()
-    db.session.commit()
+    """The asks of the open round (the demo loaded for the first test, then put back for each
+    of the others: tests/helpers.built_once)."""
+    built_once("demo", load_demo)
     return list(
         db.session.scalars(
             select(Ask)

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from consult.extensions import db, limiter
-from tests.helpers import LiveServer, make_app
+from tests.helpers import LiveServer, built_once, make_app
 from tests.secrets_in_logs import QuietRequestHandler
 from tests.smtp import smtp_server  # noqa: F401
 
@@ -62,10 +62,11 @@ def live_server(app_config: dict, smtp_server, tmp_path) -> Iterator[LiveServer]
 
 @pytest.fixture
 def demo_server(live_server: LiveServer) -> LiveServer:
-    """The live server with the demo (organisations, people, the manifesto consultation)."""
+    """The live server with the demo (organisations, people, the manifesto consultation):
+    loaded once per test process, then put back in each live server's database
+    (tests/helpers.built_once)."""
     from consult.demo import load_demo
 
     with live_server.app.app_context():
-        load_demo()
-        db.session.commit()
+        built_once("demo", load_demo)
     return live_server

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import pytest
 
 from consult.extensions import db
-from tests.helpers import HTMX, database_by_key, database_changes, login_as
+from consult.models import User
+from tests.helpers import HTMX, built_once, database_by_key, database_changes, login_as
 from tests.security.helpers import (
     FORMS,
     REASON,
@@ -43,9 +44,15 @@ def app_config(app_config):
 
 @pytest.fixture
 def world(app) -> World:
+    """build_world(), made for the first test and put back for each of the others
+    (tests/helpers.built_once)."""
+    names, ids = built_once("security world", _build_world)
+    return World(people={name: db.session.get(User, ids[name]) for name in names}, ids=ids)
+
+
+def _build_world() -> tuple[list[str], dict[str, object]]:
     built = build_world()
-    db.session.commit()
-    return built
+    return list(built.people), built.ids
 
 
 @dataclass(frozen=True)
