@@ -130,6 +130,10 @@ def main() -> None:
         finally:
             server.shutdown()
             thread.join(timeout=5)
+            # The live events' watcher polls the database from a thread of its own: stopped
+            # first, or it opens the file again while the folder is being removed ("Directory
+            # not empty", seen once in CI).
+            app.extensions["consult_broker"].close()
             with app.app_context():
                 db.engine.dispose()
     for name in ("ask-page.png", "ask-page-375.png", "manifesto.png", "agreed-text-pdf.png"):
