@@ -212,7 +212,7 @@ class _PostgresCopy:
                     self.sequences.append((sequence, value, called))
 
     def put_back(self) -> None:
-        empty_database()
+        """Into the tables built_once has found empty."""
         with db.engine.begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
             for table, rows in self.rows:
@@ -222,7 +222,7 @@ class _PostgresCopy:
                 cursor.execute("SELECT setval(%s, %s, %s)", (sequence, value, called))
 
 
-_built: dict[str, tuple[_SQLiteCopy | _PostgresCopy, Any]] = {}
+_built: dict[tuple[str, str], tuple[_SQLiteCopy | _PostgresCopy, Any]] = {}
 
 
 def built_once(name: str, build: Callable[[], T]) -> T:
@@ -230,8 +230,9 @@ def built_once(name: str, build: Callable[[], T]) -> T:
     for each later test that asks for `name`: a few milliseconds, where building the rows of
     the larger fixtures took a tenth of a second to two seconds.
 
-    Every SQLite database of a test run has the same tables, made by `db.create_all()`, so
-    rows made in the shared test database are put back in a live server's database too.
+    Every database of an engine in a test run has the same tables, made by
+    `db.create_all()`, so rows made in the shared test database are put back in a live
+    server's SQLite database too (the copies are kept by engine and name).
     `build` returns plain values (ids, tokens), never ORM objects: those belong to one
     test's session. It needs an empty database: it refuses to start when an earlier fixture
     has made rows, which putting the copy back would lose."""
@@ -243,14 +244,14 @@ def built_once(name: str, build: Callable[[], T]) -> T:
     made = [table.name for table, has_rows in zip(tables, filled.one(), strict=True) if has_rows]
     assert not made, f"built_once({name!r}) needs an empty database; rows are in {made}"
     db.session.remove()  # nothing loaded before the rows are put back
-    if name in _built:
-        copy, value = _built[name]
+    key = (db.engine.dialect.name, name)
+    if key in _built:
+        copy, value = _built[key]
         copy.put_back()
         return value
     value = build()
     db.session.commit()
-    made = _SQLiteCopy() if db.engine.dialect.name == "sqlite" else _PostgresCopy()
-    _built[name] = (made, value)
+    _built[key] = (_SQLiteCopy() if key[0] == "sqlite" else _PostgresCopy(), value)
     return value
 
 
