@@ -18,7 +18,10 @@ Needs wrk (`make bench-tools` installs Debian's). In one run it:
   follows --warmup seconds (2) of the same load, unmeasured, so that it measures the steady
   state: the workers have compiled that page's templates, and what is queued in front of
   its first requests is more of the same page, not what the previous page's run left;
-- counts, in-process, the SQL statements each page runs.
+- counts, in-process, the SQL statements each page runs;
+- measures the three ask pages again on a third server, the same app with PAGE_CACHE_SIZE=0
+  ("rendered each time"): what a reading costs when something on the page has changed since
+  the last (consult/page_cache.py keeps each page until then).
 
 It prints, per page: requests a second and their ratio to the bare page's (the mean of its two
 measurements); p50 and p99 latency; the workers' CPU milliseconds per request and its ratio
@@ -77,7 +80,7 @@ class Figures:
 class Target:
     name: str
     path: str
-    server: str  # "app" or "bare"
+    server: str  # "app", "uncached" (the app keeping no pages) or "bare"
     post: bool = False
     runs: list[Figures] = field(default_factory=list)
     statements: int | None = None
@@ -118,7 +121,17 @@ def seed(database_url: str, folder: Path) -> dict:
 
 def count_statements(database_url: str, folder: Path, token: str, targets: list[Target]) -> None:
     """The SQL statements of each of the app's pages, counted in-process through the test
-    client with the member signed in (the second request of each: caches warm)."""
+    client with the member signed in (the second request of each: caches warm, the page
+    kept where it is kept)."""
+    for server, pages_kept in (("app", 200), ("uncached", 0)):
+        _count_statements(
+            database_url, folder, token, [t for t in targets if t.server == server], pages_kept
+        )
+
+
+def _count_statements(
+    database_url: str, folder: Path, token: str, targets: list[Target], pages_kept: int
+) -> None:
     from sqlalchemy import event
 
     from consult import create_app
@@ -132,6 +145,7 @@ def count_statements(database_url: str, folder: Path, token: str, targets: list[
             "MAIL_OUTBOX": str(folder / "outbox"),
             "RATELIMIT_ENABLED": False,
             "WTF_CSRF_ENABLED": False,
+            "PAGE_CACHE_SIZE": pages_kept,
         }
     )
     client = app.test_client()
@@ -147,8 +161,6 @@ def count_statements(database_url: str, folder: Path, token: str, targets: list[
     with app.app_context():
         engine = db.engine
     for target in targets:
-        if target.server != "app":
-            continue
         for attempt in range(2):
             statements = 0
             event.listen(engine, "before_cursor_execute", counted)
@@ -427,6 +439,14 @@ def report(args, targets: list[Target], memory: dict[str, list[float]]) -> bool:
             f"10,000 comments: {share:.0%} of the 10-comment page's throughput "
             f"(goal at least 80%), {large.statements} statements against {small.statements}"
         )
+    small_each = by_name.get("ask page, 10 comments, rendered each time")
+    large_each = by_name.get("ask page, 10,000 comments, rendered each time")
+    if small_each and large_each:
+        print(
+            f"10,000 comments rendered each time: "
+            f"{rates[large_each.name] / rates[small_each.name]:.0%} of the 10-comment page's "
+            f"throughput, {large_each.statements} statements against {small_each.statements}"
+        )
     if middle and large:
         # The same 20 threads shown: what the 10,000 comments behind them cost.
         print(
@@ -525,6 +545,13 @@ def main() -> int:
             Target("ask page, 200 comments (20 threads shown)", f"/asks/{asks[200]}", "app"),
             Target("ask page, 10,000 comments", f"/asks/{asks[10_000]}", "app"),
             Target("POST a comment (htmx)", f"/asks/{asks[1]}/comments", "app", post=True),
+            Target("ask page, 10 comments, rendered each time", f"/asks/{asks[10]}", "uncached"),
+            Target("ask page, 200 comments, rendered each time", f"/asks/{asks[200]}", "uncached"),
+            Target(
+                "ask page, 10,000 comments, rendered each time",
+                f"/asks/{asks[10_000]}",
+                "uncached",
+            ),
             Target(BARE + " (again)", "/", "bare"),
         ]
         if args.pages:
@@ -535,7 +562,7 @@ def main() -> int:
             ]
         count_statements(database_url, folder, seeded["token"], targets)
 
-        ports = {"app": free_port(), "bare": free_port()}
+        ports = {"app": free_port(), "bare": free_port(), "uncached": free_port()}
         fronts = dict(ports)  # where wrk sends its requests
         extra: dict[str, subprocess.Popen] = {}
         servers = {
@@ -550,6 +577,14 @@ def main() -> int:
                 args.gunicorn_arg,
                 folder / "bare.log",
             ),
+            "uncached": start_gunicorn(
+                "wsgi:app",
+                ports["uncached"],
+                {**env, "PAGE_CACHE_SIZE": "0"},
+                args.config,
+                args.gunicorn_arg,
+                folder / "uncached.log",
+            ),
         }
         memory: dict[str, list[float]] = {"app": [], "bare": []}
         try:
@@ -563,16 +598,16 @@ def main() -> int:
                     [],
                     folder / "streams.log",
                 )
-                for name in ("app", "bare"):
+                for name in ("app", "bare", "uncached"):
                     fronts[name] = free_port()
                     extra[f"nginx for {name}"] = start_nginx(
                         folder / f"nginx-{name}",
                         fronts[name],
                         ports[name],
-                        streams_port if name == "app" else ports[name],
+                        ports[name] if name == "bare" else streams_port,
                     )
                 wait_for_port(streams_port, 30, extra["streams"])
-                for name in ("app", "bare"):
+                for name in ("app", "bare", "uncached"):
                     wait_for_port(fronts[name], 10, extra[f"nginx for {name}"])
             for name, port in ports.items():
                 wait_for_port(port, 30, servers[name])
@@ -581,8 +616,8 @@ def main() -> int:
             cookie, token = sign_in(fronts["app"], seeded["email"], seeded["password"])
             script = folder / "post.lua"
             for target in targets:
-                if target.server == "app" and not target.post:
-                    check_page(fronts["app"], target.path, cookie)
+                if target.server != "bare" and not target.post:
+                    check_page(fronts[target.server], target.path, cookie)
             for run in range(args.runs):
                 for target in targets:
                     lua = None

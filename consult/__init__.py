@@ -63,10 +63,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_extensions(app)
     _register_blueprints(app)
 
-    from consult import assets, cli, errors, security
+    from consult import assets, cli, errors, page_cache, security
     from consult.auth import sessions
 
     assets.register(app)
+    page_cache.register(app)
     errors.register(app)
     security.register(app)
     sessions.register(app)

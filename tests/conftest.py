@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consult import page_cache
 from consult.extensions import db, limiter
 from consult.models import Ask, AskState, Participant, Role
 from tests import factories
@@ -204,10 +205,19 @@ def app(app_config: dict, tmp_path, database_url, postgres_database) -> Iterator
     app.config.update(pristine)
     app.config.update(app_config)
     limiter.reset()
+    page_cache.register(app)  # the pages this process keeps: none yet, as at its start
     with app.app_context():
         empty_database()
         yield app
         db.session.remove()
+
+
+@pytest.fixture
+def uncached_pages(app: Flask) -> None:
+    """Every ask page rendered afresh (PAGE_CACHE_SIZE 0): for tests of what a render
+    costs, which a page kept from an earlier request would not show."""
+    app.config["PAGE_CACHE_SIZE"] = 0
+    page_cache.register(app)
 
 
 @pytest.fixture

@@ -56,6 +56,7 @@ TABLES = {
     "notification_preference",
     "digest_item",
     "search_document",
+    "data_revision",
     "alembic_version",
 }
 

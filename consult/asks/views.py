@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
-from consult import permissions, text
+from consult import page_cache, permissions, text
 from consult.asks import pages, services, visits
 from consult.asks.forms import AskForm, VersionForm
 from consult.asks.pages import ask_context
@@ -127,18 +127,25 @@ def move(ask_id: int):
 @bp.get("/asks/<int:ask_id>")
 def show(ask_id: int):
     """An ask, its current wording paragraph by paragraph, and its discussion (the wording
-    alone for htmx)."""
+    alone for htmx). The whole page is kept rendered until something it shows changes
+    (consult/page_cache.py): the database's revision is read before anything else."""
+    revision = page_cache.revision()
     ask = load(Ask, ask_id, permissions.can_read_ask, options=pages.WITH_CONSULTATION_AND_VERSIONS)
     current = ask.current_version
-    paragraphs = text.paragraphs(current.body) if current else []
-    discussion = pages.discussion(ask, current, paragraphs) if current else None
-    response = render(
-        "asks/show.html",
-        block="wording",
-        paragraphs=paragraphs,
-        discussion=discussion,
-        **ask_context(ask, current),
-    )
+
+    def render_page() -> tuple[Response, int]:
+        paragraphs = text.paragraphs(current.body) if current else []
+        discussion = pages.discussion(ask, current, paragraphs) if current else None
+        response = render(
+            "asks/show.html",
+            block="wording",
+            paragraphs=paragraphs,
+            discussion=discussion,
+            **ask_context(ask, current),
+        )
+        return response, discussion.upto if discussion else 0
+
+    response, upto = page_cache.pages().answer(("ask", ask.id), revision, render_page)
     if current_user.is_authenticated and not is_htmx():
         # After reading: the dashboard's "new since your last visit" counts from what this
         # page was made with (the newest comment id it read, the version it showed).
@@ -148,7 +155,7 @@ def show(ask_id: int):
                 reader=current_user,
                 ask=ask,
                 version_number=current.number if current else 0,
-                last_comment_id=discussion.upto if discussion else 0,
+                last_comment_id=upto,
             ):
                 db.session.commit()
         except OperationalError:

@@ -41,6 +41,7 @@ from consult.models.notifications import (
     OutgoingEmail,
 )
 from consult.models.positions import Position, Reminder, Stance
+from consult.models.revision import DataRevision
 from consult.models.search import SearchDocument, SearchKind
 from consult.models.signoff import Backer, BackerState, Decision, Endorsement
 from consult.models.visits import AskVisit
@@ -74,6 +75,7 @@ __all__ = [
     "CommentReport",
     "CommentState",
     "Consultation",
+    "DataRevision",
     "LiveEvent",
     "ConsultationState",
     "DraftVersion",

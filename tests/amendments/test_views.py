@@ -650,7 +650,9 @@ def test_after_closing_the_ask_page_has_cards_but_no_actions(client, people, del
     assert not [a for a in css_select(page, "a") if "Propose new wording" in text_of(a)]
 
 
-def test_the_ask_page_query_count_does_not_grow_with_the_amendments(client, people, delegates, ask):
+def test_the_ask_page_query_count_does_not_grow_with_the_amendments(
+    client, people, delegates, ask, uncached_pages
+):
     login_as(client, delegates.other)
     first = propose(people.member, ask, 1, "Sooner.")
     services.set_backing(actor=delegates.third, amendment=first, stance=Backing.BACK)

@@ -218,7 +218,7 @@ def test_the_public_sees_positions_only_once_published(app, client, delegates, a
 
 
 def test_the_ask_page_costs_the_same_statements_however_many_organisations_take_part(
-    client, people, delegates, ask
+    client, people, delegates, ask, uncached_pages
 ):
     """The panel's organisation names come with the participants: no query per row."""
 
