@@ -130,13 +130,13 @@ def from_environment(
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "PASSWORD_RESET_HOURS": int(env.get("PASSWORD_RESET_HOURS") or 2),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        # Live updates: an event stream ends after this long (the browser reconnects with
-        # Last-Event-ID and is sent what it missed), and sends a comment line this often.
-        # How many comments and replies one person may post in a window.
         # Ask pages each worker process keeps rendered for as long as nothing they show has
         # changed (consult/page_cache.py); 0: none.
         "PAGE_CACHE_SIZE": int(env.get("PAGE_CACHE_SIZE") or 200),
+        # How many comments and replies one person may post in a window.
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT") or "10 per minute",
+        # Live updates: an event stream ends after this long (the browser reconnects with
+        # Last-Event-ID and is sent what it missed), and sends a comment line this often.
         "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS") or 300),
         "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS") or 15),
         # Open streams allowed to one person (a few tabs) and to one worker process (the
