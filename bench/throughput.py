@@ -123,14 +123,14 @@ def count_statements(database_url: str, folder: Path, token: str, targets: list[
     """The SQL statements of each of the app's pages, counted in-process through the test
     client with the member signed in (the second request of each: caches warm, the page
     kept where it is kept)."""
-    for server, pages_kept in (("app", 200), ("uncached", 0)):
+    for server, settings in (("app", {}), ("uncached", {"PAGE_CACHE_SIZE": 0})):
         _count_statements(
-            database_url, folder, token, [t for t in targets if t.server == server], pages_kept
+            database_url, folder, token, [t for t in targets if t.server == server], settings
         )
 
 
 def _count_statements(
-    database_url: str, folder: Path, token: str, targets: list[Target], pages_kept: int
+    database_url: str, folder: Path, token: str, targets: list[Target], settings: dict
 ) -> None:
     from sqlalchemy import event
 
@@ -145,7 +145,7 @@ def _count_statements(
             "MAIL_OUTBOX": str(folder / "outbox"),
             "RATELIMIT_ENABLED": False,
             "WTF_CSRF_ENABLED": False,
-            "PAGE_CACHE_SIZE": pages_kept,
+            **settings,
         }
     )
     client = app.test_client()

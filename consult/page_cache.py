@@ -38,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from consult.auth.sessions import CSRF_FIELD
 from consult.extensions import db
 from consult.fragments import FragmentCache
 from consult.models import DataRevision, utcnow
@@ -54,8 +55,6 @@ _DML = re.compile(
 _DML_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 # Statements that change no rows.
 _READS = ("SELECT", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SHOW", "EXPLAIN")
-# Where Flask-WTF keeps this request's signed form token (generate_csrf() gives it back).
-_CSRF = "csrf_token"
 # Stands for the form token in a kept page: letters and digits, so that neither HTML nor
 # JSON escaping changes it; new in each process.
 PLACEHOLDER = f"form-token-{secrets.token_hex(16)}"
@@ -156,16 +155,18 @@ class PageCache:
         )
         page = self.pages.find(full_key)
         if page is None:
-            g.pop(_CSRF, None)
-            setattr(g, _CSRF, PLACEHOLDER)  # every form on the page shows the placeholder
+            # generate_csrf() gives back the token it finds in g: every form on the page
+            # shows the placeholder.
+            setattr(g, CSRF_FIELD, PLACEHOLDER)
             try:
                 response, made_with = render()
             finally:
-                g.pop(_CSRF, None)
-            page = Page(response.get_data(as_text=True), made_with)
+                g.pop(CSRF_FIELD, None)
+            body = response.get_data(as_text=True)
             if response.status_code != 200:
-                response.set_data(page.body.replace(PLACEHOLDER, generate_csrf()))
+                response.set_data(body.replace(PLACEHOLDER, generate_csrf()))
                 return response, made_with
+            page = Page(body, made_with)
             self.pages.keep(full_key, page)
         answer = make_response(page.body.replace(PLACEHOLDER, generate_csrf()))
         answer.vary.add("HX-Request")

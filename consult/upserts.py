@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from consult.extensions import db
 from consult.models import Ask, Base, Organisation
@@ -54,17 +53,11 @@ def lock_ask(ask_id: int) -> None:
 
 
 def upsert(
-    model: type[Base],
-    values: dict[str, Any],
-    *,
-    unique: Sequence[str],
-    replace: Sequence[str],
-    session: Session | None = None,
+    model: type[Base], values: dict[str, Any], *, unique: Sequence[str], replace: Sequence[str]
 ) -> int:
     """INSERT … ON CONFLICT (unique columns) DO UPDATE SET (replace columns) … RETURNING id,
-    on PostgreSQL and SQLite alike (in `session`, by default the app's)."""
-    session = session or db.session()
-    dialect = session.get_bind().dialect.name
+    on PostgreSQL and SQLite alike."""
+    dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(model).values(**values)
     table = model.__table__
@@ -72,4 +65,4 @@ def upsert(
         index_elements=[table.c[name] for name in unique],
         set_={name: statement.excluded[name] for name in replace},
     ).returning(table.c.id)
-    return int(session.execute(query).scalar_one())
+    return int(db.session.execute(query).scalar_one())
