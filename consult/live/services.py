@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Table, delete, func, insert, select, text
 
 from consult.extensions import db
 from consult.live.broker import channel_for
@@ -31,15 +31,24 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK_NAMESPACE = 0x6C697665
 
 
-def announce(*, ask_id: int, name: str, object_id: int | None) -> LiveEvent:
-    """Record that something changed on an ask's page; it is published once committed."""
+# An event is a row appended and never read back by the request that writes it: one Core
+# INSERT, as an audit event is (consult.audit).
+_table: Table = LiveEvent.__table__  # type: ignore[assignment]
+_INSERT = insert(_table).returning(_table.c.id)
+
+
+def announce(*, ask_id: int, name: str, object_id: int | None) -> int:
+    """Record that something changed on an ask's page; it is published once committed.
+    Returns the event's id (the SSE id)."""
     _wait_for_earlier_announcements(ask_id)
-    live_event = LiveEvent(ask_id=ask_id, name=name, object_id=object_id)
-    db.session.add(live_event)
-    db.session.flush()  # its id is the SSE id
-    message = {"id": live_event.id, "name": name, "object_id": object_id}
+    event_id = (
+        db.session.connection()
+        .execute(_INSERT, {"ask_id": ask_id, "name": name, "object_id": object_id})
+        .scalar_one()
+    )
+    message = {"id": event_id, "name": name, "object_id": object_id}
     after_commit(functools.partial(_publish, channel_for(ask_id), message))
-    return live_event
+    return event_id
 
 
 def _wait_for_earlier_announcements(ask_id: int) -> None:

@@ -32,6 +32,8 @@ from consult.text import paragraphs, plain_text, render_comment
 MARKERS = str.maketrans({"\x02": " ", "\x03": " "})  # the highlight's private markers
 
 _table: Table = SearchDocument.__table__  # type: ignore[assignment]
+# One statement for every row added, given its values: built once, not per row.
+_INSERT = insert(_table)
 
 
 def clean(text: str) -> str:
@@ -59,12 +61,13 @@ def ask_text(title: str, theme: str | None) -> str:
 @sa_event.listens_for(Ask, "after_insert")
 def _ask_inserted(mapper, connection: Connection, target: Ask) -> None:
     connection.execute(
-        insert(_table).values(
-            kind=SearchKind.ASK,
-            object_id=target.id,
-            ask_id=target.id,
-            text=ask_text(target.title, target.theme),
-        )
+        _INSERT,
+        {
+            "kind": SearchKind.ASK,
+            "object_id": target.id,
+            "ask_id": target.id,
+            "text": ask_text(target.title, target.theme),
+        },
     )
 
 
@@ -110,7 +113,7 @@ def _version_inserted(mapper, connection: Connection, target: DraftVersion) -> N
     )
     rows = paragraph_rows(target.id, target.ask_id, target.body)
     if rows:
-        connection.execute(insert(_table), rows)
+        connection.execute(_INSERT, rows)
 
 
 # Comments ------------------------------------------------------------------------------------
@@ -132,13 +135,14 @@ def _index_comment(connection: Connection, comment: Comment) -> None:
     if comment.state == CommentState.WITHDRAWN:
         return
     connection.execute(
-        insert(_table).values(
-            kind=SearchKind.COMMENT,
-            object_id=comment.id,
-            ask_id=comment.ask_id,
-            paragraph_anchor=comment.paragraph_anchor,
-            text=stored_comment_text(comment),
-        )
+        _INSERT,
+        {
+            "kind": SearchKind.COMMENT,
+            "object_id": comment.id,
+            "ask_id": comment.ask_id,
+            "paragraph_anchor": comment.paragraph_anchor,
+            "text": stored_comment_text(comment),
+        },
     )
 
 
@@ -171,13 +175,14 @@ def amendment_text(wording: str, rationale: str) -> str:
 @sa_event.listens_for(Amendment, "after_insert")
 def _amendment_inserted(mapper, connection: Connection, target: Amendment) -> None:
     connection.execute(
-        insert(_table).values(
-            kind=SearchKind.AMENDMENT,
-            object_id=target.id,
-            ask_id=target.ask_id,
-            paragraph_anchor=target.paragraph_anchor,
-            text=amendment_text(target.wording, target.rationale),
-        )
+        _INSERT,
+        {
+            "kind": SearchKind.AMENDMENT,
+            "object_id": target.id,
+            "ask_id": target.ask_id,
+            "paragraph_anchor": target.paragraph_anchor,
+            "text": amendment_text(target.wording, target.rationale),
+        },
     )
 
 

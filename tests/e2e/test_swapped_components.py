@@ -110,7 +110,7 @@ def test_a_page_whose_missed_events_were_pruned_reloads(signed_in, demo_server, 
     # retention removes every event older than now but the newest: the page's cursor now
     # points before what is kept.
     with demo_server.app.app_context():
-        ids = [announce(ask_id=other_ask, name="comment-added", object_id=n).id for n in range(3)]
+        ids = [announce(ask_id=other_ask, name="comment-added", object_id=n) for n in range(3)]
         db.session.execute(update(LiveEvent).values(created_at=utcnow() - timedelta(hours=100)))
         assert prune(older_than=utcnow() - timedelta(hours=48)) > 0
         db.session.commit()

@@ -54,7 +54,7 @@ class Announcer(threading.Thread):
     def run(self) -> None:
         try:
             with self.app.app_context():
-                self.event_id = announce(ask_id=self.ask_id, name="comment-added", object_id=1).id
+                self.event_id = announce(ask_id=self.ask_id, name="comment-added", object_id=1)
                 self.announced.set()
                 if not self.release.wait(10):
                     raise TimeoutError("never released")

@@ -35,7 +35,7 @@ def ask(app: Flask):
 
 def events(ask, count: int, hours_ago: float) -> list[int]:
     """`count` live events of the ask, made `hours_ago` hours ago."""
-    ids = [announce(ask_id=ask.id, name="comment-added", object_id=n).id for n in range(count)]
+    ids = [announce(ask_id=ask.id, name="comment-added", object_id=n) for n in range(count)]
     db.session.execute(
         update(LiveEvent)
         .where(LiveEvent.id.in_(ids))
