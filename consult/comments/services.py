@@ -66,16 +66,63 @@ def add_comment(
     submission_key: str | None = None,
 ) -> tuple[Comment, bool]:
     """Comment on the ask's current version (or reply to a comment); returns the comment and
-    whether it is new. The same submission key from the same person returns the first one."""
-    body = _clean_body(body)
-    if submission_key:
-        existing = db.session.scalar(
-            select(Comment).where(
-                Comment.author_id == author.id, Comment.submission_key == submission_key
-            )
+    whether it is new. The same submission key from the same person returns the first one,
+    even where the form would no longer be accepted (its paragraph has changed since).
+
+    The key's unique index is what finds a form sent again (twice at once, or resent later):
+    the usual post spends no statement looking for an earlier one."""
+    try:
+        comment = _new_comment(author, ask, body, paragraph_anchor, quote, parent)
+    except CommentError:
+        sent = _sent_before(author, submission_key)
+        if sent is None:
+            raise
+        return sent, False
+    comment.submission_key = submission_key or None
+    try:
+        with db.session.begin_nested():
+            db.session.add(comment)
+            db.session.flush()
+    except IntegrityError:
+        sent = _sent_before(author, submission_key)
+        if sent is None:
+            raise
+        return sent, False
+    audit.record(
+        author,
+        "comment.reply" if parent else "comment.create",
+        comment,
+        after=audit.snapshot(
+            comment, "version_id", "paragraph_anchor", "quote", "parent_id", "body"
+        ),
+    )
+    announce(ask_id=ask.id, name="comment-added", object_id=comment.id)
+    if parent is not None:
+        notifications.reply_posted(reply=comment)
+    return comment, True
+
+
+def _sent_before(author: User, submission_key: str | None) -> Comment | None:
+    """The comment this person made with this form before, if any."""
+    if not submission_key:
+        return None
+    return db.session.scalar(
+        select(Comment).where(
+            Comment.author_id == author.id, Comment.submission_key == submission_key
         )
-        if existing is not None:
-            return existing, False
+    )
+
+
+def _new_comment(
+    author: User,
+    ask: Ask,
+    body: str,
+    paragraph_anchor: str | None,
+    quote: str | None,
+    parent: Comment | None,
+) -> Comment:
+    """The comment asked for, checked (CommentError says what is wrong) and not yet added."""
+    body = _clean_body(body)
     if parent is not None:
         if parent.ask_id != ask.id:
             raise CommentError("You can only reply to a comment on this ask", field="body")
@@ -106,7 +153,7 @@ def add_comment(
             paragraph_anchor = None
             if quote is not None:
                 raise CommentError("Choose a paragraph to quote from", field="quote")
-    comment = Comment(
+    return Comment(
         ask_id=ask.id,
         version=version,
         paragraph_anchor=paragraph_anchor,
@@ -115,34 +162,7 @@ def add_comment(
         author=author,
         organisation_id=author.organisation_id,
         body=body,
-        submission_key=submission_key or None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(comment)
-            db.session.flush()
-    except IntegrityError:
-        # The same form, sent twice at once: the other request made it first.
-        existing = db.session.scalar(
-            select(Comment).where(
-                Comment.author_id == author.id, Comment.submission_key == submission_key
-            )
-        )
-        if existing is None:
-            raise
-        return existing, False
-    audit.record(
-        author,
-        "comment.reply" if parent else "comment.create",
-        comment,
-        after=audit.snapshot(
-            comment, "version_id", "paragraph_anchor", "quote", "parent_id", "body"
-        ),
-    )
-    announce(ask_id=ask.id, name="comment-added", object_id=comment.id)
-    if parent is not None:
-        notifications.reply_posted(reply=comment)
-    return comment, True
 
 
 def edit_comment(*, actor: User, comment: Comment, body: str) -> bool:

@@ -142,6 +142,22 @@ def test_the_same_submission_key_makes_one_comment(people, ask):
     assert created and theirs.id != first.id
 
 
+def test_a_form_sent_again_finds_its_comment_after_its_paragraph_changed(people, ask):
+    """Resent once a new version has changed its paragraph: the comment it made (no second
+    one, no refusal); the same form with a new key is refused, as the paragraph has gone."""
+    third = anchors(ask)[2]
+    fields = {"author": people.member, "ask": ask, "body": "Once.", "paragraph_anchor": third}
+    first, created = services.add_comment(**fields, submission_key="b" * 32)
+    v3 = V2.replace("- Homes\n- Transport", "- Homes\n- Transport\n- Food")
+    publish_version(actor=people.secretariat, ask=ask, body=v3, change_note="Food")
+    again, created_again = services.add_comment(**fields, submission_key="b" * 32)
+    assert created and not created_again and again.id == first.id
+    with pytest.raises(CommentError, match="That paragraph has changed"):
+        services.add_comment(**fields, submission_key="c" * 32)
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+    assert audit_actions() == ["comment.create", "version.publish"]
+
+
 def test_a_comment_re_anchors_to_an_unchanged_paragraph_of_a_later_version(people, ask):
     """A comment on v2's second paragraph is on the same paragraph of v3 when it is unchanged,
     and on no paragraph of v3 when it changed."""
