@@ -19,6 +19,9 @@ Needs wrk (`make bench-tools` installs Debian's). In one run it:
   state: the workers have compiled that page's templates, and what is queued in front of
   its first requests is more of the same page, not what the previous page's run left;
 - counts, in-process, the SQL statements each page runs;
+- checks that every comment POST answered made a comment: a key used before is a form sent
+  again, which makes none and costs less (until 30 November 2026 the two wrk threads, and
+  every run, repeated each other's keys, so half the POSTs measured made no comment);
 - measures the three ask pages again on a third server, the same app with PAGE_CACHE_SIZE=0
   ("rendered each time"): what a reading costs when something on the page has changed since
   the last (consult/page_cache.py keeps each page until then).
@@ -288,17 +291,24 @@ def check_page(port: int, path: str, cookie: str) -> None:
         raise SystemExit(f"{path}: HTTP {response.status}, not the page")
 
 
+# Each request posts a new comment: its submission key (32 hex digits) is the wrk run's own
+# (a random 8 given after "--", as every run counts from 1 again), the thread's (4) and the
+# request's count (20). A key used before would be a form sent again, which makes nothing.
 POST_SCRIPT = """
 local counter = 0
-local thread_id = 0
+thread_id = 0  -- a global: setup() sets each thread's (a local here would hide it)
+local run = ""
 local threads = {}
 function setup(thread)
   thread:set("thread_id", #threads + 1)
   table.insert(threads, thread)
 end
+function init(args)
+  run = args[1]
+end
 request = function()
   counter = counter + 1
-  local key = string.format("%08x%024x", thread_id, counter)
+  local key = string.format("%s%04x%020x", run, thread_id, counter)
   local body = "csrf_token=" .. TOKEN .. "&body=A+comment+from+the+bench%2C+number+" .. counter
     .. "&paragraph=&placement=page&submission_key=" .. key
   return wrk.format("POST", PATH, nil, body)
@@ -363,9 +373,12 @@ def run_wrk(
             "-H",
             "Content-Type: application/x-www-form-urlencoded",
         ]
+    command.append(url)
+    if script is not None:
+        command += ["--", secrets.token_hex(4)]  # the run's part of each submission key
     before = cpu_seconds(pids)
     out = subprocess.run(
-        command + [url], capture_output=True, text=True, check=True, timeout=args.seconds + 120
+        command, capture_output=True, text=True, check=True, timeout=args.seconds + 120
     ).stdout
     used = cpu_seconds(pids) - before
     figures = wrk_figures(out)
@@ -615,6 +628,7 @@ def main() -> int:
             pids = {name: workers(proc) for name, proc in servers.items()}
             cookie, token = sign_in(fronts["app"], seeded["email"], seeded["password"])
             script = folder / "post.lua"
+            posted = 0  # comment POSTs answered (warm-up runs too)
             for target in targets:
                 if target.server != "bare" and not target.post:
                     check_page(fronts[target.server], target.path, cookie)
@@ -629,8 +643,10 @@ def main() -> int:
                         )
                     url = f"http://127.0.0.1:{fronts[target.server]}{target.path}"
                     if args.warmup:
-                        run_wrk(args, url, cookie, pids[target.server], lua, args.warmup)
+                        warm = run_wrk(args, url, cookie, pids[target.server], lua, args.warmup)
+                        posted += warm.requests if target.post else 0
                     figures = run_wrk(args, url, cookie, pids[target.server], lua)
+                    posted += figures.requests if target.post else 0
                     target.runs.append(figures)
                     print(
                         f"run {run + 1}: {target.name}: {figures.requests_per_second:.1f} req/s, "
@@ -648,7 +664,28 @@ def main() -> int:
             for proc in [*extra.values(), *servers.values()]:
                 stop_server(proc)
         ok = report(args, targets, memory)
+        if any(t.post for t in targets):
+            ok = check_posts(database_url, asks[1], posted) and ok
     return 0 if ok else 1
+
+
+def check_posts(database_url: str, ask_id: int, posted: int) -> bool:
+    """Whether every comment POST answered made a comment (none was a form sent again, which
+    costs less): comments on the ask posted to, besides the one it was seeded with."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(
+            text("SELECT count(*) FROM comment WHERE ask_id = :ask"), {"ask": ask_id}
+        )
+    engine.dispose()
+    made = int(count or 0) - 1
+    print(f"comment POSTs answered: {posted:,}; comments they made: {made:,}")
+    if made < posted:
+        print("some POSTs made no comment: the figures are not of posting a comment")
+        return False
+    return True
 
 
 if __name__ == "__main__":
