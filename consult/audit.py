@@ -9,6 +9,9 @@ they took 0.78 ms, as Core statements 0.31 ms, medians of 300 each on SQLite.)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -21,6 +24,11 @@ from consult.models import AuditEvent, User
 
 _table: Table = AuditEvent.__table__  # type: ignore[assignment]
 _INSERT = insert(_table).returning(_table.c.id)
+
+# Set while the past is replayed (restamped()): what re-dates each event's row.
+_restamp: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar(
+    "audit_restamp", default=None
+)
 
 
 def _plain(value: Any) -> Any:
@@ -57,19 +65,28 @@ def record(
     its id."""
     if getattr(obj, "id", None) is None and not isinstance(obj, Unknown):
         db.session.flush()
-    return (
-        db.session.connection()
-        .execute(
-            _INSERT,
-            {
-                "actor_id": actor.id if actor is not None else None,
-                "action": action,
-                "object_type": obj.__tablename__,
-                "object_id": obj.id,
-                "before": before,
-                "after": after,
-                "ip_address": request.remote_addr if has_request_context() else None,
-            },
-        )
-        .scalar_one()
-    )
+    row = {
+        "actor_id": actor.id if actor is not None else None,
+        "action": action,
+        "object_type": obj.__tablename__,
+        "object_id": obj.id,
+        "before": before,
+        "after": after,
+        "ip_address": request.remote_addr if has_request_context() else None,
+    }
+    restamp = _restamp.get()
+    if restamp is not None:
+        restamp(row)
+    return db.session.connection().execute(_INSERT, row).scalar_one()
+
+
+@contextmanager
+def restamped(restamp: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Within it, each event's row (its columns by name) goes through `restamp` before it is
+    written, which may change it in place: for a replay of the past, whose services record
+    now what happened months ago (the demo loader dates each event at its step's time)."""
+    token = _restamp.set(restamp)
+    try:
+        yield
+    finally:
+        _restamp.reset(token)

@@ -32,7 +32,6 @@ from consult.mail import unsent
 from consult.models import (
     Amendment,
     Ask,
-    AuditEvent,
     Backer,
     Comment,
     Consultation,
@@ -96,20 +95,26 @@ class _Clock:
     def __init__(self) -> None:
         self.now: datetime | None = None
 
-    def date_new_events(self, session: Session, *_: Any) -> None:
+    def date_new_versions(self, session: Session, *_: Any) -> None:
         if self.now is not None:
             for obj in session.new:
-                if isinstance(obj, AuditEvent | DraftVersion):
+                if isinstance(obj, DraftVersion):
                     obj.created_at = self.now
-                if isinstance(obj, AuditEvent) and obj.after:
-                    obj.after = {
-                        key: self.now.isoformat() if key in _RECORDED_TIMES and value else value
-                        for key, value in obj.after.items()
-                    }
+
+    def date_event(self, row: dict[str, Any]) -> None:
+        """An audit event's row, as audit.restamped() gives it, before it is written."""
+        if self.now is None:
+            return
+        row["created_at"] = self.now
+        if row["after"]:
+            row["after"] = {
+                key: self.now.isoformat() if key in _RECORDED_TIMES and value else value
+                for key, value in row["after"].items()
+            }
 
     def run(self, steps: list[Step], start: datetime, end: datetime) -> None:
         """Take the steps in order, at times spread evenly between start and end, each
-        written (flushed) before the next, so that its audit event has its time."""
+        written (flushed) before the next, so that a version it publishes has its time."""
         for when, step in zip(_spread(start, end, len(steps)), steps, strict=True):
             self.at(when, step)
 
@@ -345,9 +350,9 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
     opens_at = _uk_time(now, -spec["opens_days_ago"], hour=9)
     clock = _Clock()
     session = db.session()
-    event.listen(session, "before_flush", clock.date_new_events)
+    event.listen(session, "before_flush", clock.date_new_versions)
     try:
-        with unsent():
+        with unsent(), audit.restamped(clock.date_event):
             if "earlier" in data:
                 _load_earlier(data["earlier"], now, clock, by_email, delegates)
             made: dict[str, Consultation] = {}
@@ -370,7 +375,7 @@ def load_demo(data: dict[str, Any] | None = None) -> dict[str, Any]:
             for item in data["asks"]:
                 _load_ask(item, consultation, opens_at, now, clock, by_email, delegates)
     finally:
-        event.remove(session, "before_flush", clock.date_new_events)
+        event.remove(session, "before_flush", clock.date_new_versions)
         clock.now = None
     db.session.flush()
     audit.record(
