@@ -193,13 +193,14 @@ def _count_statements(
 
 
 def start_gunicorn(
-    app: str, port: int, env: dict, config: str, extra: list[str], log: Path
+    app: str, port: int, env: dict, config: str, extra: list[str], log: Path, root: Path = ROOT
 ) -> subprocess.Popen:
+    """gunicorn serving `app` from the code in `root` (this checkout by default)."""
     bind = f"127.0.0.1:{port}"
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", config, *extra, app],
-            cwd=ROOT,
+            cwd=root,
             # Whichever of the two configurations: each reads its own.
             env={**env, "GUNICORN_BIND": bind, "GUNICORN_STREAMS_BIND": bind},
             stdout=out,
