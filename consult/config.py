@@ -123,6 +123,9 @@ def from_environment(
         # after SESSION_IDLE_MINUTES without a request (consult/auth/sessions.py).
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS") or 14 * 24 * 3600),
         "SESSION_IDLE_MINUTES": idle_minutes,
+        # The cookie is sent again only when the session changes: at least once a minute
+        # while the person is active (consult/auth/sessions.py, SEEN_EVERY).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # A page's form token works this long (then the page's script fetches a fresh one:
         # nothing typed is lost); by default as long as an idle session. Rotated at sign-in
         # and sign-out.

@@ -24,6 +24,10 @@ from consult.models import User
 
 SIGNED_IN_AT = "_signed_in_at"
 SEEN_AT = "_seen_at"
+# The cookie is rewritten (signed again and sent back) only when the session changes, so "last
+# seen" moves at most once a minute: the idle limit is kept to the minute, and most requests
+# answer without a Set-Cookie (SESSION_REFRESH_EACH_REQUEST is off).
+SEEN_EVERY = 60
 CSRF_FIELD = "csrf_token"  # where Flask-WTF keeps the raw form token: session and g
 # Requests that do not show the person is there: the live stream reconnects by itself.
 NOT_ACTIVITY = frozenset({"live.stream", "static"})
@@ -89,8 +93,9 @@ def _end_expired_session() -> None:
         session.clear()
         g.pop("_login_user", None)  # in case something loaded the person already
         return
-    if request.endpoint not in NOT_ACTIVITY:
-        session[SEEN_AT] = _now()
+    now = _now()
+    if request.endpoint not in NOT_ACTIVITY and now - session[SEEN_AT] >= SEEN_EVERY:
+        session[SEEN_AT] = now
 
 
 def register(app: Flask) -> None:

@@ -126,6 +126,32 @@ def test_a_session_ends_after_two_hours_without_a_request(app, client):
         assert not is_signed_in(replay(app, copy))  # a copy of the cookie ends too
 
 
+def test_the_cookie_is_sent_again_only_when_the_person_was_last_seen_a_minute_ago(app, client):
+    """Signing the cookie again on every request costs every page; "last seen" moves at most
+    once a minute, so the idle limit holds to the minute."""
+    factories.user(email="ada@example.org")
+    db.session.commit()
+    with time_machine.travel(START, tick=False) as clock:
+        sign_in(client, "ada@example.org")
+        client.get("/account")  # shows (and so removes) the signed-in message, if any
+        signed = session_cookie(client)
+        clock.shift(59)
+        response = client.get("/account")
+
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers  # nothing changed: nothing sent
+        assert session_cookie(client) == signed
+
+        clock.shift(1)
+        response = client.get("/account")
+
+        assert "consult_session=" in response.headers["Set-Cookie"]
+        assert session_values(client)["_seen_at"] == session_values(client)["_signed_in_at"] + 60
+        # Idle from the minute it was last recorded: 119 minutes later, still signed in.
+        clock.shift(119 * MINUTE + 59)
+        assert is_signed_in(client)
+
+
 def test_a_session_ends_a_fixed_time_after_sign_in_however_busy(app, client):
     app.config["PERMANENT_SESSION_LIFETIME"] = 8 * 60 * MINUTE
     factories.user(email="ada@example.org")
