@@ -130,17 +130,50 @@ class Side:
         return figures
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", default="HEAD~1", help="the revision to compare with")
+def turn_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a bench that runs wrk against its servers in turns."""
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
+
+
+def parse_turn_options(parser: argparse.ArgumentParser) -> argparse.Namespace:
     args = parser.parse_args()
     if shutil.which(args.wrk) is None:
         parser.error("wrk is not installed: run `make bench-tools`")
+    return args
+
+
+def in_turns(servers: list, args: argparse.Namespace, unit: str) -> None:
+    """--rounds rounds of one wrk run against each server, the order rotated every round so
+    that each meets the same moments of the machine; prints each run."""
+    for round_number in range(args.rounds):
+        shift = round_number % len(servers)
+        for server in servers[shift:] + servers[:shift]:
+            figures = server.run(args)
+            print(
+                f"round {round_number + 1}: {server.name}: "
+                f"{figures.requests_per_second:.1f} req/s, "
+                f"{figures.cpu_ms_per_request:.2f} CPU ms per {unit}, "
+                f"{figures.errors} errors",
+                flush=True,
+            )
+
+
+def show_logs(servers: list) -> None:
+    """The end of each server's log, after something failed."""
+    for server in servers:
+        if server.log.exists():
+            sys.stderr.write(f"--- {server.name}\n{server.log.read_text()[-3000:]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", default="HEAD~1", help="the revision to compare with")
+    turn_options(parser)
+    args = parse_turn_options(parser)
     revision = subprocess.run(
         ["git", "rev-parse", "--short", args.base],
         cwd=ROOT,
@@ -169,20 +202,9 @@ def main() -> int:
                 side.start()
             for side in sides:
                 side.ready(factories.PASSWORD)
-            for round_number in range(args.rounds):
-                for side in sides if round_number % 2 == 0 else sides[::-1]:
-                    figures = side.run(args)
-                    print(
-                        f"round {round_number + 1}: {side.name}: "
-                        f"{figures.requests_per_second:.1f} req/s, "
-                        f"{figures.cpu_ms_per_request:.2f} CPU ms per POST, "
-                        f"{figures.errors} errors",
-                        flush=True,
-                    )
+            in_turns(sides, args, "POST")
         except BaseException:
-            for side in sides:
-                if side.log.exists():
-                    sys.stderr.write(f"--- {side.name}\n{side.log.read_text()[-3000:]}")
+            show_logs(sides)
             raise
         finally:
             for side in sides:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.live import free_port, stop_server, wait_for_port  # noqa: E402
-from bench.paired import Side  # noqa: E402
+from bench.paired import Side, in_turns, parse_turn_options, show_logs, turn_options  # noqa: E402
 from bench.throughput import (  # noqa: E402
     POST_SCRIPT,
     Figures,
@@ -123,14 +122,8 @@ class Floor(Plain):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seconds", type=int, default=5, help="each wrk run")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
-    args = parser.parse_args()
-    if shutil.which(args.wrk) is None:
-        parser.error("wrk is not installed: run `make bench-tools`")
+    turn_options(parser)
+    args = parse_turn_options(parser)
     from tests import factories
 
     with tempfile.TemporaryDirectory(prefix="consult-floor-") as tmp:
@@ -153,21 +146,9 @@ def main() -> int:
             floor.ready()
             duties.ready()
             consult.ready(factories.PASSWORD)
-            for round_number in range(args.rounds):
-                shift = round_number % len(servers)
-                for server in servers[shift:] + servers[:shift]:
-                    figures = server.run(args)
-                    print(
-                        f"round {round_number + 1}: {server.name}: "
-                        f"{figures.requests_per_second:.1f} req/s, "
-                        f"{figures.cpu_ms_per_request:.2f} CPU ms per request, "
-                        f"{figures.errors} errors",
-                        flush=True,
-                    )
+            in_turns(servers, args, "request")
         except BaseException:
-            for server in servers:
-                if server.log.exists():
-                    sys.stderr.write(f"--- {server.name}\n{server.log.read_text()[-3000:]}")
+            show_logs(servers)
             raise
         finally:
             for server in servers:
