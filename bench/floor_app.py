@@ -2,7 +2,7 @@
 
     gunicorn -c python:consult.gunicorn_pages bench.floor_app:app   (FLOOR_DATABASE=path)
 
-The same libraries as Consult, each used the plain way, and nothing else: Flask's signed
+POST /notes: the same libraries as Consult, each used the plain way, and nothing else: Flask's signed
 session cookie; Flask-Login loading the person by the session's token (one ORM select);
 Flask-WTF checking the form token and the fields; one ORM row inserted and committed on SQLite
 (WAL, synchronous NORMAL, as Consult's); and a Jinja fragment answering with a fresh form (a
@@ -19,7 +19,8 @@ savepoint, rate limit, session expiry or security headers, and a one-line form; 
 again (a submission key used before) is not looked for: the bench never sends one.
 
 GET /sign-in/<token> signs the bench in as that person (the bench's only way in: this is not
-an app). The database is created on first use, with one person.
+an app). The database is made when the module is first imported, with one person, and one ask
+in an open consultation with one draft.
 """
 
 from __future__ import annotations
