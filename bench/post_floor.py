@@ -85,8 +85,8 @@ class Plain:
 class Floor(Plain):
     """bench/floor_app.py on a database of its own, posting to `path`."""
 
-    def __init__(self, name: str, folder: Path, env: dict[str, str], path: str) -> None:
-        self.folder, self.post_path = folder / name.split(":")[0].replace(" ", "-"), path
+    def __init__(self, name: str, key: str, folder: Path, env: dict[str, str], path: str) -> None:
+        self.folder = folder / key
         self.folder.mkdir()
         super().__init__(
             name,
@@ -94,6 +94,7 @@ class Floor(Plain):
             self.folder,
             {**env, "FLOOR_DATABASE": str(self.folder / "floor.db")},
         )
+        self.path = path
 
     def start(self) -> None:
         # The database and its person, ask and draft, made before the workers start.
@@ -112,7 +113,6 @@ class Floor(Plain):
             opener.open(f"http://127.0.0.1:{self.port}/sign-in/{TOKEN}", timeout=30).read().decode()
         )
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar.cookiejar)
-        self.path = self.post_path
         self.lua = self.folder / "floor.lua"
         self.lua.write_text(
             f'TOKEN = "{urllib.parse.quote(form_token(page), safe="")}"\n'
@@ -135,8 +135,8 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
         }
         bare = Plain("bare Flask page", "bench.bare_app:app", folder, env)
-        floor = Floor("floor: a plain signed-in POST", folder, env, "/notes")
-        duties = Floor("floor with Consult's duties", folder, env, "/asks/1/notes")
+        floor = Floor("floor: a plain signed-in POST", "floor", folder, env, "/notes")
+        duties = Floor("floor with Consult's duties", "duties", folder, env, "/asks/1/notes")
         consult = Side("Consult's comment POST", ROOT, folder)
         servers = [bare, floor, duties, consult]
         try:

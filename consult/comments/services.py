@@ -73,17 +73,12 @@ def add_comment(
     the usual post spends no statement looking for an earlier one."""
     try:
         comment = _new_comment(author, ask, body, paragraph_anchor, quote, parent)
-    except CommentError:
-        sent = _sent_before(author, submission_key)
-        if sent is None:
-            raise
-        return sent, False
-    comment.submission_key = submission_key or None
-    try:
+        comment.submission_key = submission_key or None
         with db.session.begin_nested():
             db.session.add(comment)
             db.session.flush()
-    except IntegrityError:
+    except (CommentError, IntegrityError):
+        # Refused, or the key is taken: the same form sent before made this comment, if any.
         sent = _sent_before(author, submission_key)
         if sent is None:
             raise
